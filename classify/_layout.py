@@ -1,0 +1,187 @@
+"""Page layout clean-up for parliamentary documents: the part of parsing that undoes the PDF.
+
+Text extracted from PDF, HTML or DOCX carries the page with it: running headers and footers,
+page numbers ("3/9"), footnote markers glued to words ("vragen1"), emphasis markers
+(``*space*``) and sentences cut in two by a page break. :func:`clean` turns such text into a
+*stream*: one paragraph per line, whitespace collapsed, page furniture removed, so that the
+question/answer markers in :mod:`classify.documents` can be found with plain regular expressions.
+
+Two layouts exist in practice and are told apart by :func:`is_flat`:
+
+- *line-based* text (the Kamerstuk PDFs, DOCX exports): paragraphs separated by blank lines;
+  a page break shows as a paragraph that stops mid-sentence and one that starts in lower case.
+- *flat* text (older PDF extractions): all whitespace collapsed, no reliable line breaks; page
+  headers and page numbers sit in the middle of sentences. Page furniture is replaced by a line
+  break, which later code treats as a possible boundary and then joins back with a space.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+# A text with fewer line breaks than one per this many characters has lost its layout.
+FLAT_CHARS_PER_NEWLINE = 400
+# Running headers are word runs repeated on several pages; shorter repeats are ordinary prose.
+HEADER_MIN_WORDS = 10
+HEADER_NGRAM = 5
+# A repeated run counts as a header only this close (in words) to a page number, and only when
+# it names the document ("Antwoorden Algemene Rekenkamer ...", "Beantwoording vragen ..."):
+# questions are often echoed word for word in their answers and must survive.
+HEADER_PAGE_DISTANCE = 40
+
+_TERMINAL = ".?!:;»”\"’)"
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]{1,80}?)(?<=\S)\*(?![\w*])")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_PAGE_NUMBER = re.compile(r"(?<!\S)(\d{1,2}) ?/ ?(\d{1,2})(?=\s|$|[A-Z])")
+_FOOTER_LINE = re.compile(
+    r"^(?:Tweede|Eerste) Kamer,? vergaderjaar \d{4}\s*[-–]\s*\d{4},?.{0,40}?(?:nr\.?\s*\d+)?\s*\d*$",
+    re.IGNORECASE,
+)
+_HEADER_WORD = re.compile(r"(?:be)?antwoord(?:en|ing)|vergaderjaar")
+_MARKER_LINE = re.compile(r"^(?:Vraag|Antwoord|Vragen)\b")
+_LONE_NUMBER = re.compile(r"^\d{1,3}$")
+# Footnote markers glued to a word ("vragen1", "auto's1") or to a full stop ("Klimaatakkoord.2").
+# Lower-case words only, so that "CO2", "F35" and "CV90's" are left alone.
+_GLUED_FOOTNOTE = re.compile(r"(?<=[a-zë’'][a-zé]{2})\d{1,2}(?=[\s,.;:)]|$)")
+_DOTTED_FOOTNOTE = re.compile(r"(?<=[a-z]{4}[.,])\d{1,2}(?=\s+[A-Z]|\s*$)")
+# Boilerplate footnotes of the Court of Audit's answer documents.
+_BOILERPLATE = re.compile(
+    r"\d?\s*De vragen van de Tweede Kamer zijn hier exact weergegeven.{0,120}?niets veranderd\.",
+    re.IGNORECASE,
+)
+
+
+def normalize(text: str) -> str:
+    """Return `text` in NFC with uniform line ends, plain spaces and emphasis markers removed.
+
+    Examples
+    --------
+    >>> normalize("op het gebied van *space*,\\r\\nals ook")
+    'op het gebied van space,\\nals ook'
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = re.sub(r"[\u00a0\u2007\u202f\t]", " ", text)
+    return _EMPHASIS.sub(r"\1", text)
+
+
+def is_flat(text: str) -> bool:
+    """Tell whether `text` lost its line breaks in extraction (see the module docstring)."""
+    return text.count("\n") * FLAT_CHARS_PER_NEWLINE < len(text.strip())
+
+
+def clean(text: str) -> str:
+    """Return the paragraph stream of a normalized document: one paragraph per line.
+
+    Examples
+    --------
+    >>> clean("Vraag 1\\n\\nIs de veiligheid in Europa\\n\\n4\\n\\nin gevaar?\\n")
+    'Vraag 1\\nIs de veiligheid in Europa in gevaar?'
+    """
+    stream = _clean_flat(text) if is_flat(text) else _clean_lines(text)
+    stream = _GLUED_FOOTNOTE.sub("", stream)
+    return _DOTTED_FOOTNOTE.sub("", stream)
+
+
+def _clean_lines(text: str) -> str:
+    blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", text)]
+    if len(blocks) < 3:  # no blank lines at all: every line is a paragraph
+        blocks = [" ".join(line.split()) for line in text.split("\n")]
+    blocks = [b for b in blocks if b and not _FOOTER_LINE.match(b)]
+    blocks = _drop_running_lines(blocks)
+    merged: list[str] = []
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        # A page break: this block stops mid-sentence and a later one (past page numbers)
+        # continues it in lower case.
+        j = i + 1
+        while j < len(blocks) and _LONE_NUMBER.match(blocks[j]):
+            j += 1
+        if (
+            j < len(blocks)
+            and not block.endswith(tuple(_TERMINAL))
+            and blocks[j][:1].islower()
+            and len(block.split()) >= 3
+            and not _MARKER_LINE.match(block)
+        ):
+            blocks[j] = f"{block} {blocks[j]}"
+            i = j
+            continue
+        merged.append(block)
+        i += 1
+    return "\n".join(merged)
+
+
+def _drop_running_lines(blocks: list[str]) -> list[str]:
+    """Drop short lines that recur with only their page number changed (running headers)."""
+    shape = [re.sub(r"\d+", "#", b) for b in blocks]
+    counts = Counter(
+        s for s, b in zip(shape, blocks) if "#" in s and 15 <= len(b) < 120 and not _MARKER_LINE.match(b)
+    )
+    return [b for s, b in zip(shape, blocks) if counts.get(s, 0) < 3]
+
+
+def _clean_flat(text: str) -> str:
+    text = " ".join(text.split())
+    text = _BOILERPLATE.sub(" ", text)
+    pages = [m for m in _PAGE_NUMBER.finditer(text) if int(m.group(1)) <= int(m.group(2))]
+    totals = Counter(m.group(2) for m in pages)
+    if totals:
+        total, count = totals.most_common(1)[0]
+        pages = [m for m in pages if m.group(2) == total] if count > 1 else pages
+    else:
+        pages = []
+    cuts = [(m.start(), m.end()) for m in pages]
+    cuts += _running_headers(text, [m.start() for m in pages])
+    return _cut(text, cuts)
+
+
+def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
+    """Spans of word runs repeated across pages (running headers), see HEADER_* constants."""
+    words = [(m.start(), m.end(), re.sub(r"\W", "", m.group().lower())) for m in re.finditer(r"\S+", text)]
+    n = HEADER_NGRAM
+    grams = [tuple(w[2] for w in words[i : i + n]) for i in range(len(words) - n + 1)]
+    counts = Counter(grams)
+    repeated = [0] * len(words)
+    for i, gram in enumerate(grams):
+        c = counts[gram]
+        if c >= 2:
+            for k in range(i, i + n):
+                repeated[k] = max(repeated[k], c)
+    for k, w in enumerate(words):  # question and answer markers are never part of a header
+        if w[2] in ("vraag", "vraaq", "antwoord") or re.fullmatch(r"vraa[gq]\d+", w[2]):
+            repeated[k] = 0
+    mark_words = [sum(1 for s, _, _ in words if s < p) for p in page_marks]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        if not repeated[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(words) and repeated[j]:
+            j += 1
+        near = any(i - HEADER_PAGE_DISTANCE <= w <= j + HEADER_PAGE_DISTANCE for w in mark_words)
+        titled = any(_HEADER_WORD.match(w[2]) for w in words[i:j])
+        if j - i >= HEADER_MIN_WORDS and near and titled:
+            spans.append((words[i][0], words[j - 1][1]))
+        i = j
+    return spans
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace each span of `text` by a line break (overlapping spans merged)."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if end <= pos:
+            continue
+        out.append(text[pos : max(start, pos)])
+        out.append("\n")
+        pos = end
+    out.append(text[pos:])
+    lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
+    return "\n".join(line for line in lines if line)

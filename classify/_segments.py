@@ -1,0 +1,224 @@
+"""Find the questions and answers in a cleaned paragraph stream (see :mod:`classify._layout`).
+
+A question starts at a marker: "Vraag 3" (also "Vraag3", "Vraag 3 (pagina 2)"), or, in
+documents without that word, a number at a sentence or line start ("3." / "3") that continues the
+numbering and is followed by a question mark. Its answer starts at an "Antwoord" marker
+("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4"). An answer marker that names
+numbers gives its text to each of those questions; one without numbers belongs to the question
+before it. Documents without answer markers (many Court of Audit answers) are split by
+:func:`split_question`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A numbered question may skip this many numbers (unanswered questions left out, typos).
+MAX_NUMBER_JUMP = 12
+# A numbered question must show its question mark within this many characters.
+QUESTION_WINDOW = 700
+# A follow-up question sentence ("Zo ja, waarom?") longer than this is not read as question.
+MAX_FOLLOW_UP_CHARS = 500
+# Documents where at least this share of questions has an "Antwoord" marker use markers only.
+MARKER_SHARE = 0.5
+
+GROUP_HEADING = re.compile(
+    r"(?:Vragen en opmerkingen|Inbreng|Vragen) (?:van|vanuit) de leden van de "
+    r"(?P<group>[\w'-]+-fractie|fractie van (?:de )?[\w'-]+|Groep [A-Z][\w'-]+|[\w'-]+ fractie)"
+)
+_VRAAG = re.compile(
+    r"(?<![A-Za-z-])Vraa[gq] ?\.?(?P<num>\d{1,3}[a-z]?)\b(?![.,]\d)"
+    r"(?:\s*(?:,|en|t/m|&)\s*\d{1,3}[a-z]?\b)*"
+    r"(?:\s*\((?:pagina|pag\.|blz\.?|bladzijde|p\.)\s*[\d\s,–-]+\))?\s*[:.]?"
+)
+_NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
+_NUMBERED = re.compile(
+    r"(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )(?=[A-Z«‘“\"'(])", re.MULTILINE
+)
+_ANTWOORD = re.compile(
+    r"(?:^|(?<=[.?!:;)»”\"’\s]))Antwoord"
+    r"(?:\s+(?:op\s+)?(?:de\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
+    r"(?:\s*(?:,|en|t/m|tot en met|-|–)\s*\d{1,3}[a-z]?)*))?"
+    r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij)\b)",
+    re.MULTILINE,
+)
+_Q_END = re.compile(r"\?[»”\"’')\]]*(?=\s|$)")
+_SENTENCE = re.compile(r"\S.*?[.?!][»”\"’')\]]*(?=\s+[A-Z0-9«‘“\"('\[]|\s*$)", re.S)
+_PAGE_REF = re.compile(r"\((?:blz|bladzijde|pagina|pag|p)\.?\s*[^()]{1,80}\)\.?", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"(?:Graag|Zo ja|Zo nee|Zo niet|Indien)\b[^?!]{0,150}[.?]$")
+_REFERS = re.compile(r"vragen\s+(\d{1,3})\s*(?:,|en|t/m)\s*(\d{1,3})", re.IGNORECASE)
+
+
+@dataclass
+class Block:
+    """One question found in the stream, with its answer (None when there is none)."""
+
+    number: str
+    start: int
+    question: str
+    answer: str | None = None
+
+
+@dataclass
+class _Marker:
+    start: int
+    end: int
+    nums: list[str]
+
+
+def has_questions(stream: str) -> bool:
+    """Tell whether the stream holds at least one question marker."""
+    return bool(_question_markers(stream))
+
+
+def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str]]:
+    """Return the question blocks of `stream` and descriptions of the blocks that were skipped.
+
+    With `paragraphs` the stream's line breaks are paragraph breaks and are kept in the texts
+    as blank lines; without, they are page cuts and are joined with a space.
+    """
+    tidy = _tidy_paragraphs if paragraphs else _tidy
+    questions = _question_markers(stream)
+    if not questions:
+        return [], []
+    ends = [m.start() for m in GROUP_HEADING.finditer(stream)] + [len(stream)]
+    stops = []
+    for i, q in enumerate(questions):
+        nxt = questions[i + 1].start if i + 1 < len(questions) else len(stream)
+        stops.append(min([nxt] + [e for e in ends if e > q.end]))
+    answers = [
+        _Marker(m.start(), m.end(), _numbers(m.group("nums")))
+        for m in _ANTWOORD.finditer(stream)
+    ]
+    in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops)]
+    marker_mode = sum(bool(a) for a in in_span) >= MARKER_SHARE * len(questions)
+    blocks, skipped = [], []
+    for q, stop, own in zip(questions, stops, in_span):
+        if own:
+            body, answer = stream[q.end : own[0].start], None
+        elif marker_mode:
+            body, answer = stream[q.end : stop], None
+        else:
+            body, answer = split_question(stream[q.end : stop], tidy)
+        blocks.append(Block(q.nums[0], q.start, tidy(body) if body else "", answer))
+    if marker_mode or any(in_span):
+        skipped += _assign_answers(stream, questions, stops, answers, blocks, tidy)
+    _share_referred_answers(blocks)
+    kept = [b for b in blocks if b.question]
+    skipped += [f"'Vraag {b.number}' without text" for b in blocks if not b.question]
+    return kept, skipped
+
+
+def split_question(text: str, tidy=None) -> tuple[str, str | None]:
+    """Split a block without answer marker into question and answer.
+
+    The question runs to its first question mark and takes in the sentences after it that are
+    questions too ("Zo ja, waarom?"), page references ("(blz. 9)") or requests ("Graag een
+    toelichting."). Without a question mark the first sentence is the question. `tidy` turns
+    each part into its final form (default: whitespace collapsed).
+
+    Examples
+    --------
+    >>> split_question("Kan dat? Zo ja, wanneer? (blz. 4) Ja, in mei. Zie ook vraag 2.")
+    ('Kan dat? Zo ja, wanneer? (blz. 4)', 'Ja, in mei. Zie ook vraag 2.')
+    """
+    tidy = tidy or _tidy
+    flat = text.replace("\n", " ")
+    first = _Q_END.search(flat)
+    if first is None:
+        start = len(flat) - len(flat.lstrip())
+        sentence = _SENTENCE.match(flat, start)
+        end = sentence.end() if sentence else len(flat)
+    else:
+        end = first.end()
+    while first is not None and end < len(flat):
+        start = end + len(flat[end:]) - len(flat[end:].lstrip())
+        sentence = _SENTENCE.match(flat, start) if start > end else None
+        if sentence is None:
+            break
+        s = sentence.group()
+        if (s.endswith("?") and len(s) <= MAX_FOLLOW_UP_CHARS) or _PAGE_REF.fullmatch(s) or _FOLLOW_UP.match(s):
+            end = sentence.end()
+            continue
+        page_ref = _PAGE_REF.match(flat, start)
+        if page_ref:
+            end = page_ref.end()
+            continue
+        break
+    return tidy(text[:end]), tidy(text[end:]) or None
+
+
+def _question_markers(stream: str) -> list[_Marker]:
+    found = [
+        _Marker(m.start(), m.end(), [m.group("num")])
+        for m in _VRAAG.finditer(stream)
+        if not _NOT_A_MARKER.search(stream[max(0, m.start() - 12) : m.start()])
+    ]
+    return found or _numbered_markers(stream)
+
+
+def _numbered_markers(stream: str) -> list[_Marker]:
+    candidates = list(_NUMBERED.finditer(stream))
+    found: list[_Marker] = []
+    previous = 0
+    for i, m in enumerate(candidates):
+        number = int(m.group("num"))
+        if not previous < number <= previous + MAX_NUMBER_JUMP:
+            continue
+        following = candidates[i + 1].start() if i + 1 < len(candidates) else len(stream)
+        window = stream[m.end() : min(following, m.end() + QUESTION_WINDOW)]
+        if "?" not in window:
+            continue
+        found.append(_Marker(m.start(), m.end(), [str(number)]))
+        previous = number
+    return found
+
+
+def _assign_answers(stream, questions, stops, answers, blocks, tidy) -> list[str]:
+    """Give each answer marker's text to the question(s) it answers; return orphans."""
+    skipped = []
+    bounds = sorted({q.start for q in questions} | {a.start for a in answers} | set(stops))
+    for a in answers:
+        stop = next((b for b in bounds if b > a.start), len(stream))
+        text = tidy(stream[a.end : stop]) or None
+        before = [i for i, q in enumerate(questions) if q.end <= a.start]
+        targets = [
+            max((i for i in before if blocks[i].number == n), default=None) for n in a.nums
+        ]
+        targets = [t for t in targets if t is not None]
+        if not targets and before and a.start < stops[before[-1]]:
+            targets = [before[-1]]
+        if not targets:
+            skipped.append(f"'Antwoord{' ' + ' en '.join(a.nums) if a.nums else ''}' without question")
+        for t in targets:
+            if blocks[t].answer is None:
+                blocks[t].answer = text
+    return skipped
+
+
+def _share_referred_answers(blocks: list[Block]) -> None:
+    """An unanswered question followed by an answer to "vragen 7 en 8" shares that answer."""
+    for block, nxt in zip(blocks, blocks[1:]):
+        if block.answer is None and nxt.answer:
+            m = _REFERS.search(nxt.answer[:200])
+            if m and block.number in m.groups() and nxt.number in m.groups():
+                block.answer = nxt.answer
+
+
+def _numbers(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    parts = re.split(r"\s*(t/m|tot en met|-|–)\s*", raw)
+    if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit():
+        return [str(n) for n in range(int(parts[0]), int(parts[2]) + 1)]
+    return re.findall(r"\d{1,3}[a-z]?", raw)
+
+
+def _tidy(text: str) -> str:
+    return " ".join(text.split()).lstrip(" :.-–") if text else ""
+
+
+def _tidy_paragraphs(text: str) -> str:
+    paragraphs = (" ".join(p.split()) for p in text.split("\n"))
+    return "\n\n".join(p for p in paragraphs if p).lstrip(" :.-–")

@@ -1,0 +1,42 @@
+"""Exceptions and warnings raised by classify.
+
+Every error a user can cause is a :class:`ClassifyError`; its subclasses also inherit the
+matching builtin so that ``except ValueError`` keeps working for callers who do not know this
+library. Messages say what is wrong, the offending value, what was expected and the fix.
+"""
+
+
+class ClassifyError(Exception):
+    """Base class of every error classify raises on purpose."""
+
+
+class DataError(ClassifyError, ValueError):
+    """Input records or annotations are malformed (file, line, value and fix in the message)."""
+
+
+class SchemaError(ClassifyError, ValueError):
+    """A label schema is invalid or does not match the data or the model."""
+
+
+class DocumentError(ClassifyError, ValueError):
+    """A parliamentary document could not be parsed into question/answer records."""
+
+
+class ModelFormatError(ClassifyError, ValueError):
+    """A model directory is missing, tampered with, or of an unknown format version."""
+
+
+class InputNotFoundError(ClassifyError, FileNotFoundError):
+    """A file or directory named by the user does not exist."""
+
+
+class NotFittedError(ClassifyError, AttributeError):
+    """A model was used before it was trained."""
+
+
+class ParseWarning(UserWarning):
+    """Part of a document could not be parsed; the message says how much was skipped."""
+
+
+class VersionWarning(UserWarning):
+    """A model was saved with other library versions than the ones loading it."""

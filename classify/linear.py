@@ -1,0 +1,44 @@
+"""Linear scoring shared by the topic and stance heads: weights as plain arrays.
+
+The heads train with scikit-learn's ``LogisticRegression`` and then keep only its coefficients
+as a dense ``(n_features, n_outputs)`` float32 matrix: prediction is one sparse-dense product,
+and persistence stores only the non-zero rows (features seen in training), so a model
+directory holds arrays that load with ``numpy.load(allow_pickle=False)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def weights_from_coef(coef, n_features: int) -> np.ndarray:
+    """(n_outputs, n_features) coefficients -> (n_features, n_outputs) float32 weights."""
+    return np.ascontiguousarray(np.asarray(coef, dtype=np.float32).T.reshape(n_features, -1))
+
+
+def scores(X, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """Decision scores ``X @ W + b`` as a dense (n_samples, n_outputs) float64 array."""
+    return np.asarray(X @ weights, dtype=np.float64) + intercept
+
+
+def export_weights(weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Keep the rows of features that carry any weight (the rest are exactly zero)."""
+    rows = np.flatnonzero(np.any(weights != 0, axis=1)).astype(np.int32)
+    return {"weight_rows": rows, "weight_values": weights[rows]}
+
+
+def import_weights(arrays: dict, n_features: int, n_outputs: int) -> np.ndarray:
+    weights = np.zeros((n_features, n_outputs), dtype=np.float32)
+    values = np.asarray(arrays["weight_values"], dtype=np.float32).reshape(-1, n_outputs)
+    weights[arrays["weight_rows"]] = values
+    return weights
+
+
+def sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+def softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

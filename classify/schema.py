@@ -1,0 +1,150 @@
+"""The label schema: which topic and stance labels exist, in which fixed order.
+
+One schema fixes the label order everywhere: probability columns, CLI output, metric tables.
+It is read from a TOML file (``labels/schema.toml``), inferred from annotations, and stored in
+every model's manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classify.errors import InputNotFoundError, SchemaError
+
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class LabelSchema:
+    """Ordered topic and stance labels with one-line descriptions.
+
+    Parameters
+    ----------
+    topics : tuple of str
+        Multi-label topic labels of the question, in column order. May be empty (no topic head).
+    stances : tuple of str
+        Single-label stance labels of the answer, in column order. May be empty (no stance head).
+    descriptions : dict
+        Optional one-line description per label.
+    name : str
+        A name for the schema, shown in model cards.
+
+    Examples
+    --------
+    >>> s = LabelSchema(topics=("a", "b"), stances=("yes", "no"))
+    >>> s.topic_index("b")
+    1
+    """
+
+    topics: tuple[str, ...] = ()
+    stances: tuple[str, ...] = ()
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False)
+    name: str = "custom"
+
+    def __post_init__(self):
+        for kind, labels in (("topic", self.topics), ("stance", self.stances)):
+            seen = set()
+            for label in labels:
+                if not isinstance(label, str) or not _LABEL.match(label):
+                    raise SchemaError(
+                        f"invalid {kind} label {label!r}: labels must be non-empty strings of "
+                        "letters, digits, '_', '-' or '.'. Rename the label in the schema."
+                    )
+                if label in seen:
+                    raise SchemaError(f"{kind} label {label!r} is listed twice; list each label once.")
+                seen.add(label)
+        if not self.topics and not self.stances:
+            raise SchemaError("the schema has neither topic nor stance labels; add at least one label.")
+
+    # -- lookups -------------------------------------------------------------------------------
+    def topic_index(self, label: str) -> int:
+        """Column of a topic label; raises :class:`SchemaError` naming the known labels."""
+        try:
+            return self.topics.index(label)
+        except ValueError:
+            raise SchemaError(_unknown("topic", label, self.topics)) from None
+
+    def stance_index(self, label: str) -> int:
+        """Column of a stance label; raises :class:`SchemaError` naming the known labels."""
+        try:
+            return self.stances.index(label)
+        except ValueError:
+            raise SchemaError(_unknown("stance", label, self.stances)) from None
+
+    # -- serialisation -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "topics": [{"name": t, "description": self.descriptions.get(t, "")} for t in self.topics],
+            "stances": [{"name": s, "description": self.descriptions.get(s, "")} for s in self.stances],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, *, where: str = "schema") -> LabelSchema:
+        """Build a schema from its dict form (as in ``schema.toml`` or a manifest)."""
+        if not isinstance(data, dict):
+            raise SchemaError(f"{where}: expected a table with 'topics' and 'stances', got {type(data).__name__}.")
+        descriptions: dict[str, str] = {}
+        lists = {}
+        for kind in ("topics", "stances"):
+            entries = data.get(kind, [])
+            if not isinstance(entries, list):
+                raise SchemaError(f"{where}: '{kind}' must be a list of {{name, description}} tables.")
+            names = []
+            for entry in entries:
+                if isinstance(entry, str):
+                    names.append(entry)
+                elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    names.append(entry["name"])
+                    if entry.get("description"):
+                        descriptions[entry["name"]] = str(entry["description"])
+                else:
+                    raise SchemaError(
+                        f"{where}: each entry of '{kind}' needs a 'name' string, got {entry!r}. "
+                        'Write it as [[{kind}]] name = "..." description = "...".'
+                    )
+            lists[kind] = tuple(names)
+        return cls(lists["topics"], lists["stances"], descriptions, str(data.get("name", "custom")))
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> LabelSchema:
+        """Read a schema file.
+
+        Examples
+        --------
+        >>> LabelSchema.from_toml("labels/schema.toml").topics[0]  # doctest: +SKIP
+        'ukraine_support'
+        """
+        import tomllib
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputNotFoundError(f"schema file {str(path)!r} does not exist; pass an existing TOML file to --schema.")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SchemaError(f"{path}: not valid TOML ({exc}). Fix the syntax; see labels/schema.toml for an example.") from None
+        return cls.from_dict(data, where=str(path))
+
+    @classmethod
+    def infer(cls, topic_lists, stances, name: str = "inferred") -> LabelSchema:
+        """Infer a schema from annotations: labels in sorted order (stable across runs)."""
+        topics = sorted({t for ts in topic_lists for t in ts})
+        stance_set = sorted({s for s in stances if s is not None})
+        return cls(tuple(topics), tuple(stance_set), {}, name)
+
+
+def _unknown(kind: str, label, known) -> str:
+    close = _closest(str(label), known)
+    hint = f" Did you mean {close!r}?" if close else ""
+    listed = ", ".join(known) if known else "(none: this schema has no " + kind + " labels)"
+    return f"unknown {kind} {label!r}.{hint} Known {kind}s: {listed}."
+
+
+def _closest(label: str, known) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(label, list(known), n=1, cutoff=0.75)
+    return matches[0] if matches else None

@@ -1,0 +1,157 @@
+"""The stance head: single-label classification of an answer read together with its question."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from classify import linear
+from classify.errors import DataError
+from classify.features import TextFeatures, as_texts
+
+_ABSENT = -1e4  # intercept of a schema label never seen in training: probability ~0
+
+
+def as_pairs(X) -> tuple[list[str], list[str]]:
+    """Split ``X`` (sequence of (question, answer) pairs, or an (n, 2) array) into two text lists."""
+    if isinstance(X, str):
+        raise DataError("X must be a sequence of (question, answer) pairs, got a single string.")
+    questions, answers = [], []
+    for i, pair in enumerate(X):
+        if isinstance(pair, str) or len(pair) != 2:
+            raise DataError(f"X[{i}] is {pair!r:.60}; expected a (question, answer) pair.")
+        questions.append(pair[0])
+        answers.append(pair[1])
+    return as_texts(questions, what="question"), as_texts(answers, what="answer")
+
+
+class StanceClassifier(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression on answer features plus (down-weighted) question features.
+
+    Parameters
+    ----------
+    labels : sequence of str, optional
+        Stance labels in column order; default: the sorted labels of ``y``.
+    features : TextFeatures, optional
+        Featuriser template (cloned for the answer and for the question, with distinct salts).
+    question_weight : float
+        Weight of the question's features relative to the answer's.
+    C : float
+        Inverse regularisation strength.
+    class_weight : "balanced" or None
+    random_state : int
+
+    Examples
+    --------
+    >>> X = [("Bent u bereid ...?", "Ja."), ("Bent u bereid ...?", "Nee."),
+    ...      ("Deelt u ...?", "Ja, dat deel ik."), ("Deelt u ...?", "Nee, dat deel ik niet.")]
+    >>> StanceClassifier().fit(X, ["agree", "disagree", "agree", "disagree"]).predict([("?", "Ja.")])
+    array(['agree'], dtype='<U8')
+    """
+
+    def __init__(self, labels=None, features=None, question_weight=0.5, C=10.0, class_weight="balanced", random_state=0):
+        self.labels = labels
+        self.features = features
+        self.question_weight = question_weight
+        self.C = C
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def _transform(self, questions, answers):
+        A = self.answer_features_.transform(answers)
+        if not self.question_weight:
+            return A
+        return (A + self.question_features_.transform(questions) * np.float32(self.question_weight)).tocsr()
+
+    def fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+
+        questions, answers = as_pairs(X)
+        y = np.asarray([str(v) if v is not None else "" for v in y])
+        if len(y) != len(answers):
+            raise DataError(f"X has {len(answers)} pairs but y has {len(y)} labels; give one stance per pair.")
+        if (y == "").any():
+            raise DataError(f"y[{int(np.flatnonzero(y == '')[0])}] is empty; drop records without a stance before fitting.")
+        labels = tuple(self.labels) if self.labels is not None else tuple(sorted(set(y)))
+        unknown = sorted(set(y) - set(labels))
+        if unknown:
+            raise DataError(f"stance {unknown[0]!r} is not among the labels {list(labels)}; add it to the labels.")
+        self.classes_ = np.asarray(labels)
+        template = self.features if self.features is not None else TextFeatures()
+        self.answer_features_ = clone(template).set_params(salt=1).fit(answers)
+        self.question_features_ = clone(template).set_params(salt=2).fit(questions)
+        Xf = self._transform(questions, answers)
+        n_features = self.answer_features_.n_features
+        k = len(labels)
+        coef = np.zeros((k, n_features), dtype=np.float32)
+        self.intercept_ = np.full(k, _ABSENT)
+        seen = sorted(set(y))
+        if len(seen) == 1:
+            self.intercept_[labels.index(seen[0])] = 0.0
+        else:
+            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000, random_state=self.random_state)
+            model.fit(Xf, y)
+            rows = [labels.index(c) for c in model.classes_]
+            if len(seen) == 2:  # binary LR has one coefficient row: spread it symmetrically
+                coef[rows[1]], coef[rows[0]] = model.coef_[0] / 2, -model.coef_[0] / 2
+                self.intercept_[rows[1]], self.intercept_[rows[0]] = model.intercept_[0] / 2, -model.intercept_[0] / 2
+            else:
+                coef[rows] = model.coef_
+                self.intercept_[rows] = model.intercept_
+        self.weights_ = linear.weights_from_coef(coef, n_features)
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "weights_")
+        return linear.scores(self._transform(*as_pairs(X)), self.weights_, self.intercept_)
+
+    def predict_proba(self, X):
+        """Probability of every stance label (columns in ``classes_`` order)."""
+        return linear.softmax(self.decision_function(X))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    # -- persistence ---------------------------------------------------------------------------
+    def get_state(self) -> tuple[dict, dict]:
+        check_is_fitted(self, "weights_")
+        ameta, aarrays = self.answer_features_.get_state()
+        qmeta, qarrays = self.question_features_.get_state()
+        meta = {
+            "labels": list(self.classes_),
+            "params": {
+                "question_weight": self.question_weight,
+                "C": self.C,
+                "class_weight": self.class_weight,
+                "random_state": self.random_state,
+            },
+            "answer_features": ameta,
+            "question_features": qmeta,
+        }
+        arrays = {f"answer_features.{k}": v for k, v in aarrays.items()}
+        arrays.update({f"question_features.{k}": v for k, v in qarrays.items()})
+        arrays.update(linear.export_weights(self.weights_))
+        arrays["intercept"] = self.intercept_
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> StanceClassifier:
+        def part(prefix):
+            return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
+
+        answer = TextFeatures.from_state(meta["answer_features"], part("answer_features"))
+        question = TextFeatures.from_state(meta["question_features"], part("question_features"))
+        self = cls(labels=list(meta["labels"]), features=clone(answer).set_params(salt=0), **meta["params"])
+        self.answer_features_, self.question_features_ = answer, question
+        self.classes_ = np.asarray(meta["labels"])
+        k = len(self.classes_)
+        self.weights_ = linear.import_weights(arrays, answer.n_features, k)
+        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
+        return self

@@ -1,0 +1,194 @@
+"""The topic head: multi-label classification of questions with calibrated probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from classify import linear
+from classify.errors import DataError
+from classify.features import TextFeatures, as_texts
+
+
+class TopicClassifier(ClassifierMixin, BaseEstimator):
+    """One-vs-rest logistic regression over hashed TF-IDF features, Platt-calibrated per label.
+
+    For every label a logistic regression is fitted on all data; its out-of-fold scores
+    (stratified ``cv``-fold) are used twice: to fit a sigmoid that turns scores into calibrated
+    probabilities, and to choose the per-label threshold that maximises F1. Thresholds are thus
+    never tuned on the data they are scored on in outer cross-validation.
+
+    Parameters
+    ----------
+    labels : sequence of str, optional
+        Names of the label columns of ``y``; default ``"0", "1", ...``.
+    features : TextFeatures, optional
+        Featuriser (cloned before fitting); default ``TextFeatures()``.
+    C : float
+        Inverse regularisation strength of each logistic regression.
+    class_weight : "balanced" or None
+        Reweight the rare positive class while fitting (calibration restores true frequencies).
+    cv : int
+        Folds for the out-of-fold calibration and threshold choice.
+    random_state : int
+        Seed of the fold shuffling and the solver.
+
+    Attributes
+    ----------
+    thresholds_ : ndarray of shape (n_labels,)
+        Decision threshold per label on the calibrated probability.
+    label_status_ : list of str
+        Per label: ``"calibrated"``, ``"uncalibrated"`` (too few examples for cross-validated
+        calibration) or ``"constant"`` (only one class seen).
+
+    Examples
+    --------
+    >>> X = ["steun Oekraïne", "wapens Oekraïne", "zorg", "wonen", "onderwijs", "steun aan Oekraïne"]
+    >>> y = np.array([[1], [1], [0], [0], [0], [1]])
+    >>> clf = TopicClassifier(labels=["ukraine"], cv=2).fit(X, y)
+    >>> clf.predict_proba(["Oekraïne steun"]).shape
+    (1, 1)
+    """
+
+    def __init__(self, labels=None, features=None, C=10.0, class_weight="balanced", cv=5, random_state=0):
+        self.labels = labels
+        self.features = features
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+
+        texts = as_texts(X)
+        Y = np.asarray(y)
+        if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
+            raise DataError(
+                f"y must be a 0/1 indicator matrix of shape (n_samples={len(texts)}, n_labels); "
+                f"got shape {Y.shape}. Use one column per topic label."
+            )
+        Y = Y.astype(np.int8)
+        k = Y.shape[1]
+        labels = tuple(self.labels) if self.labels is not None else tuple(str(j) for j in range(k))
+        if len(labels) != k:
+            raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
+        self.classes_ = np.asarray(labels)
+        self.features_ = clone(self.features if self.features is not None else TextFeatures()).fit(texts)
+        Xf = self.features_.transform(texts)
+        n_features = self.features_.n_features
+
+        coef = np.zeros((k, n_features), dtype=np.float32)
+        self.intercept_ = np.zeros(k)
+        self.platt_ = np.tile([1.0, 0.0], (k, 1))
+        self.thresholds_ = np.full(k, 0.5)
+        self.label_status_ = []
+        for j in range(k):
+            y_j = Y[:, j]
+            n_pos = int(y_j.sum())
+            if n_pos in (0, len(y_j)):
+                # one class only: a constant probability equal to what was seen
+                self.intercept_[j] = 30.0 if n_pos else -30.0
+                self.label_status_.append("constant")
+                continue
+            model = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver="liblinear", random_state=self.random_state
+            ).fit(Xf, y_j)
+            coef[j] = model.coef_[0]
+            self.intercept_[j] = model.intercept_[0]
+            folds = min(self.cv, n_pos, len(y_j) - n_pos)
+            if folds < 2:
+                self.label_status_.append("uncalibrated")
+                continue
+            oof = self._out_of_fold_scores(Xf, y_j, folds, model)
+            self.platt_[j] = _fit_sigmoid(oof, y_j)
+            self.thresholds_[j] = _best_threshold(linear.sigmoid(self.platt_[j, 0] * oof + self.platt_[j, 1]), y_j)
+            self.label_status_.append("calibrated")
+        self.weights_ = linear.weights_from_coef(coef, n_features)
+        return self
+
+    def _out_of_fold_scores(self, Xf, y, folds, model):
+        from sklearn.model_selection import StratifiedKFold
+
+        # The featuriser's IDF was fitted on all texts (label-free); only the classifier is refit.
+        scores = np.zeros(len(y))
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for train, test in splitter.split(np.zeros(len(y)), y):
+            fold = clone(model).fit(Xf[train], y[train])
+            scores[test] = fold.decision_function(Xf[test])
+        return scores
+
+    def decision_function(self, X):
+        """Raw linear scores, shape (n_samples, n_labels)."""
+        check_is_fitted(self, "weights_")
+        return linear.scores(self.features_.transform(as_texts(X)), self.weights_, self.intercept_)
+
+    def predict_proba(self, X):
+        """Calibrated marginal probability of every label, shape (n_samples, n_labels)."""
+        s = self.decision_function(X)
+        return linear.sigmoid(s * self.platt_[:, 0] + self.platt_[:, 1])
+
+    def predict(self, X):
+        """0/1 indicator matrix: probability at or above each label's threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- persistence ---------------------------------------------------------------------------
+    def get_state(self) -> tuple[dict, dict]:
+        check_is_fitted(self, "weights_")
+        fmeta, farrays = self.features_.get_state()
+        meta = {
+            "labels": list(self.classes_),
+            "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state},
+            "features": fmeta,
+            "label_status": list(self.label_status_),
+        }
+        arrays = {f"features.{k}": v for k, v in farrays.items()}
+        arrays.update(linear.export_weights(self.weights_))
+        arrays.update({"intercept": self.intercept_, "platt": self.platt_, "thresholds": self.thresholds_})
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> TopicClassifier:
+        features = TextFeatures.from_state(meta["features"], {k[9:]: v for k, v in arrays.items() if k.startswith("features.")})
+        self = cls(labels=list(meta["labels"]), features=clone(features), **meta["params"])
+        self.features_ = features
+        self.classes_ = np.asarray(meta["labels"])
+        self.label_status_ = list(meta["label_status"])
+        k = len(self.classes_)
+        self.weights_ = linear.import_weights(arrays, features.n_features, k)
+        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
+        self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
+        self.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64).reshape(k)
+        return self
+
+
+def _fit_sigmoid(scores, y):
+    """Platt scaling: (a, b) with P(y=1 | s) = sigmoid(a*s + b)."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _best_threshold(proba, y) -> float:
+    """Threshold on ``proba`` maximising F1 of ``proba >= t`` (ties: the one nearest 0.5)."""
+    order = np.argsort(-proba, kind="stable")
+    p, t = proba[order], y[order]
+    tp = np.cumsum(t)
+    k = np.arange(1, len(p) + 1)
+    f1 = 2 * tp / (k + t.sum())
+    last = np.r_[p[1:] != p[:-1], True]  # only cut between distinct probabilities
+    f1 = np.where(last, f1, -1)
+    best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+    i = best[np.argmin(np.abs(p[best] - 0.5))]
+    # cut halfway to the next lower probability, so near-equal unseen scores fall the same way
+    lower = p[i + 1] if i + 1 < len(p) else 0.0
+    return float(np.clip((p[i] + lower) / 2, 0.01, 0.99))
