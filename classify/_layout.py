@@ -45,7 +45,9 @@ _LONE_NUMBER = re.compile(r"^\d{1,3}$")
 # Footnote markers glued to a word ("vragen1", "auto's1") or to a full stop ("Klimaatakkoord.2").
 # Lower-case words only, so that "CO2", "F35" and "CV90's" are left alone.
 _GLUED_FOOTNOTE = re.compile(r"(?<=[a-zë’'][a-zé]{2})\d{1,2}(?=[\s,.;:)]|$)")
-_DOTTED_FOOTNOTE = re.compile(r"(?<=[a-z]{4}[.,])\d{1,2}(?=\s+[A-Z]|\s*$)")
+_DOTTED_FOOTNOTE = re.compile(r"(?<=[a-z]{4}[.,?])\d{1,2}(?=\s+[A-Z]|\s*$)")
+_QUESTION_FOOTNOTE = re.compile(r"(?:(?<=[?!])|(?<=[?!][»”’\"']))\d{1,2}(?=\s|$)")
+_FOOTNOTE_MARKERS = (_GLUED_FOOTNOTE, _DOTTED_FOOTNOTE, _QUESTION_FOOTNOTE)
 # Boilerplate footnotes of the Court of Audit's answer documents.
 _BOILERPLATE = re.compile(
     r"\d?\s*De vragen van de Tweede Kamer zijn hier exact weergegeven.{0,120}?niets veranderd\.",
@@ -81,16 +83,17 @@ def clean(text: str) -> str:
     >>> clean("Vraag 1\\n\\nIs de veiligheid in Europa\\n\\n4\\n\\nin gevaar?\\n")
     'Vraag 1\\nIs de veiligheid in Europa in gevaar?'
     """
-    stream = _clean_flat(text) if is_flat(text) else _clean_lines(text)
-    stream = _GLUED_FOOTNOTE.sub("", stream)
-    return _DOTTED_FOOTNOTE.sub("", stream)
+    notes = {m.group() for r in _FOOTNOTE_MARKERS for m in r.finditer(text)}
+    for pattern in _FOOTNOTE_MARKERS:
+        text = pattern.sub("", text)
+    return _clean_flat(text) if is_flat(text) else _clean_lines(text, notes)
 
 
-def _clean_lines(text: str) -> str:
+def _clean_lines(text: str, notes: set[str]) -> str:
     blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", text)]
     if len(blocks) < 3:  # no blank lines at all: every line is a paragraph
         blocks = [" ".join(line.split()) for line in text.split("\n")]
-    blocks = [b for b in blocks if b and not _FOOTER_LINE.match(b)]
+    blocks = [b for b in blocks if b and not _FOOTER_LINE.match(b) and not _is_footnote(b, notes)]
     blocks = _drop_running_lines(blocks)
     merged: list[str] = []
     i = 0
@@ -116,13 +119,19 @@ def _clean_lines(text: str) -> str:
     return "\n".join(merged)
 
 
+def _is_footnote(block: str, notes: set[str]) -> bool:
+    """A paragraph "1 Dagblad ..., 12 januari 2026." whose number was a footnote marker."""
+    number, _, rest = block.partition(" ")
+    return number in notes and rest[:1].isupper() and "?" not in rest and len(rest) < 300
+
+
 def _drop_running_lines(blocks: list[str]) -> list[str]:
     """Drop short lines that recur with only their page number changed (running headers)."""
     shape = [re.sub(r"\d+", "#", b) for b in blocks]
     counts = Counter(
-        s for s, b in zip(shape, blocks) if "#" in s and 15 <= len(b) < 120 and not _MARKER_LINE.match(b)
+        s for s, b in zip(shape, blocks, strict=True) if "#" in s and 15 <= len(b) < 120 and not _MARKER_LINE.match(b)
     )
-    return [b for s, b in zip(shape, blocks) if counts.get(s, 0) < 3]
+    return [b for s, b in zip(shape, blocks, strict=True) if counts.get(s, 0) < 3]
 
 
 def _clean_flat(text: str) -> str:
@@ -153,7 +162,7 @@ def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
             for k in range(i, i + n):
                 repeated[k] = max(repeated[k], c)
     for k, w in enumerate(words):  # question and answer markers are never part of a header
-        if w[2] in ("vraag", "vraaq", "antwoord") or re.fullmatch(r"vraa[gq]\d+", w[2]):
+        if _is_marker(w[2]):
             repeated[k] = 0
     mark_words = [sum(1 for s, _, _ in words if s < p) for p in page_marks]
     spans: list[tuple[int, int]] = []
@@ -171,6 +180,10 @@ def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
             spans.append((words[i][0], words[j - 1][1]))
         i = j
     return spans
+
+
+def _is_marker(word: str) -> bool:
+    return bool(re.fullmatch(r"vraa[gq]\d*|antwoord", word))
 
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:

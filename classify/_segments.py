@@ -18,6 +18,8 @@ from dataclasses import dataclass
 MAX_NUMBER_JUMP = 12
 # A numbered question must show its question mark within this many characters.
 QUESTION_WINDOW = 700
+# A numbered question may open with this many statements before its question mark.
+MAX_PREAMBLE_SENTENCES = 2
 # A follow-up question sentence ("Zo ja, waarom?") longer than this is not read as question.
 MAX_FOLLOW_UP_CHARS = 500
 # Documents where at least this share of questions has an "Antwoord" marker use markers only.
@@ -34,8 +36,13 @@ _VRAAG = re.compile(
 )
 _NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
 _NUMBERED = re.compile(
-    r"(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )(?=[A-Z«‘“\"'(])", re.MULTILINE
+    r"(?:(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )|(?<= )(?P<dotted>\d{1,3})\. )"
+    r"(?=[A-Z«‘“\"'(])",
+    re.MULTILINE,
 )
+_FIRST = re.compile(r"(?<= )1\.? (?=[A-Z«‘“\"(])")
+_SENTENCE_END = re.compile(r"[.!] (?=[A-Z])")
+_SINGLE_VRAAG = re.compile(r"(?<![A-Za-z-])Vraag:?(?= [A-Z])")
 _ANTWOORD = re.compile(
     r"(?:^|(?<=[.?!:;)»”\"’\s]))Antwoord"
     r"(?:\s+(?:op\s+)?(?:de\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
@@ -45,7 +52,7 @@ _ANTWOORD = re.compile(
 )
 _Q_END = re.compile(r"\?[»”\"’')\]]*(?=\s|$)")
 _SENTENCE = re.compile(r"\S.*?[.?!][»”\"’')\]]*(?=\s+[A-Z0-9«‘“\"('\[]|\s*$)", re.S)
-_PAGE_REF = re.compile(r"\((?:blz|bladzijde|pagina|pag|p)\.?\s*[^()]{1,80}\)\.?", re.IGNORECASE)
+_PAGE_REF = re.compile(r"\((?:blz|bladzijde|pagina|pag|p)\.?\s*[^()]{1,200}\)\.?", re.IGNORECASE)
 _FOLLOW_UP = re.compile(r"(?:Graag|Zo ja|Zo nee|Zo niet|Indien)\b[^?!]{0,150}[.?]$")
 _REFERS = re.compile(r"vragen\s+(\d{1,3})\s*(?:,|en|t/m)\s*(\d{1,3})", re.IGNORECASE)
 
@@ -91,10 +98,10 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
         _Marker(m.start(), m.end(), _numbers(m.group("nums")))
         for m in _ANTWOORD.finditer(stream)
     ]
-    in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops)]
+    in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops, strict=True)]
     marker_mode = sum(bool(a) for a in in_span) >= MARKER_SHARE * len(questions)
     blocks, skipped = [], []
-    for q, stop, own in zip(questions, stops, in_span):
+    for q, stop, own in zip(questions, stops, in_span, strict=True):
         if own:
             body, answer = stream[q.end : own[0].start], None
         elif marker_mode:
@@ -153,25 +160,37 @@ def _question_markers(stream: str) -> list[_Marker]:
     found = [
         _Marker(m.start(), m.end(), [m.group("num")])
         for m in _VRAAG.finditer(stream)
-        if not _NOT_A_MARKER.search(stream[max(0, m.start() - 12) : m.start()])
+        if not _NOT_A_MARKER.search(stream[max(0, m.start() - 12) : m.start()].split("\n")[-1])
     ]
-    return found or _numbered_markers(stream)
+    if found:
+        return found
+    found = _numbered_markers(stream)
+    single = list(_SINGLE_VRAAG.finditer(stream))
+    if not found and len(single) == 1:  # a letter answering one question: "Vraag Heeft ..."
+        found = [_Marker(single[0].start(), single[0].end(), ["1"])]
+    return found
 
 
 def _numbered_markers(stream: str) -> list[_Marker]:
     candidates = list(_NUMBERED.finditer(stream))
     found: list[_Marker] = []
-    previous = 0
+    previous, used = 0, set()
     for i, m in enumerate(candidates):
-        number = int(m.group("num"))
-        if not previous < number <= previous + MAX_NUMBER_JUMP:
+        number = int(m.group("num") or m.group("dotted"))
+        # Numbers mostly rise, but some documents list unanswered questions first.
+        if number in used or number > previous + MAX_NUMBER_JUMP or number == 0:
             continue
         following = candidates[i + 1].start() if i + 1 < len(candidates) else len(stream)
         window = stream[m.end() : min(following, m.end() + QUESTION_WINDOW)]
-        if "?" not in window:
+        if "?" not in window or len(_SENTENCE_END.findall(window.split("?")[0])) > MAX_PREAMBLE_SENTENCES:
             continue
         found.append(_Marker(m.start(), m.end(), [str(number)]))
-        previous = number
+        previous = max(previous, number)
+        used.add(number)
+    if found and found[0].nums == ["2"]:  # question 1 often follows a title without full stop
+        first = [m for m in _FIRST.finditer(stream, 0, found[0].start) if "?" in stream[m.end() : found[0].start]]
+        if first:
+            found.insert(0, _Marker(first[-1].start(), first[-1].end(), ["1"]))
     return found
 
 
@@ -187,7 +206,7 @@ def _assign_answers(stream, questions, stops, answers, blocks, tidy) -> list[str
             max((i for i in before if blocks[i].number == n), default=None) for n in a.nums
         ]
         targets = [t for t in targets if t is not None]
-        if not targets and before and a.start < stops[before[-1]]:
+        if not targets and before and a.start < stops[before[-1]] and blocks[before[-1]].answer is None:
             targets = [before[-1]]
         if not targets:
             skipped.append(f"'Antwoord{' ' + ' en '.join(a.nums) if a.nums else ''}' without question")
@@ -199,7 +218,7 @@ def _assign_answers(stream, questions, stops, answers, blocks, tidy) -> list[str
 
 def _share_referred_answers(blocks: list[Block]) -> None:
     """An unanswered question followed by an answer to "vragen 7 en 8" shares that answer."""
-    for block, nxt in zip(blocks, blocks[1:]):
+    for block, nxt in zip(blocks, blocks[1:], strict=False):
         if block.answer is None and nxt.answer:
             m = _REFERS.search(nxt.answer[:200])
             if m and block.number in m.groups() and nxt.number in m.groups():

@@ -1,0 +1,111 @@
+"""classify: label parliamentary questions by topic and the government's answers by stance.
+
+>>> import classify
+>>> model = classify.load()                                   # the shipped default model
+>>> model.predict(["Komt er meer steun voor Oekraïne?"], ["Ja."])  # doctest: +SKIP
+
+Heavy dependencies (scikit-learn, datasets) are imported only when a function needs them, so
+``import classify`` and ``classify --help`` stay fast.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClassifyError",
+    "DataError",
+    "DocumentError",
+    "InputNotFoundError",
+    "LabelSchema",
+    "Model",
+    "ModelFormatError",
+    "Record",
+    "SchemaError",
+    "default_model_path",
+    "evaluate",
+    "hydrate",
+    "load",
+    "parse",
+    "train",
+    "__version__",
+]
+
+from classify.errors import (  # noqa: E402  (light: no third-party imports)
+    ClassifyError,
+    DataError,
+    DocumentError,
+    InputNotFoundError,
+    ModelFormatError,
+    SchemaError,
+)
+from classify.record import Record  # noqa: E402
+
+
+def default_model_path():
+    """Directory of the shipped default model (installed with the package, or in a checkout)."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_models" / "default", here.parent / "models" / "default"):
+        if (candidate / "manifest.json").is_file():
+            return candidate
+    raise InputNotFoundError(
+        "the shipped default model is missing from this installation; reinstall classify "
+        "or pass a model directory (--model DIR / classify.load(path))."
+    )
+
+
+def load(path=None):
+    """Load a model directory; without ``path``, the shipped default model.
+
+    Examples
+    --------
+    >>> import classify
+    >>> classify.load().heads  # doctest: +SKIP
+    ['topics', 'stance']
+    """
+    from classify.persist import load as _load
+
+    return _load(path if path is not None else default_model_path())
+
+
+def train(records, schema=None, **kwargs):
+    """Train a model on annotations; see :func:`classify.training.train`."""
+    from classify.training import train as _train
+
+    return _train(records, schema, **kwargs)
+
+
+def evaluate(model, records, **kwargs):
+    """Score ``model`` on annotation records (paths, dicts or Dataset); returns the report dict."""
+    from classify.training import _as_annotations
+    from classify.annotations import Fields
+
+    data = _as_annotations(records, model.schema, kwargs.get("fields", Fields()))
+    return model.evaluate(data)
+
+
+def parse(text, doc_id=None):
+    """Split a parliamentary document's text into :class:`Record` objects."""
+    from classify.documents import parse as _parse
+
+    return _parse(text, doc_id)
+
+
+def hydrate(paths, corpora):
+    """Join id + label files with their texts from corpus JSONL files; returns (records, missing ids)."""
+    from classify.annotations import hydrate as _hydrate
+
+    return _hydrate(paths, corpora)
+
+
+def __getattr__(name):
+    # LabelSchema and Model live in modules that import numpy/sklearn: load them on first use
+    if name == "LabelSchema":
+        from classify.schema import LabelSchema
+
+        return LabelSchema
+    if name == "Model":
+        from classify.model import Model
+
+        return Model
+    raise AttributeError(f"module 'classify' has no attribute {name!r}")

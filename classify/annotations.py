@@ -1,0 +1,194 @@
+"""Annotations: validated training records, their fingerprint, and hydration of id-only files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classify.errors import DataError, InputNotFoundError
+from classify.schema import LabelSchema
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Names of the columns that hold each part of a record (``--question-field`` etc.)."""
+
+    id: str = "id"
+    question: str = "question"
+    answer: str = "answer"
+    topics: str = "topics"
+    stance: str = "stance"
+
+
+@dataclass
+class Annotations:
+    """Validated annotation records, column by column, in input order."""
+
+    ids: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    answers: list[str | None] = field(default_factory=list)
+    topics: list[list[str]] = field(default_factory=list)
+    stances: list[str | None] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def fingerprint(self) -> str:
+        """sha256 of the records' content, independent of file names and record order."""
+        digest = hashlib.sha256()
+        rows = sorted(zip(self.ids, self.questions, self.answers, self.topics, self.stances))
+        for row in rows:
+            digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            digest.update(b"\n")
+        return "sha256:" + digest.hexdigest()
+
+    def groups(self) -> list[str]:
+        """Source document of each record (the id before '#'), for grouped cross-validation."""
+        return [i.split("#", 1)[0] for i in self.ids]
+
+
+def _text(value, where: str, name: str, *, required: bool) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN from CSV/Parquet
+        value = None
+    elif not isinstance(value, str):
+        raise DataError(f"{where}: field '{name}' is {type(value).__name__} {value!r:.40}; expected text.")
+    if value is not None:
+        value = value.replace("\x00", "").strip()
+    if required and not value:
+        raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or map the column with --{name}-field).")
+    return value or None
+
+
+def _topic_list(value, where: str, name: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # CSV: a JSON list or labels separated by ';' or ','
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise DataError(f"{where}: field '{name}' is not a valid JSON list: {value!r:.60}.") from None
+        else:
+            value = [v for v in value.replace(",", ";").split(";")]
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise DataError(f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}.")
+    return sorted({v.strip() for v in value if v.strip()})
+
+
+def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
+    """Validate annotation rows (``(location, row)`` pairs as :func:`classify.io.read_rows` yields).
+
+    Unknown labels (when a schema is given), missing question text, wrong types and duplicate
+    ids stop with a :class:`DataError` naming the location, the value and the fix. A row without
+    an id gets a stable one derived from its text.
+    """
+    out = Annotations()
+    seen: dict[str, str] = {}
+    for where, row in rows:
+        if isinstance(row, Exception):
+            raise row
+        question = _text(row.get(fields.question), where, fields.question, required=True)
+        answer = _text(row.get(fields.answer), where, fields.answer, required=False)
+        rid = row.get(fields.id)
+        if rid is None or rid == "":
+            rid = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
+        elif not isinstance(rid, (str, int)):
+            raise DataError(f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id.")
+        rid = str(rid)
+        if rid in seen:
+            raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")
+        seen[rid] = where
+        topics = _topic_list(row.get(fields.topics), where, fields.topics)
+        stance = _text(row.get(fields.stance), where, fields.stance, required=False)
+        if stance is not None and answer is None:
+            raise DataError(f"{where}: stance {stance!r} given but the answer is empty; set stance to null or add the answer.")
+        if schema is not None:
+            for topic in topics:
+                if topic not in schema.topics:
+                    raise DataError(f"{where}: {_unknown_message('topic', topic, schema.topics)}")
+            if stance is not None and stance not in schema.stances:
+                raise DataError(f"{where}: {_unknown_message('stance', stance, schema.stances)}")
+        out.ids.append(rid)
+        out.questions.append(question)
+        out.answers.append(answer)
+        out.topics.append(topics)
+        out.stances.append(stance)
+        out.locations.append(where)
+    if not out.ids:
+        raise DataError("no annotation records found; the input files are empty.")
+    return out
+
+
+def _unknown_message(kind: str, label: str, known) -> str:
+    from classify.schema import _unknown
+
+    return _unknown(kind, label, known) + " Fix the label, or add it to the schema file."
+
+
+def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
+    """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories)."""
+    from classify.io import read_rows
+
+    def rows():
+        for path in [paths] if isinstance(paths, (str, Path)) else paths:
+            yield from read_rows(str(path))
+
+    return from_rows(rows(), schema, fields)
+
+
+def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list[dict], list[str]]:
+    """Join id + label files with their texts from corpus JSONL files (``id``, ``question``, ``answer``).
+
+    Returns the full records (input order, every input field kept, texts added) and the ids
+    that were not found in any corpus; nothing is dropped silently.
+
+    Examples
+    --------
+    >>> records, missing = hydrate("labels/annotations.jsonl", "../shared/data")  # doctest: +SKIP
+    """
+    from classify.io import read_rows
+
+    corpora = Path(corpora)
+    if not corpora.is_dir():
+        raise InputNotFoundError(f"corpora directory {str(corpora)!r} does not exist; pass the folder holding the corpus .jsonl files.")
+    wanted: list[dict] = []
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        for where, row in read_rows(str(path)):
+            if isinstance(row, Exception):
+                raise row
+            if not row.get(fields.id):
+                raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record.")
+            wanted.append(row)
+    # rows that already carry their text (e.g. the seed file) pass through unchanged
+    need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}
+    texts: dict[str, tuple] = {}
+    for corpus in sorted(corpora.glob("*.jsonl")):
+        with open(corpus, encoding="utf-8") as handle:
+            for line in handle:
+                # cheap pre-filter: parse only lines that can hold a wanted id
+                head = line[:300]
+                if '"id"' not in head:
+                    continue
+                row = json.loads(line)
+                rid = str(row.get("id"))
+                if rid in need and "question" in row:
+                    texts[rid] = (row.get("question"), row.get("answer"))
+    records, missing = [], []
+    for row in wanted:
+        rid = str(row[fields.id])
+        if row.get(fields.question):
+            records.append(row)
+            continue
+        if rid not in texts:
+            missing.append(rid)
+            continue
+        question, answer = texts[rid]
+        records.append({**row, fields.question: question, fields.answer: answer})
+    return records, missing

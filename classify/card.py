@@ -1,0 +1,64 @@
+"""The model card (README.md of a model directory), rendered from its manifest."""
+
+from __future__ import annotations
+
+from classify.metrics import format_report
+
+
+def render(manifest: dict) -> str:
+    schema = manifest["schema"]
+    training = manifest.get("training", {})
+    metrics = manifest.get("metrics", {})
+    heads = ", ".join(manifest["heads"]) or "none"
+    lines = [
+        f"# classify model: {schema.get('name', 'custom')}",
+        "",
+        "Labels parliamentary questions by topic (multi-label) and answers by stance (single label).",
+        f"Heads: {heads}. Format version {manifest['format_version']}; "
+        + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
+        + ".",
+        "",
+        "## Intended use",
+        "Triage and search of Dutch (NL/BE) parliamentary questions and government answers: which",
+        "questions concern which topic, and whether an answer agrees, disagrees, informs or defers.",
+        "Scores are probabilities; check borderline records by hand. Not for judging individuals.",
+        "",
+        "## Labels",
+    ]
+    for kind in ("topics", "stances"):
+        for entry in schema.get(kind, []):
+            threshold = manifest.get("thresholds", {}).get(entry["name"])
+            extra = f" (threshold {threshold:.3f})" if threshold is not None else ""
+            lines.append(f"- `{entry['name']}` ({kind[:-1]}){extra}: {entry.get('description', '')}")
+    lines += ["", "## Training data"]
+    if training:
+        lines.append(f"- {training.get('n_records', '?')} annotated records, {training.get('n_with_answer', '?')} with an answer; fingerprint `{training.get('fingerprint', '?')}`")
+        if training.get("sources"):
+            lines.append("- sources: " + ", ".join(f"`{s}`" for s in training["sources"]))
+        if training.get("topic_counts"):
+            counts = ", ".join(f"{k} {v}" for k, v in training["topic_counts"].items())
+            lines.append(f"- topic counts: {counts}; no topic: {training.get('topic_none', '?')}")
+        if training.get("stance_counts"):
+            lines.append("- stance counts: " + ", ".join(f"{k} {v}" for k, v in training["stance_counts"].items()))
+        lines.append(f"- seed {training.get('seed')}, cv {training.get('cv')}, params {training.get('params')}")
+    lines += ["", "## Cross-validated metrics"]
+    if metrics:
+        lines += [f"{metrics.get('folds')}-fold cross-validation, folds grouped by {metrics.get('grouped_by')}:", "", "```", format_report(metrics).rstrip(), "```"]
+    else:
+        lines.append("Not cross-validated (trained with --cv 0 or too few records).")
+    lines += ["", "## Limits"]
+    counts = training.get("topic_counts") or {}
+    rare = [f"`{k}` ({v})" for k, v in counts.items() if v < 30]
+    if rare:
+        lines.append("- Few positive examples for " + ", ".join(rare) + ": their recall and precision are uncertain; the cross-validated figures above have wide error bars.")
+    status = manifest["heads"].get("topics", {}).get("label_status", [])
+    weak = [t["name"] for t, s in zip(schema.get("topics", []), status) if s != "calibrated"]
+    if weak:
+        lines.append("- Not calibrated (too few examples for cross-validated calibration): " + ", ".join(f"`{w}`" for w in weak) + ".")
+    lines += [
+        "- Bag-of-n-grams model: it sees words, not argument structure; long answers that mix",
+        "  information with a short refusal or deferral are the hardest stance cases.",
+        "- Trained on 2007-2024 texts; new policy vocabulary may be missed until retrained.",
+        "",
+    ]
+    return "\n".join(lines)

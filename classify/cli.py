@@ -1,0 +1,259 @@
+"""The ``classify`` command line: a thin shell over the library with one error boundary.
+
+Results go to stdout (or ``--out``); progress and diagnostics go to stderr. Exit codes:
+0 success; 1 ``label`` finished but some records carry an ``error`` field; 2 a usage or input
+error stopped the command (message on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from classify.errors import ClassifyError
+
+
+class _Boundary(TyperGroup):
+    """Turns every ClassifyError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ClassifyError as exc:
+            typer.echo(f"classify: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_Boundary,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Label parliamentary questions by TOPIC and the government's answers by STANCE.",
+)
+
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory; default: the shipped model.")]
+QuestionField = Annotated[str, typer.Option(help="Column holding the question text.")]
+AnswerField = Annotated[str, typer.Option(help="Column holding the answer text.")]
+IdField = Annotated[str, typer.Option(help="Column holding the record id.")]
+TopicsField = Annotated[str, typer.Option(help="Column holding the topic labels.")]
+StanceField = Annotated[str, typer.Option(help="Column holding the stance label.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, csv or parquet.")]
+
+
+def _progress(message: str) -> None:
+    typer.echo(f"classify: {message}", err=True)
+
+
+def _load(model: Path | None):
+    import classify
+
+    return classify.load(model)
+
+
+@app.command()
+def label(
+    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for JSONL on stdin.")],
+    model: ModelOpt = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
+    fmt: FormatOpt = "jsonl",
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+    batch_size: Annotated[int, typer.Option(help="Records labelled per batch (memory stays flat).")] = 2000,
+):
+    """Label records or whole documents; one output record per input record.
+
+    Example: classify label ../shared/data/defensieraad_2026_nr300.txt --out labelled.jsonl
+    """
+    from classify.annotations import Fields
+    from classify.io import read_rows, write_rows
+    from classify.labelling import Summary, label_rows
+
+    fields = Fields(id=id_field, question=question_field, answer=answer_field)
+    loaded = _load(model)
+    summary = Summary()
+
+    def rows():
+        for path in inputs:
+            yield from read_rows(path)
+
+    written = write_rows(_jsonable(label_rows(loaded, rows(), fields, batch_size, summary)), out, fmt)
+    _progress(f"labelled {written} records, {summary.errors} with errors")
+    for line in summary.first_errors or []:
+        _progress(f"  {line}")
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+def _jsonable(rows):
+    for row in rows:
+        yield {k: (v if isinstance(v, (str, int, float, bool, list, dict, type(None))) else str(v)) for k, v in row.items()}
+
+
+@app.command()
+def train(
+    annotations: Annotated[list[str], typer.Argument(help="Annotation files (JSONL, CSV, Parquet, dataset dir).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the model to.")],
+    schema: Annotated[Optional[Path], typer.Option(help="Label schema TOML; default: inferred from the annotations.")] = None,
+    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files: records given by id only get their texts from there.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
+    cv: Annotated[int, typer.Option(help="Cross-validation folds for the reported metrics (0 = skip).")] = 5,
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+    topics_field: TopicsField = "topics",
+    stance_field: StanceField = "stance",
+):
+    """Validate annotations, train, cross-validate, write the model and print its metrics.
+
+    Example: classify train my_annotations.jsonl --out models/mine --schema my_schema.toml
+    """
+    from classify.annotations import Fields
+    from classify.metrics import format_report
+    from classify.schema import LabelSchema
+    from classify.training import train as run
+
+    fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    label_schema = LabelSchema.from_toml(schema) if schema else None
+    records = _hydrated(annotations, corpora, fields)
+    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, progress=_progress, sources=annotations)
+    model.save(out)
+    _progress(f"model with heads {', '.join(model.heads)} written to {out}")
+    if model.info.get("metrics"):
+        typer.echo(format_report(model.info["metrics"]))
+
+
+def _hydrated(paths, corpora, fields):
+    """Annotation files as given, or, with --corpora, with texts joined in by id."""
+    if corpora is None:
+        return paths
+    from classify.annotations import hydrate as join
+    from classify.errors import DataError
+
+    records, missing = join(paths, corpora, fields)
+    if missing:
+        raise DataError(f"{len(missing)} annotated ids are not in {corpora} (first: {missing[0]!r}); add the corpus file or remove the annotations.")
+    return records
+
+
+def _rows(records):
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        return ((f"record {i + 1}", r) for i, r in enumerate(records))
+    from classify.io import read_rows
+
+    return (pair for path in records for pair in read_rows(str(path)))
+
+
+@app.command()
+def evaluate(
+    annotations: Annotated[list[str], typer.Argument(help="Annotation files with gold labels.")],
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+    topics_field: TopicsField = "topics",
+    stance_field: StanceField = "stance",
+):
+    """Per-label precision, recall, F1 and support; micro/macro F1; stance confusion matrix.
+
+    Example: classify evaluate held_out.jsonl --model models/mine --json
+    """
+    from classify import annotations as ann
+    from classify.metrics import format_report
+
+    loaded = _load(model)
+    fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields)
+    report = loaded.evaluate(data)
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+@app.command()
+def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json", help="Print the whole manifest.")] = False):
+    """Show what a model's manifest says: heads, labels, thresholds, data, metrics, versions.
+
+    Example: classify info --model models/default
+    """
+    import classify
+    from classify.metrics import format_report
+    from classify.persist import read_manifest
+
+    path = model or classify.default_model_path()
+    manifest = read_manifest(path)
+    if as_json:
+        typer.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+        return
+    training = manifest.get("training", {})
+    lines = [
+        f"model      {path}",
+        f"format     {manifest['format']} v{manifest['format_version']}",
+        f"heads      {', '.join(manifest['heads']) or 'none'}",
+        "topics     " + ", ".join(f"{t['name']} (threshold {manifest['thresholds'].get(t['name'], float('nan')):.3f})" for t in manifest["schema"].get("topics", [])),
+        "stances    " + ", ".join(s["name"] for s in manifest["schema"].get("stances", [])),
+        f"trained on {training.get('n_records', '?')} records ({training.get('fingerprint', '?')})",
+        "versions   " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
+    ]
+    typer.echo("\n".join(lines))
+    if manifest.get("metrics"):
+        typer.echo("\ncross-validated metrics\n" + format_report(manifest["metrics"]))
+
+
+@app.command()
+def hydrate(
+    ids: Annotated[list[str], typer.Argument(help="Files of ids + labels (JSONL/CSV/Parquet).")],
+    corpora: Annotated[Path, typer.Option(help="Folder of corpus JSONL files with id, question, answer.")],
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
+    fmt: FormatOpt = "jsonl",
+):
+    """Add question and answer texts to id-only annotation files; missing ids are reported.
+
+    Example: classify hydrate labels/annotations.jsonl --corpora ../shared/data --out gold.jsonl
+    """
+    from classify.annotations import hydrate as run
+    from classify.io import write_rows
+
+    records, missing = run(ids, corpora)
+    write_rows(records, out, fmt)
+    _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
+    for rid in missing[:20]:
+        _progress(f"  missing: {rid}")
+    if missing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def parse(
+    documents: Annotated[list[str], typer.Argument(help="Parliamentary documents (plain text), or '-' for stdin.")],
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
+    fmt: FormatOpt = "jsonl",
+):
+    """Split documents into question/answer records (id, number, question, answer, group, ...).
+
+    Example: classify parse ../shared/data/defensieraad_2026_nr300.txt --format csv
+    """
+    from classify.io import read_rows, write_rows
+
+    def rows():
+        for path in documents:
+            for _, row in read_rows(path, "document"):
+                yield row
+
+    count = write_rows(rows(), out, fmt)
+    _progress(f"parsed {count} records")
+
+
+def main() -> None:
+    """Entry point of the ``classify`` console script."""
+    app(prog_name="classify")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Batch labelling: stream input rows through a model, one output row per input row.
+
+A row that cannot be labelled (malformed line, question missing or not text) comes out with an
+``error`` field instead of predictions; no row is ever dropped and the order is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from classify.annotations import Fields
+
+PREDICTION_FIELDS = ("topics", "topic_scores", "stance", "stance_scores")
+
+
+@dataclass
+class Summary:
+    """Counts of a labelling run, for the stderr summary and the exit code."""
+
+    records: int = 0
+    errors: int = 0
+    first_errors: list | None = None
+
+    def note_error(self, where: str, message: str) -> None:
+        self.errors += 1
+        self.first_errors = (self.first_errors or []) + ([f"{where}: {message}"] if len(self.first_errors or []) < 5 else [])
+
+
+def _prepare(where: str, row, fields: Fields):
+    """(question, answer, output row) or (None, None, error row)."""
+    if isinstance(row, Exception):
+        return None, None, {"id": None, "error": str(row)}
+    out = dict(row)
+    question, answer = row.get(fields.question), row.get(fields.answer)
+    if isinstance(answer, float) and answer != answer:  # NaN from CSV/Parquet
+        answer = None
+    if not isinstance(question, str) or not question.strip():
+        got = "missing" if question is None else ("empty" if isinstance(question, str) else f"a {type(question).__name__}, not text")
+        out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text."
+        return None, None, out
+    if answer is not None and not isinstance(answer, str):
+        out["error"] = f"{where}: field '{fields.answer}' is a {type(answer).__name__}, not text or null."
+        return None, None, out
+    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
+    answer = answer.encode("utf-8", "replace").decode("utf-8") if answer is not None else None
+    if out.get(fields.id) in (None, ""):
+        # stable across runs: derived from the text, not from position or time
+        out[fields.id] = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
+    return question, answer, out
+
+
+def label_rows(model, rows: Iterable[tuple[str, object]], fields: Fields = Fields(), batch_size: int = 2000,
+               summary: Summary | None = None) -> Iterator[dict]:
+    """Yield labelled output rows for ``(location, row)`` input pairs, batch by batch.
+
+    Examples
+    --------
+    >>> out = list(label_rows(model, [("x:1", {"id": "1", "question": "Steun aan Oekraïne?"})]))  # doctest: +SKIP
+    """
+    summary = summary if summary is not None else Summary()
+    batch: list = []
+    for where, row in rows:
+        batch.append(_prepare(where, row, fields) + (where,))
+        if len(batch) >= batch_size:
+            yield from _label_batch(model, batch, summary)
+            batch = []
+    if batch:
+        yield from _label_batch(model, batch, summary)
+
+
+def _label_batch(model, batch, summary: Summary):
+    ok = [i for i, (q, _, _, _) in enumerate(batch) if q is not None]
+    predictions = model.predict([batch[i][0] for i in ok], [batch[i][1] for i in ok]) if ok else []
+    by_index = dict(zip(ok, predictions))
+    for i, (_, _, out, where) in enumerate(batch):
+        summary.records += 1
+        if i in by_index:
+            out.update(by_index[i])
+            out.pop("error", None)
+        else:
+            summary.note_error(where, out["error"])
+        yield out

@@ -1,0 +1,140 @@
+"""The model users hold: a label schema plus a topic head and/or a stance head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from classify.errors import DataError
+from classify.features import as_texts
+from classify.schema import LabelSchema
+
+
+class Model:
+    """A trained classifier of question topics and answer stances.
+
+    Obtain one with :func:`classify.load` or :func:`classify.train`. Either head may be absent
+    when the training data carried only topics or only stances.
+
+    Parameters
+    ----------
+    schema : LabelSchema
+        Fixes the label order of every output.
+    topics : TopicClassifier or None
+    stance : StanceClassifier or None
+    info : dict
+        Training provenance and cross-validated metrics (stored in the manifest).
+
+    Examples
+    --------
+    >>> import classify
+    >>> model = classify.load()  # doctest: +SKIP
+    >>> model.predict(["Gaat de minister meer munitie bestellen?"], ["Ja."])[0]["stance"]  # doctest: +SKIP
+    'agree'
+    """
+
+    def __init__(self, schema: LabelSchema, topics=None, stance=None, info: dict | None = None):
+        self.schema = schema
+        self.topics = topics
+        self.stance = stance
+        self.info = info or {}
+
+    @property
+    def heads(self) -> list[str]:
+        """Names of the heads this model has: ``"topics"``, ``"stance"``."""
+        return [name for name, head in (("topics", self.topics), ("stance", self.stance)) if head is not None]
+
+    def __repr__(self):
+        return f"<classify.Model heads={self.heads} topics={list(self.schema.topics)} stances={list(self.schema.stances)}>"
+
+    # -- prediction ----------------------------------------------------------------------------
+    def predict_proba(self, questions, answers=None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Topic probabilities ``(n, n_topics)`` and stance probabilities ``(n, n_stances)``.
+
+        Stance rows of records without an answer are NaN. A missing head gives None.
+        """
+        questions = as_texts(questions, what="questions")
+        if answers is None:
+            answers = [None] * len(questions)
+        answers = as_texts(answers, what="answers")
+        if len(answers) != len(questions):
+            raise DataError(f"{len(questions)} questions but {len(answers)} answers; pass one answer (or None) per question.")
+        topic_p = self.topics.predict_proba(questions) if self.topics is not None else None
+        stance_p = None
+        if self.stance is not None:
+            stance_p = np.full((len(questions), len(self.schema.stances)), np.nan)
+            has = [i for i, a in enumerate(answers) if a.strip()]
+            if has:
+                stance_p[has] = self.stance.predict_proba([(questions[i], answers[i]) for i in has])
+        if topic_p is None and not len(questions):
+            topic_p = np.zeros((0, len(self.schema.topics))) if self.schema.topics else None
+        return topic_p, stance_p
+
+    def predict(self, questions, answers=None) -> list[dict]:
+        """Label questions (and answers): one dict per record.
+
+        Each result has ``topics`` (labels at or above their threshold, schema order),
+        ``topic_scores`` ({label: probability}), ``stance`` (label or None when there is no
+        answer) and ``stance_scores`` ({label: probability} or None). Fields of a head the
+        model does not have are None.
+
+        Examples
+        --------
+        >>> model.predict(["Komt er meer geld voor steun aan Oekraïne?"])  # doctest: +SKIP
+        [{'topics': ['ukraine_support'], 'topic_scores': {...}, 'stance': None, 'stance_scores': None}]
+        """
+        topic_p, stance_p = self.predict_proba(questions, answers)
+        n = len(topic_p) if topic_p is not None else len(stance_p)
+        out = []
+        for i in range(n):
+            result = {"topics": None, "topic_scores": None, "stance": None, "stance_scores": None}
+            if topic_p is not None and self.topics is not None:
+                row = topic_p[i]
+                result["topics"] = [t for j, t in enumerate(self.schema.topics) if row[j] >= self.topics.thresholds_[j]]
+                result["topic_scores"] = {t: round(float(row[j]), 4) for j, t in enumerate(self.schema.topics)}
+            if stance_p is not None and not np.isnan(stance_p[i, 0]):
+                row = stance_p[i]
+                result["stance"] = self.schema.stances[int(np.argmax(row))]
+                result["stance_scores"] = {s: round(float(row[j]), 4) for j, s in enumerate(self.schema.stances)}
+            out.append(result)
+        return out
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Decision threshold of every topic label."""
+        if self.topics is None:
+            return {}
+        return {t: float(v) for t, v in zip(self.schema.topics, self.topics.thresholds_)}
+
+    # -- evaluation and persistence ------------------------------------------------------------
+    def evaluate(self, annotations) -> dict:
+        """Score the model on validated :class:`~classify.annotations.Annotations`."""
+        from classify import metrics
+
+        report = {}
+        topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
+        if self.topics is not None:
+            Y = indicator(annotations.topics, self.schema.topics)
+            report["topics"] = metrics.topic_report(Y, (topic_p >= self.topics.thresholds_).astype(int), self.schema.topics)
+        if self.stance is not None:
+            keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
+            predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
+            report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
+        return report
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""
+        from classify.persist import save
+
+        return save(self, path)
+
+
+def indicator(topic_lists, labels) -> np.ndarray:
+    """Lists of topic labels -> 0/1 matrix with columns in ``labels`` order."""
+    index = {t: j for j, t in enumerate(labels)}
+    Y = np.zeros((len(topic_lists), len(labels)), dtype=np.int8)
+    for i, topics in enumerate(topic_lists):
+        for t in topics:
+            Y[i, index[t]] = 1
+    return Y

@@ -1,0 +1,169 @@
+"""Safe, versioned model directories.
+
+A model directory holds ``manifest.json`` (format version, library versions, label schema,
+thresholds, training fingerprint and counts, cross-validated metrics, sha256 of every payload
+file), one ``.npy`` file per array, and ``README.md`` (the model card).
+
+Loading never executes code from the directory: the manifest is JSON, arrays are read with
+``numpy.load(allow_pickle=False)``, and every payload file must match its recorded checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning
+from classify.schema import LabelSchema
+
+FORMAT = "classify-model"
+FORMAT_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+MANIFEST = "manifest.json"
+
+
+def versions() -> dict:
+    import sklearn
+
+    from classify import __version__
+
+    return {"classify": __version__, "python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save(model, path) -> Path:
+    """Write ``model`` to directory ``path`` (replaced atomically if it exists)."""
+    from classify import card
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        heads, files = {}, {}
+        for name in model.heads:
+            meta, arrays = getattr(model, name).get_state()
+            heads[name] = meta
+            for key, value in sorted(arrays.items()):
+                filename = f"{name}.{key}.npy"
+                np.save(tmp / filename, np.ascontiguousarray(value), allow_pickle=False)
+                files[filename] = _sha256(tmp / filename)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "versions": versions(),
+            "schema": model.schema.to_dict(),
+            "heads": heads,
+            "thresholds": model.thresholds,
+            **model.info,
+            "files": files,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(card.render(manifest), encoding="utf-8")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_manifest(path) -> dict:
+    """Read and type-check a model directory's manifest (no payload is touched)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by 'classify train --out'.")
+    file = path / MANIFEST
+    if not file.is_file():
+        raise ModelFormatError(f"{path}: no {MANIFEST}; this is not a classify model directory (train one with 'classify train').")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFormatError(f"{file}: not valid JSON ({exc}); the model directory is damaged, retrain or re-download it.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelFormatError(f"{file}: 'format' must be {FORMAT!r}; this is not a classify model directory.")
+    version = manifest.get("format_version")
+    if version not in SUPPORTED_VERSIONS:
+        raise ModelFormatError(
+            f"{file}: unknown format_version {version!r}; this classify reads versions "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Upgrade classify (pip install -U classify) or retrain the model."
+        )
+    expected = {"schema": dict, "heads": dict, "files": dict, "versions": dict}
+    for key, kind in expected.items():
+        if not isinstance(manifest.get(key), kind):
+            raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest.get(key)).__name__}; the manifest is damaged.")
+    for name, digest in manifest["files"].items():
+        if not (isinstance(name, str) and isinstance(digest, str)) or "/" in name or "\\" in name or name.startswith("."):
+            raise ModelFormatError(f"{file}: invalid payload entry {name!r}; payload files are plain names in the model directory.")
+    return manifest
+
+
+def load(path):
+    """Load a model directory; refuses unknown formats, damaged manifests and tampered payloads."""
+    from classify.model import Model
+    from classify.stance import StanceClassifier
+    from classify.topics import TopicClassifier
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    _warn_versions(manifest["versions"], path)
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for filename, digest in sorted(manifest["files"].items()):
+        file = path / filename
+        if not file.is_file():
+            raise ModelFormatError(f"{path}: payload file {filename!r} listed in the manifest is missing; the model directory is incomplete.")
+        if _sha256(file) != digest:
+            raise ModelFormatError(f"{path}: checksum mismatch for {filename!r}; the file was modified after saving. Refusing to load it.")
+        try:
+            value = np.load(file, allow_pickle=False)
+        except ValueError as exc:
+            raise ModelFormatError(f"{path}: {filename!r} is not a plain numeric array ({exc}); refusing to load it.") from None
+        head, _, key = filename[: -len(".npy")].partition(".")
+        arrays.setdefault(head, {})[key] = value
+    try:
+        schema = LabelSchema.from_dict(manifest["schema"], where=f"{path}/{MANIFEST}")
+        builders = {"topics": TopicClassifier, "stance": StanceClassifier}
+        heads = {}
+        for name, meta in manifest["heads"].items():
+            if name not in builders:
+                raise ModelFormatError(f"{path}: unknown head {name!r} in the manifest; expected topics and/or stance.")
+            heads[name] = builders[name].from_state(meta, arrays.get(name, {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ModelFormatError):
+            raise
+        raise ModelFormatError(f"{path}: the manifest does not describe a loadable model ({type(exc).__name__}: {exc}).") from None
+    info = {k: manifest[k] for k in ("training", "metrics") if k in manifest}
+    return Model(schema, heads.get("topics"), heads.get("stance"), info)
+
+
+def _warn_versions(saved: dict, path: Path) -> None:
+    current = versions()
+    for lib in ("numpy", "scikit-learn"):
+        a, b = str(saved.get(lib, "?")), current[lib]
+        if a.split(".")[:2] != b.split(".")[:2]:
+            warnings.warn(
+                f"{path} was saved with {lib} {a}, this environment has {b}; predictions use only stored arrays "
+                "and should be identical, but re-check with 'classify evaluate' if in doubt.",
+                VersionWarning,
+                stacklevel=3,
+            )

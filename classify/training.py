@@ -1,0 +1,173 @@
+"""Training: from annotations to a fitted :class:`~classify.model.Model` with cross-validated metrics."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import numpy as np
+
+from classify.annotations import Annotations, Fields
+from classify.errors import DataError, SchemaError
+from classify.model import Model, indicator
+from classify.schema import LabelSchema
+
+DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5}
+
+
+def _as_annotations(records, schema, fields) -> Annotations:
+    from classify import annotations as ann
+
+    if isinstance(records, Annotations):
+        return records
+    if isinstance(records, (str,)) or hasattr(records, "__fspath__"):
+        return ann.load(records, schema, fields)
+    if isinstance(records, (list, tuple)) and records and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records):
+        return ann.load(records, schema, fields)
+    # dicts, or a datasets.Dataset (iterates as dicts)
+    return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
+
+
+def _heads(data: Annotations, schema: LabelSchema) -> tuple[bool, bool]:
+    has_topics = bool(schema.topics) and any(data.topics)
+    has_stance = bool(schema.stances) and any(s is not None for s in data.stances)
+    if not has_topics and not has_stance:
+        raise DataError("the annotations carry neither topics nor stances; label at least one of them.")
+    return has_topics, has_stance
+
+
+def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
+    """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
+    from classify.stance import StanceClassifier
+    from classify.topics import TopicClassifier
+
+    params = {**DEFAULTS, **(params or {})}
+    has_topics, has_stance = _heads(data, schema)
+    topics = stance = None
+    if has_topics:
+        topics = TopicClassifier(labels=schema.topics, C=params["topic_C"], cv=cv, random_state=seed)
+        topics.fit(data.questions, indicator(data.topics, schema.topics))
+    if has_stance:
+        keep = [i for i, s in enumerate(data.stances) if s is not None]
+        stance = StanceClassifier(labels=schema.stances, C=params["stance_C"], question_weight=params["question_weight"], random_state=seed)
+        stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
+    return topics, stance
+
+
+def cross_validate(data: Annotations, schema: LabelSchema, *, seed: int = 0, cv: int = 5, params=None, progress=None) -> dict:
+    """Out-of-fold metrics: ``cv`` folds grouped by source document (siblings never straddle)."""
+    from sklearn.model_selection import GroupKFold
+
+    from classify import metrics
+
+    groups = data.groups()
+    n_groups = len(set(groups))
+    folds = min(cv, n_groups)
+    if folds < 2:
+        return {}
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    has_topics, has_stance = _heads(data, schema)
+    topic_pred = np.zeros((len(data), len(schema.topics)), dtype=np.int8)
+    stance_pred: list = [None] * len(data)
+    for k, (train, test) in enumerate(splitter.split(np.zeros(len(data)), groups=groups)):
+        if progress:
+            progress(f"cross-validation fold {k + 1}/{folds}")
+        part = _subset(data, train)
+        try:
+            topics, stance = fit_heads(part, schema, seed, cv, params)
+        except DataError:
+            continue  # a fold without any label of a head: leave its predictions empty
+        model = Model(schema, topics, stance)
+        tp, sp = model.predict_proba([data.questions[i] for i in test], [data.answers[i] for i in test])
+        if topics is not None:
+            topic_pred[test] = (tp >= topics.thresholds_).astype(np.int8)
+        if stance is not None:
+            for row, i in enumerate(test):
+                if not np.isnan(sp[row, 0]):
+                    stance_pred[i] = schema.stances[int(np.argmax(sp[row]))]
+    report = {"folds": folds, "grouped_by": "source document"}
+    if has_topics:
+        report["topics"] = metrics.topic_report(indicator(data.topics, schema.topics), topic_pred, schema.topics)
+    if has_stance:
+        keep = [i for i, s in enumerate(data.stances) if s is not None]
+        predicted = [stance_pred[i] if stance_pred[i] is not None else "" for i in keep]
+        report["stance"] = metrics.stance_report([data.stances[i] for i in keep], predicted, schema.stances)
+    return report
+
+
+def _subset(data: Annotations, index) -> Annotations:
+    pick = lambda xs: [xs[i] for i in index]  # noqa: E731
+    return Annotations(pick(data.ids), pick(data.questions), pick(data.answers), pick(data.topics), pick(data.stances), pick(data.locations))
+
+
+def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv: int = 5, fields: Fields = Fields(),
+          params: dict | None = None, progress=None, sources=None) -> Model:
+    """Train a model on annotations and cross-validate it.
+
+    Parameters
+    ----------
+    records : path, list of paths, list of dicts, Annotations or datasets.Dataset
+        Annotation records with ``id``, ``question``, ``answer``, ``topics``, ``stance``.
+    schema : LabelSchema or path to a TOML schema, optional
+        Label order and allowed labels; inferred from the annotations when omitted.
+    seed : int
+        Seed of every random choice (folds, solvers): same data and seed, same model.
+    cv : int
+        Folds of the reported cross-validation (0 skips it) and of the threshold calibration.
+    progress : callable, optional
+        Receives progress messages (the CLI prints them to stderr).
+
+    Examples
+    --------
+    >>> import classify
+    >>> model = classify.train([
+    ...     {"id": "1", "question": "Steun aan Oekraïne?", "answer": "Ja.", "topics": ["ukraine"], "stance": "agree"},
+    ...     {"id": "2", "question": "Wachtlijsten in de zorg?", "answer": "Nee.", "topics": [], "stance": "disagree"},
+    ... ], cv=0)
+    >>> model.heads
+    ['topics', 'stance']
+    """
+    if isinstance(schema, str) or hasattr(schema, "__fspath__"):
+        schema = LabelSchema.from_toml(schema)
+    data = _as_annotations(records, schema, fields)
+    if schema is None:
+        schema = LabelSchema.infer(data.topics, data.stances)
+    else:
+        _check_schema(data, schema)
+    say = progress or (lambda message: None)
+    metrics = {}
+    if cv and cv >= 2:
+        metrics = cross_validate(data, schema, seed=seed, cv=cv, params=params, progress=say)
+    say("fitting the final model on all annotations")
+    topics, stance = fit_heads(data, schema, seed, max(cv, 2) if cv else 5, params)
+    topic_counts = Counter(t for ts in data.topics for t in ts)
+    stance_counts = Counter(s for s in data.stances if s is not None)
+    info = {
+        "training": {
+            "fingerprint": data.fingerprint(),
+            "sources": [str(s) for s in (sources or [])],
+            "n_records": len(data),
+            "n_with_answer": sum(a is not None for a in data.answers),
+            "topic_counts": {t: topic_counts.get(t, 0) for t in schema.topics},
+            "topic_none": sum(1 for ts in data.topics if not ts),
+            "stance_counts": {s: stance_counts.get(s, 0) for s in schema.stances},
+            "seed": seed,
+            "cv": cv,
+            "params": {**DEFAULTS, **(params or {})},
+        },
+        "metrics": metrics,
+    }
+    return Model(schema, topics, stance, info)
+
+
+def _check_schema(data: Annotations, schema: LabelSchema) -> None:
+    for where, topics, stance in zip(data.locations, data.topics, data.stances):
+        for t in topics:
+            if t not in schema.topics:
+                raise SchemaError(f"{where}: topic {t!r} is not in the schema ({', '.join(schema.topics) or 'no topics'}); fix the label or add it to the schema.")
+        if stance is not None and stance not in schema.stances:
+            raise SchemaError(f"{where}: stance {stance!r} is not in the schema ({', '.join(schema.stances) or 'no stances'}); fix the label or add it to the schema.")
+
+
+def stderr_progress(message: str) -> None:
+    print(f"classify: {message}", file=sys.stderr, flush=True)

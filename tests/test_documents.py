@@ -1,0 +1,252 @@
+"""Tests of classify.documents: parsing parliamentary documents into question/answer records."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from classify.documents import looks_like_document, parse
+from classify.errors import DocumentError, ParseWarning
+
+FIXTURES = Path(__file__).parent / "fixtures" / "documents"
+DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+# Keep in step with benchmarks/parsing.py (SIMILARITY_THRESHOLD, FLOOR_RECOVERY).
+SIMILARITY_THRESHOLD = 0.8
+FLOOR_RECOVERY = 0.95
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def parse_fixture(name: str) -> list:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ParseWarning)  # fixtures other than the partial one parse fully
+        return parse(fixture(name), source=name)
+
+
+# --- format 1: Verslag van een schriftelijk overleg (the seed) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return parse_fixture("defensieraad_2026_nr300.txt")
+
+
+def test_seed_has_15_records_with_stable_ids(seed):
+    assert [r.id for r in seed] == [f"kst-21501-28-300#{n}" for n in range(1, 16)]
+    assert [r.number for r in seed] == [str(n) for n in range(1, 16)]
+
+
+def test_seed_groups(seed):
+    groups = {r.number: r.group for r in seed}
+    assert groups["1"] == "PVV"
+    assert {groups[str(n)] for n in range(2, 10)} == {"Groep Markuszower"}
+    assert {groups[str(n)] for n in range(10, 16)} == {"BBB"}
+
+
+def test_seed_metadata(seed):
+    first = seed[0]
+    assert (first.date, first.answered_by, first.subject, first.document) == (
+        "2026-03-09", "Minister van Defensie", "Defensieraad", "kst-21501-28-300",
+    )
+
+
+def test_seed_questions_are_complete(seed):
+    assert seed[0].question.startswith("Voorts vragen deze leden of de Minister")
+    assert seed[0].question.endswith("en over de reacties van andere lidstaten daarop.")
+    assert seed[1].question.endswith("voor de Nederlandse defensie-industrie.")
+    assert all(r.answer for r in seed)
+    assert not any("Antwoord" in r.question or "Vraag" in r.question for r in seed)
+
+
+def test_seed_page_break_repaired_and_paragraphs_kept(seed):
+    answer = seed[10].answer
+    assert "De veiligheid en stabiliteit in Europa zouden immers nog verder ondermijnd" in answer
+    assert answer.count("\n\n") == 2  # three real paragraphs stay three
+
+
+def test_seed_emphasis_removed(seed):
+    assert "op het gebied van space, als ook" in seed[1].answer
+    assert not any("*" in r.question + r.answer for r in seed)
+
+
+# --- format 2: written questions (Aanhangsel van de Handelingen) ------------------------------
+
+
+def test_aanhangsel_header_and_answers():
+    records = parse_fixture("aanhangsel_vraag_antwoord.txt")
+    assert [r.id for r in records] == [f"ah-tk-20252026-1432#{n}" for n in (1, 2, 3, 4, 5, 7)]
+    first = records[0]
+    assert first.members == ["Van Dijkhuizen", "Ter Horst"]
+    assert first.party == "CDA, BBB"
+    assert first.group is None  # two parties ask together: no single group
+    assert first.answered_by == "Minister van Defensie"
+    assert first.date == "2026-02-04"
+    assert first.subject == "het bericht ‘Munitievoorraad krimpt sneller dan gepland’"
+    assert first.question.endswith("gepland’?")  # footnote marker "?1" removed
+    assert first.answer == "Ja."
+
+
+def test_aanhangsel_page_break_footer_and_footnote_removed():
+    by_number = {r.number: r for r in parse_fixture("aanhangsel_vraag_antwoord.txt")}
+    assert "De aanvulling van de voorraden loopt via meerjarige contracten met de Europese industrie." in (
+        by_number["2"].answer
+    )
+    assert "Tweede Kamer, vergaderjaar" not in by_number["2"].answer
+    assert by_number["2"].answer.endswith("\n\nDaarnaast is in december een nieuw raamcontract gesloten.")
+    assert by_number["7"].question.endswith("te beantwoorden?")  # footnote text at the end dropped
+
+
+def test_one_answer_for_several_questions():
+    by_number = {r.number: r for r in parse_fixture("aanhangsel_vraag_antwoord.txt")}
+    assert by_number["3"].answer == by_number["4"].answer
+    assert by_number["3"].answer.startswith("Nederland heeft sinds 2022")
+
+
+def test_reference_answer_kept_and_unanswered_question_is_none():
+    by_number = {r.number: r for r in parse_fixture("aanhangsel_vraag_antwoord.txt")}
+    assert by_number["5"].answer == "Zie antwoord op vraag 2."
+    assert by_number["7"].answer is None  # numbering gap (no 6) and no answer
+
+
+def test_numbered_questions_with_antwoord_colon():
+    records = parse_fixture("antwoord_op_vragen_genummerd.txt")
+    assert [r.number for r in records] == ["1", "2", "4", "5", "6"]
+    assert records[0].members == ["El Amrani"]
+    assert (records[0].party, records[0].group) == ("D66", "D66")
+    assert records[0].subject == "de militaire mobiliteit op de A12"
+    assert records[2].question == "Bent u bereid de vergunningsprocedure te versnellen? Zo ja, op welke termijn?"
+    assert records[3].answer == records[4].answer  # "Antwoord op vraag 5 en 6:"
+    assert records[3].answer.startswith("Het gaat om vier bruggen")
+
+
+def test_default_id_is_a_stable_hash_without_kamerstuk_number():
+    text = fixture("antwoord_op_vragen_genummerd.txt")
+    ids = [r.id for r in parse(text)]
+    assert ids == [r.id for r in parse(text)]
+    assert re.fullmatch(r"doc-[0-9a-f]{10}#1", ids[0])
+    assert parse(text, "mijn-doc")[0].id == "mijn-doc#1"
+
+
+# --- format 3: answers of other bodies, flattened PDF text ------------------------------------
+
+
+def test_flat_vraag_without_answer_marker():
+    records = parse_fixture("rekenkamer_flat.txt")
+    assert [r.number for r in records] == ["1", "2", "3", "4"]
+    assert records[0].question == "Hoeveel schepen van de marine waren in 2013 inzetbaar? (blz. 12)"
+    assert records[0].answer.startswith("In 2013 waren gemiddeld zes")
+    assert records[1].question.startswith("Een onderhoudsbeurt duurt gemiddeld veertig weken. Kan de")
+    assert records[1].question.endswith("Zo ja, welke oorzaken zijn er?")
+    assert records[2].answer == "Zie het antwoord op vraag 2."
+    assert records[0].answered_by == "Algemene Rekenkamer"
+    assert records[0].date == "2014-06-03"
+
+
+def test_flat_running_header_page_number_and_boilerplate_removed():
+    records = parse_fixture("rekenkamer_flat.txt")
+    assert records[3].question == "Wat zijn de kosten van het achterstallig onderhoud van de fregatten?"
+    assert records[3].answer == "Wij hebben de kosten niet berekend. Het ministerie schat ze op ruim 80 miljoen euro."
+
+
+def test_flat_numbered_questions():
+    records = parse_fixture("rekenkamer_numbered_flat.txt")
+    assert [r.number for r in records] == ["1", "2", "4"]
+    assert records[1].question == "Waarom is dat minder dan in 2019? Graag een toelichting."
+    assert records[2].answer.startswith("Nee. Die kosten worden niet apart geregistreerd: 1. personeel")
+
+
+# --- ids, errors, warnings --------------------------------------------------------------------
+
+
+def test_repeated_numbers_get_deterministic_suffixes():
+    records = parse_fixture("vso_twee_groepen.txt")
+    assert [r.id for r in records] == ["kst-36600-X-45#1", "kst-36600-X-45#2", "kst-36600-X-45#1-2"]
+    assert [r.group for r in records] == ["GroenLinks-PvdA", "GroenLinks-PvdA", "SP"]
+    assert records[0].answered_by == "Staatssecretaris van Defensie"
+
+
+def test_no_questions_raises_with_source_in_message():
+    with pytest.raises(DocumentError) as error:
+        parse(fixture("geen_vragen.txt"), source="brief.txt")
+    assert str(error.value) == (
+        "brief.txt: no questions found; expected 'Vraag 1 ... Antwoord' or '1. ... Antwoord:' "
+        "numbered questions (as in a Verslag van een schriftelijk overleg, an Aanhangsel van de "
+        "Handelingen or a Beantwoording Kamervragen). If this is a JSONL or CSV file of records, "
+        "read it as data instead of as a document."
+    )
+    assert isinstance(error.value, ValueError)
+
+
+def test_partial_document_warns_with_count_and_keeps_the_rest():
+    with pytest.warns(ParseWarning, match=r"gedeeltelijk\.txt: skipped 2 of 4 .*'Vraag 2' without text.*kept 2"):
+        records = parse(fixture("gedeeltelijk.txt"), source="gedeeltelijk.txt")
+    assert [(r.number, r.answer) for r in records] == [("1", "Tot en met juni 2026."), ("3", "Ongeveer 25 miljoen euro.")]
+
+
+# --- looks_like_document ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": "a", "question": "Vraag 1: Komt er een leger?", "answer": null}\n{"id": "b", "question": "x"}\n',
+        '[{"id": "a", "question": "Vraag 1?"}]',
+        "id,question,answer\na,Vraag 1: komt er een leger?,Nee\nb,Waarom?,Daarom\n",
+        "id;question\na;Vraag 1 Is dat zo?\n",
+        "",
+        fixture("geen_vragen.txt"),
+    ],
+)
+def test_looks_like_document_false(text):
+    assert looks_like_document(text) is False
+
+
+@pytest.mark.parametrize(
+    "name", ["defensieraad_2026_nr300.txt", "aanhangsel_vraag_antwoord.txt", "rekenkamer_numbered_flat.txt"]
+)
+def test_looks_like_document_true(name):
+    assert looks_like_document(fixture(name)) is True
+
+
+# --- integration: the Court of Audit documents against the third-party pairs ------------------
+
+
+def _words(text):
+    return re.findall(r"\w+", (text or "").lower())
+
+
+@pytest.mark.skipif(
+    not (DATA_DIR / "tk_rekenkamer_qa.jsonl").exists(),
+    reason=f"shared data not found in {DATA_DIR} (set CLASSIFY_DATA_DIR to run the integration test)",
+)
+def test_rekenkamer_recovery_stays_above_floor():
+    documents = [json.loads(line) for line in (DATA_DIR / "tk_rekenkamer_documents.jsonl").open(encoding="utf-8")]
+    pairs = [json.loads(line) for line in (DATA_DIR / "tk_rekenkamer_qa.jsonl").open(encoding="utf-8")]
+    parsed = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ParseWarning)
+        for doc in documents:
+            try:
+                for r in parse(doc["text"], doc["id"]):
+                    parsed.setdefault((doc["id"], r.number), []).append(r.question)
+            except DocumentError:
+                pass
+    recovered = 0
+    for pair in pairs:
+        ref_doc, number = pair["id"].split("#")
+        key = (ref_doc.replace("rekenkamer:kamerstuk:", "rekenkamer:", 1), number)
+        ref = _words(pair["question"])
+        if any(
+            difflib.SequenceMatcher(None, ref, _words(q), autojunk=False).ratio() >= SIMILARITY_THRESHOLD
+            for q in parsed.get(key, [])
+        ):
+            recovered += 1
+    assert recovered / len(pairs) >= FLOOR_RECOVERY, f"recovered {recovered}/{len(pairs)}"
