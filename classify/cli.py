@@ -44,6 +44,7 @@ IdField = Annotated[str, typer.Option(help="Column holding the record id.")]
 TopicsField = Annotated[str, typer.Option(help="Column holding the topic labels.")]
 StanceField = Annotated[str, typer.Option(help="Column holding the stance label.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, csv or parquet.")]
+LabelFormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, csv, parquet, or table (readable, for a terminal).")]
 
 
 def _progress(message: str) -> None:
@@ -61,7 +62,7 @@ def label(
     inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for JSONL on stdin.")],
     model: ModelOpt = None,
     out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
-    fmt: FormatOpt = "jsonl",
+    fmt: LabelFormatOpt = "jsonl",
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -83,12 +84,28 @@ def label(
         for path in inputs:
             yield from read_rows(path)
 
-    written = write_rows(_jsonable(label_rows(loaded, rows(), fields, batch_size, summary)), out, fmt)
+    labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
+    written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
     for line in summary.first_errors or []:
         _progress(f"  {line}")
     if summary.errors:
         raise typer.Exit(1)
+
+
+def _table(rows, fields) -> int:
+    """A readable table on stdout: id, topics, stance, start of the question."""
+    count = 0
+    typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
+    for row in rows:
+        count += 1
+        if row.get("error"):
+            typer.echo(f"{str(row.get(fields.id))[:24]:<24} ERROR: {row['error']}")
+            continue
+        topics = ", ".join(row["topics"] or []) if row.get("topics") is not None else "-"
+        question = " ".join(str(row.get(fields.question, "")).split())
+        typer.echo(f"{str(row.get(fields.id))[-24:]:<24} {topics or '(none)':<36} {row.get('stance') or '-':<14} {question[:60]}")
+    return count
 
 
 def _jsonable(rows):

@@ -81,10 +81,10 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         template = self.features if self.features is not None else TextFeatures()
         self.answer_features_ = clone(template).set_params(salt=1).fit(answers)
         self.question_features_ = clone(template).set_params(salt=2).fit(questions)
-        Xf = self._transform(questions, answers)
+        Xf, active = linear.compact(self._transform(questions, answers))
         n_features = self.answer_features_.n_features
         k = len(labels)
-        coef = np.zeros((k, n_features), dtype=np.float32)
+        coef = np.zeros((k, len(active)), dtype=np.float32)
         self.intercept_ = np.full(k, _ABSENT)
         seen = sorted(set(y))
         if len(seen) == 1:
@@ -99,7 +99,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             else:
                 coef[rows] = model.coef_
                 self.intercept_[rows] = model.intercept_
-        self.weights_ = linear.weights_from_coef(coef, n_features)
+        self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
     def decision_function(self, X):

@@ -76,10 +76,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
         self.classes_ = np.asarray(labels)
         self.features_ = clone(self.features if self.features is not None else TextFeatures()).fit(texts)
-        Xf = self.features_.transform(texts)
+        Xf, active = linear.compact(self.features_.transform(texts))
         n_features = self.features_.n_features
 
-        coef = np.zeros((k, n_features), dtype=np.float32)
+        coef = np.zeros((k, len(active)), dtype=np.float32)
         self.intercept_ = np.zeros(k)
         self.platt_ = np.tile([1.0, 0.0], (k, 1))
         self.thresholds_ = np.full(k, 0.5)
@@ -105,7 +105,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             self.platt_[j] = _fit_sigmoid(oof, y_j)
             self.thresholds_[j] = _best_threshold(linear.sigmoid(self.platt_[j, 0] * oof + self.platt_[j, 1]), y_j)
             self.label_status_.append("calibrated")
-        self.weights_ = linear.weights_from_coef(coef, n_features)
+        self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
     def _out_of_fold_scores(self, Xf, y, folds, model):

@@ -1,0 +1,218 @@
+"""Tests of classify.io: reading JSONL/CSV/Parquet/documents robustly, writing atomically."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classify.errors import DataError, InputNotFoundError
+from classify.io import AtomicWriter, detect_format, read_rows, write_rows
+from conftest import SEED_DOCUMENT
+
+
+def rows_of(path, fmt=None):
+    return list(read_rows(str(path), fmt))
+
+
+def test_jsonl_with_malformed_lines_yields_errors(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "1", "question": "Een?"}\n\n{"id": 2, "question": \n[1, 2]\n{"id": "4", "question": "Vier?"}\n', encoding="utf-8")
+    rows = rows_of(path)
+    assert [where for where, _ in rows] == [f"{path}:1", f"{path}:3", f"{path}:4", f"{path}:5"]  # blank line 2 skipped
+    assert rows[0][1] == {"id": "1", "question": "Een?"}
+    assert isinstance(rows[1][1], DataError)
+    assert str(rows[1][1]) == f"{path}:3: not valid JSON (Expecting value at column 22); fix or remove the line."
+    assert isinstance(rows[2][1], DataError) and str(rows[2][1]) == f"{path}:4: expected a JSON object per line, got list."
+    assert rows[3][1]["id"] == "4"
+
+
+def test_jsonl_bom_crlf_and_nul(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"question": "Steun aan Oekra\xc3\xafne?"}\r\n{"question": "N\x00UL"}\r\n')
+    assert [r for _, r in rows_of(path)] == [{"question": "Steun aan Oekraïne?"}, {"question": "NUL"}]
+
+
+def test_cp1252_file(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes('{"question": "Financiële steun – €5 miljoen?"}\n'.encode("cp1252"))
+    assert rows_of(path)[0][1]["question"] == "Financiële steun – €5 miljoen?"
+
+
+def test_cp1252_csv(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes("id,question\n1,Oekraïne – steun\n".encode("cp1252"))
+    assert rows_of(path)[0][1] == {"id": "1", "question": "Oekraïne – steun"}
+
+
+def test_csv_embedded_newlines_quotes_bom_crlf(tmp_path):
+    path = tmp_path / "in.csv"
+    text = 'id,question,answer\r\n1,"Eerste regel\r\ntweede regel","Hij zei ""ja"", toen"\r\n2,Kort,\r\n'
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    rows = rows_of(path)
+    assert [r for _, r in rows] == [
+        {"id": "1", "question": "Eerste regel\r\ntweede regel", "answer": 'Hij zei "ja", toen'},
+        {"id": "2", "question": "Kort", "answer": ""},
+    ]
+    assert rows[1][0] == f"{path}:4"
+
+
+def test_csv_nul_bytes_and_too_many_fields(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,question\n1,V\x00raag\n2,een,twee\n")
+    rows = rows_of(path)
+    assert rows[0][1] == {"id": "1", "question": "Vraag"}
+    assert isinstance(rows[1][1], DataError)
+    assert str(rows[1][1]) == f"{path}:3: more fields than the header has columns; quote fields that contain commas."
+
+
+def test_tsv(tmp_path):
+    path = tmp_path / "in.tsv"
+    path.write_text("id\tquestion\n1\tVraag, met komma\n", encoding="utf-8")
+    assert rows_of(path)[0][1] == {"id": "1", "question": "Vraag, met komma"}
+
+
+def test_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "1", "question": "Een?", "topics": ["a", "b"]}, {"id": "2", "question": "Twee?", "topics": []}]), path)
+    rows = rows_of(path)
+    assert rows == [(f"{path}:row 1", {"id": "1", "question": "Een?", "topics": ["a", "b"]}), (f"{path}:row 2", {"id": "2", "question": "Twee?", "topics": []})]
+
+
+def test_corrupt_parquet(tmp_path):
+    path = tmp_path / "in.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match=r"in\.parquet: not a readable Parquet file"):
+        rows_of(path)
+
+
+def test_saved_dataset_directory(tmp_path):
+    from datasets import Dataset
+
+    Dataset.from_list([{"id": "1", "question": "Een?"}]).save_to_disk(str(tmp_path / "ds"))
+    assert rows_of(tmp_path / "ds") == [(f"{tmp_path / 'ds'}:row 1", {"id": "1", "question": "Een?"})]
+
+
+def test_directory_that_is_not_a_dataset(tmp_path):
+    with pytest.raises(DataError, match=r"a directory, but not a dataset saved with Dataset\.save_to_disk"):
+        rows_of(tmp_path)
+
+
+def test_document(tmp_path):
+    rows = rows_of(SEED_DOCUMENT)
+    assert len(rows) == 15
+    assert rows[0][0] == f"{SEED_DOCUMENT}:question 1"
+    assert rows[0][1]["id"].startswith("defensieraad_2026_nr300#") and rows[0][1]["question"]
+
+
+def test_unknown_suffix_is_sniffed(tmp_path):
+    (tmp_path / "a.dat").write_text('{"question": "V?"}\n', encoding="utf-8")
+    (tmp_path / "b.dat").write_text("id,question\n1,V?\n", encoding="utf-8")
+    assert rows_of(tmp_path / "a.dat")[0][1] == {"question": "V?"}
+    assert rows_of(tmp_path / "b.dat")[0][1] == {"id": "1", "question": "V?"}
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputNotFoundError, match=r"input '.*nope\.jsonl' does not exist; check the path \(use '-' to read JSONL from stdin\)"):
+        rows_of(tmp_path / "nope.jsonl")
+    with pytest.raises(FileNotFoundError):
+        rows_of(tmp_path / "nope.jsonl")
+
+
+def test_unknown_format(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text("{}\n")
+    with pytest.raises(DataError, match=r"unknown input format 'xml'"):
+        rows_of(path, "xml")
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [("a.jsonl", "jsonl"), ("a.NDJSON", "jsonl"), ("a.json", "jsonl"), ("a.csv", "csv"), ("a.tsv", "csv"),
+     ("a.parquet", "parquet"), ("a.pq", "parquet"), ("a.txt", "document"), ("a.xyz", "unknown"), ("-", "jsonl")],
+)
+def test_detect_format(name, kind):
+    assert detect_format(name) == kind
+
+
+# -- writing --------------------------------------------------------------------------------
+ROWS = [
+    {"id": "1", "question": 'Een "vraag", met\nnieuwe regel', "topics": ["a", "b"], "scores": {"a": 0.5}, "stance": None},
+    {"id": "2", "question": "Oekraïne", "topics": [], "scores": {"a": 0.25}, "stance": "agree"},
+]
+
+
+def test_write_jsonl_round_trip(tmp_path):
+    path = tmp_path / "out" / "o.jsonl"  # parent directory is created
+    assert write_rows(iter(ROWS), str(path), "jsonl") == 2
+    assert [r for _, r in rows_of(path)] == ROWS
+    assert "Oekraïne" in path.read_text(encoding="utf-8")  # not \u-escaped
+
+
+def test_write_csv_round_trip(tmp_path):
+    path = tmp_path / "o.csv"
+    assert write_rows(ROWS, str(path), "csv") == 2
+    back = [r for _, r in rows_of(path)]
+    assert back[0]["question"] == ROWS[0]["question"]
+    assert json.loads(back[0]["topics"]) == ["a", "b"] and json.loads(back[1]["scores"]) == {"a": 0.25}
+    assert back[0]["stance"] == "" and back[1]["stance"] == "agree"
+
+
+def test_write_csv_union_of_columns(tmp_path):
+    path = tmp_path / "o.csv"
+    write_rows([{"a": 1}, {"b": 2}], str(path), "csv")
+    assert path.read_text(encoding="utf-8") == "a,b\n1,\n,2\n"
+
+
+def test_write_parquet_round_trip(tmp_path):
+    path = tmp_path / "o.parquet"
+    assert write_rows(ROWS, str(path), "parquet") == 2
+    back = [r for _, r in rows_of(path)]
+    assert back[0]["topics"] == ["a", "b"] and back[1]["topics"] == []
+    assert json.loads(back[0]["scores"]) == {"a": 0.5}  # dicts are stored as JSON text
+    assert back[0]["stance"] is None and back[1]["question"] == "Oekraïne"
+
+
+def test_write_unknown_format(tmp_path):
+    with pytest.raises(DataError, match=r"unknown output format 'xlsx'; use one of jsonl, csv, parquet"):
+        write_rows(ROWS, str(tmp_path / "o.xlsx"), "xlsx")
+
+
+def test_write_to_stdout(capsys):
+    write_rows(ROWS[1:], None, "jsonl")
+    assert json.loads(capsys.readouterr().out) == ROWS[1]
+
+
+def test_atomic_writer_leaves_nothing_on_error(tmp_path):
+    path = tmp_path / "o.jsonl"
+    with pytest.raises(RuntimeError):
+        with AtomicWriter(str(path)) as handle:
+            handle.write("half")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_writer_keeps_old_file_on_error(tmp_path):
+    path = tmp_path / "o.jsonl"
+    path.write_text("old\n")
+
+    def rows():
+        yield {"id": 1}
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        write_rows(rows(), str(path), "jsonl")
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.jsonl"]
+
+
+def test_atomic_writer_replaces_on_success(tmp_path):
+    path = tmp_path / "o.txt"
+    path.write_text("old")
+    with AtomicWriter(str(path)) as handle:
+        handle.write("new")
+    assert path.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.txt"]

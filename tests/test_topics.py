@@ -1,0 +1,168 @@
+"""Tests of classify.topics: the multi-label topic head as a scikit-learn estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from classify.errors import DataError
+from classify.features import TextFeatures
+from classify.model import indicator
+from classify.topics import TopicClassifier, _best_threshold
+from conftest import _records
+
+LABELS = ("fleet", "industry", "ukraine")
+
+
+@pytest.fixture(scope="module")
+def data():
+    rows = _records()
+    return [r["question"] for r in rows], indicator([r["topics"] for r in rows], LABELS)
+
+
+def make(**params) -> TopicClassifier:
+    return TopicClassifier(labels=LABELS, features=TextFeatures(n_features=2**12), cv=2, **params)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return make().fit(*data)
+
+
+def test_fit_shapes_and_attributes(fitted, data):
+    X, Y = data
+    assert list(fitted.classes_) == list(LABELS)
+    assert fitted.weights_.shape == (2**12, 3) and fitted.weights_.dtype == np.float32
+    assert fitted.thresholds_.shape == (3,)
+    assert np.all((fitted.thresholds_ >= 0.01) & (fitted.thresholds_ <= 0.99))
+    assert fitted.label_status_ == ["calibrated"] * 3
+    P = fitted.predict_proba(X)
+    assert P.shape == (len(X), 3)
+    assert np.all((P >= 0) & (P <= 1))
+    pred = fitted.predict(X)
+    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
+    np.testing.assert_array_equal(pred, (P >= fitted.thresholds_).astype(np.int8))
+    assert fitted.decision_function(X).shape == (len(X), 3)
+
+
+def test_learns_the_training_data(fitted, data):
+    X, Y = data
+    assert (fitted.predict(X) == Y).mean() > 0.9
+
+
+def test_empty_input(fitted):
+    assert fitted.predict_proba([]).shape == (0, 3)
+    assert fitted.predict([]).shape == (0, 3)
+
+
+def test_label_without_positives_is_constant(data):
+    X, Y = data
+    Y = np.c_[Y, np.zeros(len(Y), dtype=int)]
+    clf = TopicClassifier(labels=LABELS + ("never",), features=TextFeatures(n_features=2**12), cv=2).fit(X, Y)
+    assert clf.label_status_[-1] == "constant"
+    P = clf.predict_proba(X)
+    assert np.all(P[:, -1] < 1e-6)
+    assert not clf.predict(X)[:, -1].any()
+
+
+def test_label_on_every_record_is_constant_one(data):
+    X, _ = data
+    clf = make().set_params(labels=["all"]).fit(X, np.ones((len(X), 1), dtype=int))
+    assert clf.label_status_ == ["constant"]
+    assert clf.predict(["iets heel anders"]).tolist() == [[1]]
+
+
+def test_too_few_positives_is_uncalibrated(data):
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 0] = 0
+    Y[0, 0] = 1  # a single positive: no two folds to calibrate on
+    clf = make().fit(X, Y)
+    assert clf.label_status_[0] == "uncalibrated"
+    assert clf.thresholds_[0] == 0.5
+
+
+def test_default_labels_are_column_numbers(data):
+    X, Y = data
+    clf = TopicClassifier(features=TextFeatures(n_features=2**10), cv=2).fit(X, Y)
+    assert list(clf.classes_) == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (lambda Y: Y[:, 0], r"y must be a 0/1 indicator matrix of shape \(n_samples=24, n_labels\); got shape \(24,\)"),
+        (lambda Y: Y[:-1], r"got shape \(23, 3\)"),
+        (lambda Y: Y * 2, r"y must be a 0/1 indicator matrix"),
+    ],
+)
+def test_bad_y(data, y, message):
+    X, Y = data
+    with pytest.raises(DataError, match=message):
+        make().fit(X, y(Y))
+
+
+def test_label_count_mismatch(data):
+    X, Y = data
+    with pytest.raises(DataError, match=r"2 labels given for a y with 3 columns; pass one label per column"):
+        make().set_params(labels=["a", "b"]).fit(X, Y)
+
+
+def test_unfitted_predict_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        make().predict_proba(["x"])
+
+
+def test_clone_and_params():
+    clf = make(C=3.0)
+    params = clf.get_params()
+    assert params["C"] == 3.0 and params["cv"] == 2 and params["features__n_features"] == 2**12
+    twin = clone(clf)
+    assert twin.get_params()["features__n_features"] == 2**12 and twin.features is not clf.features
+    clf.set_params(C=1.0, features__n_features=2**10)
+    assert clf.C == 1.0 and clf.features.n_features == 2**10
+
+
+def test_fit_does_not_mutate_features_param(data):
+    features = TextFeatures(n_features=2**10)
+    make().set_params(features=features).fit(*data)
+    assert not hasattr(features, "idf_")
+
+
+def test_deterministic(data):
+    a, b = make().fit(*data), make().fit(*data)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+    np.testing.assert_array_equal(a.platt_, b.platt_)
+
+
+def test_grid_search(data):
+    X, Y = data
+    search = GridSearchCV(make(), {"C": [1.0, 10.0]}, cv=2, scoring="f1_micro").fit(X, Y)
+    assert search.best_params_["C"] in (1.0, 10.0)
+    assert search.predict(X[:2]).shape == (2, 3)
+
+
+def test_in_pipeline(data):
+    X, Y = data
+    pipe = Pipeline([("clf", make())]).fit(X, Y)
+    assert pipe.predict_proba(X[:3]).shape == (3, 3)
+
+
+def test_state_round_trip(fitted, data):
+    X, _ = data
+    meta, arrays = fitted.get_state()
+    back = TopicClassifier.from_state(meta, arrays)
+    np.testing.assert_array_equal(back.predict_proba(X), fitted.predict_proba(X))
+    assert back.label_status_ == fitted.label_status_
+
+
+def test_best_threshold_separable():
+    t = _best_threshold(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]))
+    assert 0.3 < t < 0.8  # halfway between the last positive and the first negative
+    assert t == pytest.approx(0.55)

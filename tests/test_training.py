@@ -1,0 +1,119 @@
+"""Tests of classify.training: from annotations to a model, cross-validation and reproducibility.
+
+Training uses the library's default 2**20 hashed features (``train`` has no knob for it), so
+each call costs ~0.5 s even on the 24 tiny records: the tests share the session model where
+they can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+import classify
+from classify.annotations import from_rows
+from classify.errors import DataError, SchemaError
+from classify.schema import LabelSchema
+from classify.training import cross_validate
+from conftest import STANCES, TOPICS, _records
+
+
+def test_train_on_dicts_infers_the_schema(tiny_model):
+    assert tiny_model.heads == ["topics", "stance"]
+    assert tiny_model.schema == LabelSchema(TOPICS, STANCES, name="inferred")
+    training = tiny_model.info["training"]
+    assert training["n_records"] == 24 and training["n_with_answer"] == 22
+    assert training["topic_counts"] == {"fleet": 6, "industry": 7, "ukraine": 7}
+    assert training["topic_none"] == 5
+    assert training["stance_counts"] == {"agree": 8, "disagree": 7, "neutral": 7}
+    assert training["fingerprint"].startswith("sha256:")
+    assert training["seed"] == 0 and training["cv"] == 2
+
+
+def test_cross_validation_report(tiny_model):
+    report = tiny_model.info["metrics"]
+    assert set(report) == {"folds", "grouped_by", "topics", "stance"}
+    assert report["folds"] == 2 and report["grouped_by"] == "source document"
+    assert set(report["topics"]) == {"n", "per_label", "micro_f1", "macro_f1"}
+    assert list(report["topics"]["per_label"]) == list(TOPICS)
+    assert set(report["stance"]) == {"n", "per_label", "macro_f1", "accuracy", "confusion_matrix"}
+    assert report["stance"]["n"] == 22
+
+
+def test_cross_validate_needs_two_groups(records):
+    for r in records:
+        r["id"] = "same-document#" + r["id"].split("#")[1]
+    data = from_rows((("x", r) for r in records))
+    assert cross_validate(data, LabelSchema(TOPICS, STANCES), cv=5) == {}
+
+
+def test_train_on_jsonl_path_matches_dicts(records_path, tiny_model):
+    model = classify.train(records_path, cv=0)
+    assert model.info["training"]["fingerprint"] == tiny_model.info["training"]["fingerprint"]
+    assert model.info["metrics"] == {}
+    assert model.heads == ["topics", "stance"]
+
+
+def test_train_on_a_dataset(records):
+    from datasets import Dataset
+
+    model = classify.train(Dataset.from_list(records), schema=LabelSchema(TOPICS, STANCES), cv=0)
+    assert model.heads == ["topics", "stance"]
+    assert model.predict(["Schaduwvloot tankers?"], ["Ja, de kustwacht inspecteert tankers."])[0]["stance"] in STANCES
+
+
+def test_schema_from_toml_path_and_mismatch(records, tmp_path):
+    path = tmp_path / "schema.toml"
+    path.write_text('topics = ["fleet", "ukraine"]\nstances = ["agree", "disagree", "neutral"]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"record 7: unknown topic 'industry'\. Known topics: fleet, ukraine\. Fix the label, or add it to the schema file\."):
+        classify.train(records, schema=str(path), cv=0)
+
+
+def test_schema_mismatch_on_validated_annotations(records):
+    data = from_rows(((f"tiny.jsonl:{i + 1}", r) for i, r in enumerate(records)))
+    with pytest.raises(SchemaError, match=r"tiny\.jsonl:3: stance 'disagree' is not in the schema \(agree, neutral\); fix the label or add it to the schema"):
+        classify.train(data, schema=LabelSchema(TOPICS, ("agree", "neutral")), cv=0)
+
+
+def test_topics_only_dataset(records):
+    for r in records:
+        r["stance"] = None
+    model = classify.train(records, cv=0)
+    assert model.heads == ["topics"] and model.schema.stances == ()
+    assert model.predict(["q"], ["Ja."])[0]["stance"] is None
+
+
+def test_stance_only_dataset_with_full_schema(records):
+    for r in records:
+        r["topics"] = []
+    model = classify.train(records, schema=LabelSchema(TOPICS, STANCES), cv=2)
+    assert model.heads == ["stance"]
+    assert set(model.info["metrics"]) == {"folds", "grouped_by", "stance"}
+    assert model.predict(["q"])[0]["topics"] is None
+
+
+def test_no_labels_at_all(records):
+    for r in records:
+        r["topics"], r["stance"] = [], None
+    with pytest.raises(SchemaError, match="the schema has neither topic nor stance labels"):
+        classify.train(records, cv=0)
+    with pytest.raises(DataError, match="the annotations carry neither topics nor stances; label at least one of them"):
+        classify.train(records, schema=LabelSchema(TOPICS, STANCES), cv=0)
+
+
+def test_progress_messages(records):
+    messages = []
+    classify.train(records[:12], cv=0, progress=messages.append)
+    assert messages == ["fitting the final model on all annotations"]
+
+
+def test_same_seed_gives_byte_identical_payload(tiny_model, tmp_path):
+    again = classify.train(_records(), cv=2)
+    a, b = tiny_model.save(tmp_path / "a"), again.save(tmp_path / "b")
+
+    def digests(path):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.glob("*.npy"))}
+
+    assert digests(a) and digests(a) == digests(b)
+    assert again.info == tiny_model.info
