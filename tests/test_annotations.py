@@ -1,15 +1,15 @@
 """Tests of classify.annotations: validation with file:line messages, fingerprints, hydration."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
-import json
-
 import pytest
+from conftest import LABELS, write_jsonl
 
 from classify.annotations import Annotations, Fields, from_rows, hydrate, load
 from classify.errors import DataError, InputNotFoundError
 from classify.schema import LabelSchema
-from conftest import LABELS, write_jsonl
 
 SCHEMA = LabelSchema.from_toml(LABELS / "schema.toml")
 

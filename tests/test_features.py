@@ -1,5 +1,7 @@
 """Tests of classify.features: hashed TF-IDF text features."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import hashlib
@@ -8,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from sklearn.base import clone
 
 from classify.errors import DataError
 from classify.features import TextFeatures, as_texts
-from conftest import ROOT
 
 TEXTS = [
     "Bent u bereid meer munitie aan Oekraïne te leveren?",

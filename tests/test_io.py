@@ -1,14 +1,16 @@
 """Tests of classify.io: reading JSONL/CSV/Parquet/documents robustly, writing atomically."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from conftest import SEED_DOCUMENT
 
 from classify.errors import DataError, InputNotFoundError
 from classify.io import AtomicWriter, detect_format, read_rows, write_rows
-from conftest import SEED_DOCUMENT
 
 
 def rows_of(path, fmt=None):

@@ -1,13 +1,15 @@
 """Tests of classify.labelling: one output row per input row, bad rows carry an ``error``."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import pytest
+from conftest import write_jsonl
 
 from classify.errors import DataError
 from classify.io import read_rows
 from classify.labelling import PREDICTION_FIELDS, Summary, label_rows
-from conftest import write_jsonl
 
 
 def test_one_output_per_input_in_order(tiny_model, tmp_path):
@@ -59,9 +61,8 @@ def test_ids_generated_when_missing_and_stable(tiny_model):
 
 def test_generated_id_matches_annotations():
     # labelled output and annotations of the same text must get the same id
-    from classify.annotations import from_rows
+    from classify.annotations import Fields, from_rows
     from classify.labelling import _prepare
-    from classify.annotations import Fields
 
     _, _, out = _prepare("x:1", {"question": "Vraag?", "answer": "Ja."}, Fields())
     assert out["id"] == from_rows([("x:1", {"question": "Vraag?", "answer": "Ja."})]).ids[0]

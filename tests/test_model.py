@@ -1,11 +1,14 @@
 """Tests of classify.model: the Model users hold (schema + topic and/or stance head)."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
+from conftest import STANCES, TOPICS, _records
 
 from classify.errors import DataError
 from classify.features import TextFeatures
@@ -13,7 +16,6 @@ from classify.model import Model, indicator
 from classify.schema import LabelSchema
 from classify.stance import StanceClassifier
 from classify.topics import TopicClassifier
-from conftest import STANCES, TOPICS, _records
 
 KEYS = {"topics", "topic_scores", "stance", "stance_scores"}
 

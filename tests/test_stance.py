@@ -1,16 +1,18 @@
 """Tests of classify.stance: the single-label stance head as a scikit-learn estimator."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import _records
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from classify.errors import DataError
 from classify.features import TextFeatures
 from classify.stance import StanceClassifier, as_pairs
-from conftest import _records
 
 LABELS = ("agree", "disagree", "neutral")
 

@@ -1,9 +1,12 @@
 """Tests of classify.topics: the multi-label topic head as a scikit-learn estimator."""
 
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import _records
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -12,7 +15,6 @@ from classify.errors import DataError
 from classify.features import TextFeatures
 from classify.model import indicator
 from classify.topics import TopicClassifier, _best_threshold
-from conftest import _records
 
 LABELS = ("fleet", "industry", "ukraine")
 

@@ -1,0 +1,253 @@
+"""Tests of classify.persist: versioned model directories that never execute code when loaded."""
+
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import classify
+from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning
+from classify.persist import load, read_manifest, save
+
+QUESTIONS = ["Steunt u Oekraïne met munitie?", "Tankers van de schaduwvloot?", "Orders voor de industrie?", "Kazerne?"]
+ANSWERS = ["Ja, wij leveren.", None, "Nee.", "Het kost 12 miljoen."]
+
+
+class Exploit:
+    """Unpickling this calls os.system, which would create the marker file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def manifest_of(path):
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def write_manifest(path, manifest):
+    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_round_trip_identical_predictions(tiny_model, tiny_model_dir):
+    loaded = load(tiny_model_dir)
+    assert loaded.heads == tiny_model.heads
+    assert loaded.schema == tiny_model.schema
+    assert loaded.info == tiny_model.info
+    for a, b in zip(tiny_model.predict_proba(QUESTIONS, ANSWERS), loaded.predict_proba(QUESTIONS, ANSWERS)):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.predict(QUESTIONS, ANSWERS) == tiny_model.predict(QUESTIONS, ANSWERS)
+    assert loaded.thresholds == tiny_model.thresholds
+
+
+def test_directory_layout_and_manifest(tiny_model_dir):
+    manifest = read_manifest(tiny_model_dir)
+    assert manifest["format"] == "classify-model" and manifest["format_version"] == 1
+    assert set(manifest["versions"]) == {"classify", "python", "numpy", "scikit-learn"}
+    assert set(manifest["heads"]) == {"topics", "stance"}
+    on_disk = {p.name for p in tiny_model_dir.iterdir()}
+    assert on_disk == set(manifest["files"]) | {"manifest.json", "README.md"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((tiny_model_dir / name).read_bytes()).hexdigest() == digest
+    card = (tiny_model_dir / "README.md").read_text(encoding="utf-8")
+    assert "# classify model: inferred" in card and "`fleet` (topic) (threshold" in card and "2-fold cross-validation" in card
+
+
+def test_save_replaces_an_existing_directory(tiny_model, tmp_path):
+    target = tmp_path / "m"
+    save(tiny_model, target)
+    (target / "stale.npy").write_bytes(b"x")
+    save(tiny_model, target)
+    assert not (target / "stale.npy").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary or .old directories left
+    load(target)
+
+
+def test_load_via_package_api(tiny_model_dir):
+    assert classify.load(tiny_model_dir).heads == ["topics", "stance"]
+    assert classify.load(str(tiny_model_dir)).heads == ["topics", "stance"]
+
+
+# -- refusing damaged or malicious directories ----------------------------------------------
+def test_pickle_payload_is_refused_by_checksum(model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    with open(model_copy / "topics.intercept.npy", "wb") as handle:
+        pickle.dump(Exploit(marker), handle)
+    with pytest.raises(ModelFormatError, match=r"checksum mismatch for 'topics\.intercept\.npy'; the file was modified after saving\. Refusing to load it\."):
+        load(model_copy)
+    assert not marker.exists()
+
+
+def test_pickle_payload_with_matching_checksum_is_refused_by_numpy(model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    payload = model_copy / "topics.intercept.npy"
+    with open(payload, "wb") as handle:
+        pickle.dump(Exploit(marker), handle)
+    manifest = manifest_of(model_copy)
+    manifest["files"]["topics.intercept.npy"] = hashlib.sha256(payload.read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"'topics\.intercept\.npy' is not a plain numeric array \(.*pickled.*\); refusing to load it"):
+        load(model_copy)
+    assert not marker.exists()
+
+
+def test_object_array_with_matching_checksum_is_refused(model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    payload = model_copy / "stance.intercept.npy"
+    np.save(payload, np.array([Exploit(marker)], dtype=object), allow_pickle=True)
+    manifest = manifest_of(model_copy)
+    manifest["files"]["stance.intercept.npy"] = hashlib.sha256(payload.read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"'stance\.intercept\.npy' is not a plain numeric array"):
+        load(model_copy)
+    assert not marker.exists()
+
+
+def test_tampered_array(model_copy):
+    payload = model_copy / "stance.weight_values.npy"
+    values = np.load(payload)
+    values[0] += 1
+    np.save(payload, values)
+    with pytest.raises(ModelFormatError, match=r"checksum mismatch for 'stance\.weight_values\.npy'"):
+        load(model_copy)
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None])
+def test_unknown_format_version(model_copy, version):
+    manifest = manifest_of(model_copy)
+    manifest["format_version"] = version
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1\. Upgrade classify"):
+        load(model_copy)
+
+
+def test_not_a_classify_manifest(model_copy):
+    write_manifest(model_copy, {"format": "something-else"})
+    with pytest.raises(ModelFormatError, match=r"'format' must be 'classify-model'; this is not a classify model directory"):
+        load(model_copy)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("files", [], r"field 'files' must be a dict, got list; the manifest is damaged"),
+        ("schema", "topics", r"field 'schema' must be a dict, got str"),
+        ("heads", None, r"field 'heads' must be a dict, got NoneType"),
+        ("versions", 1, r"field 'versions' must be a dict, got int"),
+    ],
+)
+def test_manifest_with_wrong_types(model_copy, key, value, message):
+    manifest = manifest_of(model_copy)
+    manifest[key] = value
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=message):
+        load(model_copy)
+
+
+@pytest.mark.parametrize("name", ["../outside.npy", "sub/x.npy", ".hidden.npy"])
+def test_payload_names_outside_the_directory(model_copy, name):
+    manifest = manifest_of(model_copy)
+    manifest["files"][name] = "0" * 64
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"invalid payload entry .*; payload files are plain names in the model directory"):
+        load(model_copy)
+
+
+def test_manifest_describing_an_unloadable_model(model_copy):
+    manifest = manifest_of(model_copy)
+    del manifest["heads"]["topics"]["labels"]
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"the manifest does not describe a loadable model \(KeyError: 'labels'\)"):
+        load(model_copy)
+
+
+def test_unknown_head(model_copy):
+    manifest = manifest_of(model_copy)
+    manifest["heads"]["sentiment"] = {}
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"unknown head 'sentiment' in the manifest; expected topics and/or stance"):
+        load(model_copy)
+
+
+def test_missing_payload_file(model_copy):
+    (model_copy / "topics.thresholds.npy").unlink()
+    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.thresholds\.npy' listed in the manifest is missing; the model directory is incomplete"):
+        load(model_copy)
+
+
+def test_manifest_not_json(model_copy):
+    (model_copy / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=r"manifest\.json: not valid JSON .*; the model directory is damaged, retrain or re-download it"):
+        load(model_copy)
+
+
+def test_no_manifest(tmp_path):
+    with pytest.raises(ModelFormatError, match=r"no manifest\.json; this is not a classify model directory"):
+        load(tmp_path)
+
+
+def test_path_that_does_not_exist(tmp_path):
+    with pytest.raises(InputNotFoundError, match=r"model directory '.*nowhere' does not exist; pass a directory written by 'classify train --out'"):
+        load(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError):
+        classify.load(tmp_path / "nowhere")
+
+
+def test_version_difference_warns_and_predicts_the_same(tiny_model, model_copy):
+    manifest = manifest_of(model_copy)
+    manifest["versions"]["numpy"] = "1.0.0"  # the manifest itself is not checksummed
+    write_manifest(model_copy, manifest)
+    with pytest.warns(VersionWarning, match=r"was saved with numpy 1\.0\.0, this environment has .*should be identical"):
+        loaded = load(model_copy)
+    assert loaded.predict(QUESTIONS, ANSWERS) == tiny_model.predict(QUESTIONS, ANSWERS)
+
+
+def test_same_versions_do_not_warn(tiny_model_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(tiny_model_dir)
+
+
+def test_npz_payload_with_matching_checksum_is_refused(model_copy):
+    payload = model_copy / "topics.intercept.npy"
+    with open(payload, "wb") as handle:
+        np.savez(handle, a=np.zeros(3))
+    manifest = manifest_of(model_copy)
+    manifest["files"]["topics.intercept.npy"] = hashlib.sha256(payload.read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError):
+        load(model_copy)
+
+
+def test_wrong_shape_with_matching_checksum_is_refused(model_copy):
+    payload = model_copy / "topics.thresholds.npy"
+    np.save(payload, np.zeros(7))
+    manifest = manifest_of(model_copy)
+    manifest["files"]["topics.thresholds.npy"] = hashlib.sha256(payload.read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"the manifest does not describe a loadable model \(ValueError"):
+        load(model_copy)
+
+
+@pytest.mark.parametrize("drop", ["topics", "stance"])
+def test_single_head_round_trip(records, tmp_path, drop):
+    for r in records:
+        if drop == "topics":
+            r["topics"] = []
+        else:
+            r["stance"] = None
+    model = classify.train(records, cv=0)
+    loaded = load(save(model, tmp_path / "m"))
+    assert loaded.heads == model.heads == [h for h in ("topics", "stance") if h != drop]
+    assert not any(name.startswith(drop + ".") for name in read_manifest(tmp_path / "m")["files"])
+    assert loaded.predict(QUESTIONS, ANSWERS) == model.predict(QUESTIONS, ANSWERS)
