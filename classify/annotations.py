@@ -12,6 +12,10 @@ from classify.errors import DataError, InputNotFoundError
 from classify.schema import LabelSchema
 
 
+SCHEMA_FIX = "Fix the label, or add it to the schema file."
+MODEL_SCHEMA_FIX = "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."
+
+
 @dataclass(frozen=True)
 class Fields:
     """Names of the columns that hold each part of a record (``--question-field`` etc.)."""
@@ -55,9 +59,10 @@ def _text(value, where: str, name: str, *, required: bool) -> str | None:
     if value is None or (isinstance(value, float) and value != value):  # None or NaN from CSV/Parquet
         value = None
     elif not isinstance(value, str):
-        raise DataError(f"{where}: field '{name}' is {type(value).__name__} {value!r:.40}; expected text.")
+        raise DataError(f"{where}: field '{name}' is {type(value).__name__} {value!r:.40}; expected text. Write it as a quoted string (or null).")
     if value is not None:
-        value = value.replace("\x00", "").strip()
+        # lone surrogates (JSON "\ud800") -> '?', as labelling does, so both derive the same ids
+        value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
     if required and not value:
         raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or map the column with --{name}-field).")
     return value or None
@@ -78,16 +83,18 @@ def _topic_list(value, where: str, name: str) -> list[str]:
     if hasattr(value, "tolist"):
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise DataError(f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}.")
+        raise DataError(f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}. Write e.g. [\"label_a\", \"label_b\"], or \"label_a;label_b\" in CSV.")
     return sorted({v.strip() for v in value if v.strip()})
 
 
-def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
+def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema | None = None, fields: Fields = Fields(),
+              *, unknown_fix: str = SCHEMA_FIX) -> Annotations:
     """Validate annotation rows (``(location, row)`` pairs as :func:`classify.io.read_rows` yields).
 
     Unknown labels (when a schema is given), missing question text, wrong types and duplicate
     ids stop with a :class:`DataError` naming the location, the value and the fix. A row without
-    an id gets a stable one derived from its text.
+    an id gets a stable one derived from its text. ``unknown_fix`` is the fix an unknown label's
+    message proposes (:data:`MODEL_SCHEMA_FIX` when the schema is a trained model's).
     """
     out = Annotations()
     seen: dict[str, str] = {}
@@ -100,8 +107,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         if rid is None or rid == "":
             rid = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
         elif not isinstance(rid, (str, int)):
-            raise DataError(f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id.")
-        rid = str(rid)
+            raise DataError(f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id, got {rid!r:.40}. Write the id as a string, or leave it out to have one generated.")
+        rid = str(rid).encode("utf-8", "replace").decode("utf-8")
         if rid in seen:
             raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")
         seen[rid] = where
@@ -112,9 +119,9 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         if schema is not None:
             for topic in topics:
                 if topic not in schema.topics:
-                    raise DataError(f"{where}: {_unknown_message('topic', topic, schema.topics)}")
+                    raise DataError(f"{where}: {_unknown_message('topic', topic, schema.topics, unknown_fix)}")
             if stance is not None and stance not in schema.stances:
-                raise DataError(f"{where}: {_unknown_message('stance', stance, schema.stances)}")
+                raise DataError(f"{where}: {_unknown_message('stance', stance, schema.stances, unknown_fix)}")
         out.ids.append(rid)
         out.questions.append(question)
         out.answers.append(answer)
@@ -126,10 +133,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     return out
 
 
-def _unknown_message(kind: str, label: str, known) -> str:
+def _unknown_message(kind: str, label: str, known, fix: str = SCHEMA_FIX) -> str:
     from classify.schema import _unknown
 
-    return _unknown(kind, label, known) + " Fix the label, or add it to the schema file."
+    return _unknown(kind, label, known) + " " + fix
 
 
 def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
@@ -171,12 +178,15 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     texts: dict[str, tuple] = {}
     for corpus in sorted(corpora.glob("*.jsonl")):
         with open(corpus, encoding="utf-8") as handle:
-            for line in handle:
-                # cheap pre-filter: parse only lines that can hold a wanted id
-                head = line[:300]
-                if '"id"' not in head:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
                     continue
-                row = json.loads(line)
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{corpus}:{number}: not valid JSON ({exc.msg}); fix or remove the line in the corpus file.") from None
+                if not isinstance(row, dict):
+                    continue
                 rid = str(row.get("id"))
                 if rid in need and "question" in row:
                     texts[rid] = (row.get("question"), row.get("answer"))

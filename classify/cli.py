@@ -66,7 +66,8 @@ def label(
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
-    batch_size: Annotated[int, typer.Option(help="Records labelled per batch (memory stays flat).")] = 2000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records labelled per batch (memory stays flat).")] = 2000,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run into --out (JSONL): progress is kept in OUT.partial and OUT.progress.json until OUT is complete.")] = False,
 ):
     """Label records or whole documents; one output record per input record.
 
@@ -84,8 +85,13 @@ def label(
         for path in inputs:
             yield from read_rows(path)
 
-    labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
-    written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
+    if resume:
+        from classify.resume import label_resumable
+
+        written = label_resumable(loaded, model, inputs, rows(), out, fmt, fields, batch_size, summary, say=_progress)
+    else:
+        labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
+        written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
     for line in summary.first_errors or []:
         _progress(f"  {line}")
@@ -97,8 +103,11 @@ def _table(rows, fields) -> int:
     """A readable table on stdout: id, topics, stance, start of the question."""
     count = 0
     typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
+    from classify.io import without_surrogates
+
     for row in rows:
         count += 1
+        row = without_surrogates(row)  # a terminal cannot print lone surrogates
         if row.get("error"):
             typer.echo(f"{str(row.get(fields.id))[:24]:<24} ERROR: {row['error']}")
             continue
@@ -188,7 +197,7 @@ def evaluate(
 
     loaded = _load(model)
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
-    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields)
+    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
     report = loaded.evaluate(data)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 

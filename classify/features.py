@@ -72,8 +72,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def _vocab(self):
         """Token cache: token -> id, word hash per id, char n-gram ids per id (flat + offsets)."""
         v = self.__dict__.get("_cache")
-        if v is None or len(v["ids"]) > _MAX_CACHE:
-            v = {"ids": {}, "word": np.zeros(0, np.uint64), "ptr": np.zeros(1, np.int64), "grams": np.zeros(0, np.int64)}
+        key = (self.n_features, self.salt, tuple(self.char_range))  # set_params must not reuse stale hashes
+        if v is None or v["key"] != key or len(v["ids"]) > _MAX_CACHE:
+            v = {"key": key, "ids": {}, "word": np.zeros(0, np.uint64), "ptr": np.zeros(1, np.int64), "grams": np.zeros(0, np.int64)}
             self.__dict__["_cache"] = v
         return v
 

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from classify.errors import DataError, InputNotFoundError
 
 FORMATS = ("jsonl", "csv", "parquet")
+_CSV_FIELD_LIMIT = 2**31 - 1  # the largest value csv accepts on every platform (a C long)
 _DOCUMENT_SUFFIXES = (".txt", ".text")
 
 
@@ -52,7 +54,14 @@ def detect_format(path: str) -> str:
 def _read_text(path: str) -> str:
     if path == "-":
         return _decode(sys.stdin.buffer.read())
-    return _decode(Path(path).read_bytes())
+    try:
+        return _decode(Path(path).read_bytes())
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: str, exc: OSError) -> DataError:
+    return DataError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is a readable file.")
 
 
 def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
@@ -99,7 +108,11 @@ def _sniff(text: str) -> str:
 
 def _jsonl_lines(path: str) -> Iterator[tuple[str, dict | DataError]]:
     # streamed line by line: a multi-GB archive never sits in memory
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    with handle:
         for number, raw in enumerate(handle, 1):
             yield from _jsonl_row(_decode(raw), f"{path}:{number}")
 
@@ -118,6 +131,12 @@ def _jsonl_row(line: str, where: str):
     except json.JSONDecodeError as exc:
         yield where, DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); fix or remove the line.")
         return
+    except RecursionError:  # json raises this, not JSONDecodeError, for very deep nesting
+        yield where, DataError(f"{where}: not valid JSON (nested too deeply, starts {line[:40]!r}); fix or remove the line.")
+        return
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        yield where, DataError(f"{where}: not valid JSON ({exc}); fix or remove the line.")
+        return
     if not isinstance(row, dict):
         yield where, DataError(f"{where}: expected a JSON object per line, got {type(row).__name__}.")
         return
@@ -126,8 +145,19 @@ def _jsonl_row(line: str, where: str):
 
 def _csv_text(text: str, name: str):
     dialect = "excel-tab" if name.lower().endswith(".tsv") else "excel"
+    # csv's default field limit (128 KiB) would reject one long answer; the limit is process-wide,
+    # so it is only ever raised, never lowered
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader cannot resynchronise after this: report and stop
+            where = f"{name}:{reader.line_num}"
+            yield where, DataError(f"{where}: not valid CSV ({exc}); fix the quoting from this line on.")
+            return
         where = f"{name}:{reader.line_num}"
         if None in row:
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
@@ -156,7 +186,14 @@ def _parquet_rows(path: str):
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
         raise DataError(f"{path}: not a readable Parquet file ({exc}).") from None
     number = 0
-    for batch in table.iter_batches(batch_size=4096):
+    batches = table.iter_batches(batch_size=4096)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:  # a damaged or truncated row group
+            raise DataError(f"{path}: unreadable after row {number} ({exc}); the Parquet file is damaged, rewrite it.") from None
         for row in batch.to_pylist():
             number += 1
             yield f"{path}:row {number}", row
@@ -221,10 +258,10 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
     if fmt == "jsonl":
         with AtomicWriter(out) as handle:
             for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(jsonl_line(row) + "\n")
                 count += 1
         return count
-    rows = list(rows)
+    rows = [without_surrogates(row) for row in rows]
     if fmt == "csv":
         columns = list(dict.fromkeys(k for row in rows for k in row))
         with AtomicWriter(out) as handle:
@@ -233,10 +270,9 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
             for row in rows:
                 writer.writerow({k: _cell(v) for k, v in row.items()})
         return len(rows)
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist([{k: _cell(v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows])
+    table = _arrow_table([{k: _cell(v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows])
     with AtomicWriter(out, binary=True) as handle:
         pq.write_table(table, handle)
     return len(rows)
@@ -244,4 +280,56 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
 
 def _cell(value):
     """CSV cells hold lists and dicts as JSON."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def jsonl_line(row: dict) -> str:
+    r"""One JSONL line (without the newline) for ``row``; never fails on what a reader produced.
+
+    Lone surrogates (a JSON input may carry ``"\ud800"``) cannot be encoded as UTF-8, so a row
+    holding one is written with ``\uXXXX`` escapes instead: still valid JSON and UTF-8, and it
+    reads back to the very same strings. Values JSON has no type for (dates, bytes from Parquet)
+    are written as their ``str``.
+
+    Examples
+    --------
+    >>> jsonl_line({"id": "a\ud800", "n": 1})
+    '{"id": "a\\ud800", "n": 1}'
+    """
+    text = json.dumps(row, ensure_ascii=False, default=str)
+    if _SURROGATE.search(text):
+        text = json.dumps(row, default=str)
+    return text
+
+
+def without_surrogates(value):
+    """CSV and Parquet have no escape for lone surrogates: each becomes '?' (as in labelling)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _arrow_table(rows: list[dict]):
+    """An Arrow table of ``rows``; a column whose values mix types (a number here, text there) is stored as text."""
+    import pyarrow as pa
+
+    failures = (pa.ArrowException, OverflowError, TypeError, ValueError)
+    try:
+        return pa.Table.from_pylist(rows)
+    except failures:
+        pass
+    columns = {}
+    for name in dict.fromkeys(k for row in rows for k in row):
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values)
+        except failures:
+            columns[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str) for v in values], pa.string())
+    return pa.table(columns)

@@ -34,6 +34,10 @@ def stance_report(y_true, y_pred, labels) -> dict:
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
     labels = list(labels)
+    if len(y_true) == 0:  # nothing to score: zeros of the right shape, not sklearn's error
+        zeros = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        return {"n": 0, "per_label": {label: dict(zeros) for label in labels}, "macro_f1": 0.0, "accuracy": 0.0,
+                "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "n": int(len(y_true)),

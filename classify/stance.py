@@ -68,13 +68,13 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
 
         questions, answers = as_pairs(X)
-        y = np.asarray([str(v) if v is not None else "" for v in y])
+        y = np.asarray([str(v) if v is not None else "" for v in y], dtype=object)
         if len(y) != len(answers):
             raise DataError(f"X has {len(answers)} pairs but y has {len(y)} labels; give one stance per pair.")
         if (y == "").any():
             raise DataError(f"y[{int(np.flatnonzero(y == '')[0])}] is empty; drop records without a stance before fitting.")
         labels = tuple(self.labels) if self.labels is not None else tuple(sorted(set(y)))
-        unknown = sorted(set(y) - set(labels))
+        unknown = sorted(str(v) for v in set(y) - set(labels))
         if unknown:
             raise DataError(f"stance {unknown[0]!r} is not among the labels {list(labels)}; add it to the labels.")
         self.classes_ = np.asarray(labels)
@@ -111,7 +111,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return linear.softmax(self.decision_function(X))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted state first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,7 +12,7 @@ from classify.errors import DataError, SchemaError
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5}
+DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "n_features": 2**20}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -38,18 +38,24 @@ def _heads(data: Annotations, schema: LabelSchema) -> tuple[bool, bool]:
 
 def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
     """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
+    from classify.features import TextFeatures
     from classify.stance import StanceClassifier
     from classify.topics import TopicClassifier
 
     params = {**DEFAULTS, **(params or {})}
+    unknown = sorted(set(params) - set(DEFAULTS))
+    if unknown:
+        raise DataError(f"unknown training parameter {unknown[0]!r}; known: {', '.join(DEFAULTS)}.")
+    features = TextFeatures(n_features=int(params["n_features"]))
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:
-        topics = TopicClassifier(labels=schema.topics, C=params["topic_C"], cv=cv, random_state=seed)
+        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], cv=cv, random_state=seed)
         topics.fit(data.questions, indicator(data.topics, schema.topics))
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
-        stance = StanceClassifier(labels=schema.stances, C=params["stance_C"], question_weight=params["question_weight"], random_state=seed)
+        stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"],
+                                  question_weight=params["question_weight"], random_state=seed)
         stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
     return topics, stance
 

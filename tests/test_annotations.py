@@ -204,8 +204,6 @@ def test_hydrate_then_validate(tmp_path, corpora):
     assert data.questions == ["Vraag een?"]
 
 
-@pytest.mark.xfail(reason="BUG: hydrate's pre-filter only looks for '\"id\"' in the first 300 characters of a corpus line, "
-                   "so records whose id comes after a long text are reported missing", strict=True)
 def test_hydrate_finds_id_after_long_text(tmp_path):
     folder = tmp_path / "corpora"
     folder.mkdir()
@@ -214,8 +212,6 @@ def test_hydrate_finds_id_after_long_text(tmp_path):
     assert missing == []
 
 
-@pytest.mark.xfail(reason="BUG: a malformed line in a corpus file escapes hydrate as a raw json.JSONDecodeError "
-                   "(no file:line, CLI prints a traceback) instead of a DataError", strict=True)
 def test_hydrate_malformed_corpus_line(tmp_path):
     folder = tmp_path / "corpora"
     folder.mkdir()

@@ -291,8 +291,6 @@ def test_python_m_classify_help():
         assert command in done.stdout
 
 
-@pytest.mark.xfail(reason="BUG: evaluate on annotations without any stance (model has a stance head) crashes with "
-                   "sklearn's ValueError and a traceback instead of reporting the topic metrics", strict=True)
 def test_evaluate_topics_only_annotations(runner, tiny_model_dir, tmp_path):
     path = write_jsonl(tmp_path / "topics.jsonl", [{"id": "1", "question": "Tankers?", "topics": ["fleet"]}, {"id": "2", "question": "Orders?", "topics": []}])
     result = run(runner, "evaluate", path, "--model", tiny_model_dir, "--json")

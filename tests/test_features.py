@@ -161,11 +161,6 @@ def test_pickle_drops_the_token_cache():
     assert digest(g.transform(TEXTS)) == digest(f.transform(TEXTS))
 
 
-@pytest.mark.xfail(
-    reason="BUG: the token cache (_cache) is keyed on nothing; after set_params(n_features=/salt=/char_range=) "
-    "and refit, cached char-n-gram ids of the old settings are reused",
-    strict=True,
-)
 @pytest.mark.parametrize("change", [{"n_features": N}, {"salt": 5}])
 def test_set_params_then_refit_equals_fresh_instance(change):
     used = TextFeatures(n_features=16).fit(TEXTS)

@@ -142,8 +142,6 @@ def test_indicator():
     np.testing.assert_array_equal(indicator([["b"], [], ["a", "b"]], ["a", "b"]), [[0, 1], [0, 0], [1, 1]])
 
 
-@pytest.mark.xfail(reason="BUG: Model.evaluate on annotations without any stance (model has a stance head) "
-                   "raises sklearn ValueError 'Found empty input array' instead of reporting topics only", strict=True)
 def test_evaluate_annotations_without_stances(model):
     from classify.annotations import from_rows
 

@@ -146,7 +146,6 @@ def test_unfitted_predict_proba_raises():
         make().predict_proba([("q", "a")])
 
 
-@pytest.mark.xfail(reason="BUG: StanceClassifier.predict reads classes_ before check_is_fitted -> AttributeError, not NotFittedError", strict=True)
 def test_unfitted_predict_raises():
     from sklearn.exceptions import NotFittedError
 
@@ -154,7 +153,6 @@ def test_unfitted_predict_raises():
         make().predict([("q", "a")])
 
 
-@pytest.mark.xfail(reason="BUG: unknown-stance message shows numpy repr np.str_('maybe') instead of 'maybe'", strict=True)
 def test_unknown_stance_message():
     with pytest.raises(DataError, match=r"^stance 'maybe' is not among the labels \['agree', 'disagree', 'neutral'\]; add it to the labels\.$"):
         make().fit([("q", "a")], ["maybe"])
