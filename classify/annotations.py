@@ -13,7 +13,9 @@ from classify.schema import LabelSchema
 
 
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
-MODEL_SCHEMA_FIX = "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."
+MODEL_SCHEMA_FIX = (
+    "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,10 @@ def _text(value, where: str, name: str, *, required: bool) -> str | None:
     if value is None or (isinstance(value, float) and value != value):  # None or NaN from CSV/Parquet
         value = None
     elif not isinstance(value, str):
-        raise DataError(f"{where}: field '{name}' is {type(value).__name__} {value!r:.40}; expected text. Write it as a quoted string (or null).")
+        raise DataError(
+            f"{where}: field '{name}' is {type(value).__name__} {value!r:.40}; expected text. "
+            "Write it as a quoted string (or null)."
+        )
     if value is not None:
         # lone surrogates (JSON "\ud800") -> '?', as labelling does, so both derive the same ids
         value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
@@ -79,11 +84,14 @@ def _topic_list(value, where: str, name: str) -> list[str]:
             except json.JSONDecodeError:
                 raise DataError(f"{where}: field '{name}' is not a valid JSON list: {value!r:.60}.") from None
         else:
-            value = [v for v in value.replace(",", ";").split(";")]
+            value = value.replace(",", ";").split(";")
     if hasattr(value, "tolist"):
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise DataError(f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}. Write e.g. [\"label_a\", \"label_b\"], or \"label_a;label_b\" in CSV.")
+        raise DataError(
+            f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}. "
+            'Write e.g. ["label_a", "label_b"], or "label_a;label_b" in CSV.'
+        )
     return sorted({v.strip() for v in value if v.strip()})
 
 
@@ -107,7 +115,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         if rid is None or rid == "":
             rid = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
         elif not isinstance(rid, (str, int)):
-            raise DataError(f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id, got {rid!r:.40}. Write the id as a string, or leave it out to have one generated.")
+            raise DataError(
+                f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id, got {rid!r:.40}. "
+                "Write the id as a string, or leave it out to have one generated."
+            )
         rid = str(rid).encode("utf-8", "replace").decode("utf-8")
         if rid in seen:
             raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")

@@ -135,10 +135,14 @@ def train(
     id_field: IdField = "id",
     topics_field: TopicsField = "topics",
     stance_field: StanceField = "stance",
+    base: Annotated[Optional[Path], typer.Option("--base", help="Retrain this model on its own annotations plus the ANNOTATIONS given (its schema, params, seed, cv).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="With --base: new annotations override base ones with the same id (default: error).")] = False,
 ):
     """Validate annotations, train, cross-validate, write the model and print its metrics.
 
     Example: classify train my_annotations.jsonl --out models/mine --schema my_schema.toml
+
+    Retrain: classify train --base models/mine round2.jsonl --out models/mine-v2
     """
     from classify.annotations import Fields
     from classify.metrics import format_report
@@ -146,9 +150,11 @@ def train(
     from classify.training import train as run
 
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    if base is not None:
+        return _train_from_base(base, annotations, out, schema, corpora, seed, cv, fields, replace)
     label_schema = LabelSchema.from_toml(schema) if schema else None
     records = _hydrated(annotations, corpora, fields)
-    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, progress=_progress, sources=annotations)
+    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, progress=_progress, sources=annotations, corpora=corpora)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out}")
     if model.info.get("metrics"):
@@ -274,6 +280,161 @@ def parse(
 
     count = write_rows(rows(), out, fmt)
     _progress(f"parsed {count} records")
+
+
+def _train_from_base(base, annotations, out, schema, corpora, seed, cv, fields, replace):
+    """``classify train --base``: see :mod:`classify.retrain`."""
+    import click
+
+    from classify.errors import DataError
+    from classify.metrics import format_report
+    from classify.retrain import train_from_base
+
+    if schema is not None:
+        raise DataError("--schema cannot be combined with --base: the base model's schema is used. Drop --schema.")
+    given = click.get_current_context().get_parameter_source
+    explicit = lambda name: given(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
+    model = train_from_base(base, annotations, corpora=corpora, fields=fields, seed=seed if explicit("seed") else None,
+                            cv=cv if explicit("cv") else None, replace=replace, progress=_progress)
+    model.save(out)
+    _progress(f"model with heads {', '.join(model.heads)} written to {out} "
+              f"({model.info['training']['base']['n_records']} base + new annotations = {model.info['training']['n_records']})")
+    if model.info.get("metrics"):
+        typer.echo(format_report(model.info["metrics"]))
+
+
+@app.command()
+def suggest(
+    corpus: Annotated[list[str], typer.Argument(help="Unlabelled records: JSONL/CSV/Parquet files, documents (.txt), or '-'.")],
+    model: ModelOpt = None,
+    n: Annotated[int, typer.Option("--n", "-n", help="How many records to suggest.")] = 50,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
+    fmt: FormatOpt = "jsonl",
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Annotation files whose ids count as annotated too (repeatable).")] = None,
+    diversity: Annotated[float, typer.Option(help="Penalty on similarity to records already picked (0 = none).")] = 0.5,
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+    topics_field: TopicsField = "topics",
+    stance_field: StanceField = "stance",
+):
+    """Pick the records most worth annotating next, pre-filled with the model's guess to correct.
+
+    Skips ids already annotated: the model's training ids, ids now in the annotation files it was
+    trained from, and ids in --exclude files. Output records keep their fields and get topics /
+    stance (the model's guess: check them), topic_scores, stance_scores, suggest_rank,
+    suggest_score and suggest_reason.
+
+    Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
+    """
+    from classify.annotations import Fields
+    from classify.io import read_rows, write_rows
+    from classify.suggest import annotated_ids
+    from classify.suggest import suggest as run
+
+    fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    loaded = _load(model)
+    ids, notes = annotated_ids(loaded, exclude or [], fields)
+    _progress("counting as annotated: " + "; ".join(notes))
+
+    def rows():
+        for path in corpus:
+            yield from read_rows(path)
+
+    stats: dict = {}
+    picked = run(loaded, rows(), n, exclude_ids=ids, fields=fields, diversity=diversity, stats=stats)
+    write_rows(_jsonable(picked), out, fmt)
+    _progress(f"suggested {len(picked)} of {stats['scanned']} records ({stats['excluded']} already annotated or repeated, "
+              f"{stats['skipped']} unreadable or without a question)")
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="A question text, or a file of records (JSONL/CSV/Parquet/document), or '-'.")],
+    model: ModelOpt = None,
+    answer: Annotated[Optional[str], typer.Option("--answer", "-a", help="The answer text, to explain the stance too.")] = None,
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", help="Explain this topic label (repeatable); default: the predicted ones.")] = None,
+    top: Annotated[int, typer.Option(help="Words and phrases listed per direction.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per record instead of text.")] = False,
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+):
+    """Show the words and phrases that pushed each predicted topic and the stance.
+
+    Contributions are exact: feature value x weight of the model's linear heads, credited to the
+    words and word pairs of the text (character n-grams to their word), and they add up to the
+    decision score. The stance is explained against the runner-up stance.
+
+    Example: classify explain "Is de minister bereid schepen van de schaduwvloot in beslag te nemen?" --answer "Nee."
+    """
+    from classify.explain import explain as run
+    from classify.explain import format_explanation
+
+    loaded = _load(model)
+    for record_id, question, answer_text in _explain_inputs(text, answer, question_field, answer_field, id_field):
+        result = run(loaded, question, answer_text, top=top, topics=topic or None)
+        if as_json:
+            typer.echo(json.dumps({"id": record_id, "question": question, "answer": answer_text, **result}, ensure_ascii=False))
+        else:
+            typer.echo(format_explanation(result, record_id) + "\n")
+
+
+def _explain_inputs(text, answer, question_field, answer_field, id_field):
+    """(id, question, answer) triples: one for a literal text, one per record for a file."""
+    from classify.annotations import Fields
+    from classify.io import detect_format, read_rows
+    from classify.labelling import _prepare
+
+    path = Path(text) if text != "-" and len(text) < 4096 and "\n" not in text else None
+    if text != "-" and (path is None or not path.is_file()):
+        yield None, text, answer
+        return
+    if text != "-" and detect_format(text) in ("document", "unknown"):
+        from classify.documents import looks_like_document
+        from classify.io import _decode
+
+        content = _decode(path.read_bytes())
+        if not looks_like_document(content) and not content.lstrip().startswith("{"):
+            yield path.name, content, answer  # a plain text file: the whole file is the question
+            return
+    fields = Fields(id=id_field, question=question_field, answer=answer_field)
+    for where, row in read_rows(text):
+        question, answer_text, out = _prepare(where, row, fields)
+        if question is None:
+            _progress(f"skipped: {out['error']}")
+            continue
+        yield out.get(fields.id), question, answer_text
+
+
+@app.command()
+def compare(
+    old: Annotated[Path, typer.Argument(help="The model in use (directory).")],
+    new: Annotated[Path, typer.Argument(help="The retrained model (directory).")],
+    annotations: Annotated[list[str], typer.Argument(help="Annotation files to score both on (ideally held out from both).")],
+    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
+    show: Annotated[int, typer.Option(help="Changed records listed in the text output.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole report (every changed record) as JSON.")] = False,
+    question_field: QuestionField = "question",
+    answer_field: AnswerField = "answer",
+    id_field: IdField = "id",
+    topics_field: TopicsField = "topics",
+    stance_field: StanceField = "stance",
+):
+    """Per-label metric differences between two models, and the records whose labels changed.
+
+    Example: classify compare models/v1 models/v2 held_out.jsonl --corpora ../shared/data
+    """
+    import classify
+    from classify import annotations as ann
+    from classify.compare import compare as run
+    from classify.compare import format_comparison
+
+    fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    old_model, new_model = classify.load(old), classify.load(new)
+    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), None, fields)
+    report = run(old_model, new_model, data)
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_comparison(report, str(old), str(new), show))
 
 
 def main() -> None:

@@ -129,7 +129,8 @@ def _jsonl_row(line: str, where: str):
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        yield where, DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); fix or remove the line.")
+        reason = exc.msg.removesuffix(" at")  # json's "Unterminated string starting at" already ends in "at"
+        yield where, DataError(f"{where}: not valid JSON ({reason} at column {exc.colno}); fix or remove the line.")
         return
     except RecursionError:  # json raises this, not JSONDecodeError, for very deep nesting
         yield where, DataError(f"{where}: not valid JSON (nested too deeply, starts {line[:40]!r}); fix or remove the line.")
@@ -284,15 +285,17 @@ def _cell(value):
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPE = re.compile("[\ud800-\udfff\x85\u2028\u2029]")  # see jsonl_line
 
 
 def jsonl_line(row: dict) -> str:
     r"""One JSONL line (without the newline) for ``row``; never fails on what a reader produced.
 
-    Lone surrogates (a JSON input may carry ``"\ud800"``) cannot be encoded as UTF-8, so a row
-    holding one is written with ``\uXXXX`` escapes instead: still valid JSON and UTF-8, and it
-    reads back to the very same strings. Values JSON has no type for (dates, bytes from Parquet)
-    are written as their ``str``.
+    Lone surrogates (a JSON input may carry ``"\ud800"``) cannot be encoded as UTF-8, and
+    U+0085, U+2028 and U+2029 end a line for ``str.splitlines`` and many JSONL readers, so a row
+    holding one of them is written with ``\uXXXX`` escapes instead: still valid JSON and UTF-8,
+    one line for every reader, and it reads back to the very same strings. Values JSON has no
+    type for (dates, bytes from Parquet) are written as their ``str``.
 
     Examples
     --------
@@ -300,7 +303,7 @@ def jsonl_line(row: dict) -> str:
     '{"id": "a\\ud800", "n": 1}'
     """
     text = json.dumps(row, ensure_ascii=False, default=str)
-    if _SURROGATE.search(text):
+    if _ESCAPE.search(text):
         text = json.dumps(row, default=str)
     return text
 
@@ -331,5 +334,6 @@ def _arrow_table(rows: list[dict]):
         try:
             columns[name] = pa.array(values)
         except failures:
-            columns[name] = pa.array([v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str) for v in values], pa.string())
+            text = [v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+            columns[name] = pa.array(text, pa.string())
     return pa.table(columns)

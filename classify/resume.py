@@ -45,8 +45,10 @@ def side_files(out) -> tuple[Path, Path]:
     return out.with_name(out.name + ".partial"), out.with_name(out.name + ".progress.json")
 
 
-def label_resumable(model, model_dir, inputs: list[str], rows: Iterable, out: str | None, fmt: str, fields, batch_size: int,
-                    summary, say: Callable[[str], None] | None = None) -> int:
+def label_resumable(
+    model, model_dir, inputs: list[str], rows: Iterable, out: str | None, fmt: str, fields, batch_size: int,
+    summary, say: Callable[[str], None] | None = None,
+) -> int:
     """Label ``rows`` (``(location, row)`` pairs read from ``inputs``) into ``out`` resumably.
 
     Parameters
@@ -72,18 +74,26 @@ def label_resumable(model, model_dir, inputs: list[str], rows: Iterable, out: st
 
     Examples
     --------
-    >>> label_resumable(model, None, ["in.jsonl"], read_rows("in.jsonl"), "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
+    >>> rows = read_rows("in.jsonl")
+    >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
     from classify.io import jsonl_line
     from classify.labelling import label_rows
 
     say = say or (lambda message: None)
     if out in (None, "-"):
-        raise DataError("--resume needs --out FILE: output written to stdout cannot be continued. Add --out, e.g. --out labelled.jsonl.")
+        raise DataError(
+            "--resume needs --out FILE: output written to stdout cannot be continued. Add --out, e.g. --out labelled.jsonl."
+        )
     if fmt != "jsonl":
-        raise DataError(f"--resume writes JSONL only, not {fmt!r}: CSV and Parquet files cannot be appended to. Use --format jsonl.")
+        raise DataError(
+            f"--resume writes JSONL only, not {fmt!r}: CSV and Parquet files cannot be appended to. Use --format jsonl."
+        )
     if "-" in inputs:
-        raise DataError("--resume needs input files: standard input ('-') cannot be read again after an interruption. Save it to a file first.")
+        raise DataError(
+            "--resume needs input files: standard input ('-') cannot be read again after an interruption. "
+            "Save it to a file first."
+        )
     out = Path(out)
     partial, progress = side_files(out)
     state = {"format": PROGRESS_FORMAT, "version": PROGRESS_VERSION, "output": str(out), **_identity(model_dir, inputs, fields)}
@@ -100,21 +110,25 @@ def label_resumable(model, model_dir, inputs: list[str], rows: Iterable, out: st
         summary.records, summary.errors, summary.first_errors = done, saved["errors"], list(saved["first_errors"]) or None
         say(f"resuming {out}: {done} records already labelled, continuing after them")
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(partial, "r+b" if saved is not None else "wb")
-    with handle:
+    with open(partial, "r+b" if saved is not None else "wb") as handle:
         handle.truncate(size)  # drop lines written after the last checkpoint, whole or torn
         handle.seek(size)
         stream = iter(rows)
         skipped = sum(1 for _ in itertools.islice(stream, done))
         if skipped < done:
-            raise DataError(f"cannot resume {out}: the inputs now hold {skipped} records, fewer than the {done} already labelled. Delete {progress} and {partial} to start over.")
+            raise DataError(
+                f"cannot resume {out}: the inputs now hold {skipped} records, fewer than the {done} already labelled. "
+                f"Delete {progress} and {partial} to start over."
+            )
         while chunk := list(itertools.islice(stream, batch_size)):
-            data = "".join(jsonl_line(row) + "\n" for row in label_rows(model, chunk, fields, batch_size, summary)).encode("utf-8")
+            labelled = label_rows(model, chunk, fields, batch_size, summary)
+            data = "".join(jsonl_line(row) + "\n" for row in labelled).encode("utf-8")
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())  # the lines are on disk before the record that counts them
             done, size = done + len(chunk), size + len(data)
-            _write_progress(progress, {**state, "records": done, "bytes": size, "errors": summary.errors, "first_errors": summary.first_errors or []})
+            errors = {"errors": summary.errors, "first_errors": summary.first_errors or []}
+            _write_progress(progress, {**state, "records": done, "bytes": size, **errors})
     if progress.exists():
         progress.unlink()
     os.replace(partial, out)
@@ -158,12 +172,14 @@ def _read_progress(progress: Path, partial: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"{progress}: not a readable progress record ({exc}); {fix}") from None
     if not isinstance(saved, dict) or saved.get("format") != PROGRESS_FORMAT or saved.get("version") != PROGRESS_VERSION:
-        raise DataError(f"{progress}: not a progress record of this classify version (format {PROGRESS_FORMAT} v{PROGRESS_VERSION}); {fix}")
+        version = f"{PROGRESS_FORMAT} v{PROGRESS_VERSION}"
+        raise DataError(f"{progress}: not a progress record of this classify version ({version}); {fix}")
     kinds = {"records": int, "bytes": int, "errors": int, "first_errors": list, "inputs": list, "fields": dict}
     for key, kind in kinds.items():
         value = saved.get(key)
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
-            raise DataError(f"{progress}: field {key!r} is {value!r:.40}, expected a {'non-negative ' if kind is int else ''}{kind.__name__}; {fix}")
+            expected = f"{'non-negative ' if kind is int else ''}{kind.__name__}"
+            raise DataError(f"{progress}: field {key!r} is {value!r:.40}, expected a {expected}; {fix}")
     return saved
 
 
@@ -172,11 +188,13 @@ def _check_same(saved: dict, now: dict, out: Path, progress: Path, partial: Path
     reason = None
     before, after = saved["inputs"], now["inputs"]
     if [i.get("path") for i in before] != [i["path"] for i in after]:
-        reason = f"the inputs were {', '.join(str(i.get('path')) for i in before)} and are now {', '.join(i['path'] for i in after)}"
+        was, now_ = ", ".join(str(i.get("path")) for i in before), ", ".join(i["path"] for i in after)
+        reason = f"the inputs were {was} and are now {now_}"
     else:
         for a, b in zip(before, after, strict=True):
             if a != b:
-                detail = f"size {a.get('size')} -> {b['size']} bytes" if a.get("size") != b["size"] else "content changed"
+                same_size = a.get("size") == b["size"]
+                detail = "content changed" if same_size else f"size {a.get('size')} -> {b['size']} bytes"
                 reason = f"input {b['path']} changed since the interrupted run ({detail})"
                 break
     if reason is None and saved.get("model") != now["model"]:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from classify.errors import InputNotFoundError, SchemaError
 
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# Any visible text works as a label ("BUITENLANDS BELEID", "zorg/welzijn"); ';' and ',' separate
+# labels in CSV cells and control characters would break tables, so those are refused.
+_LABEL = re.compile(r"^[^\s;,\x00-\x1f][^;,\x00-\x1f]*(?<!\s)\Z")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,8 @@ class LabelSchema:
             for label in labels:
                 if not isinstance(label, str) or not _LABEL.match(label):
                     raise SchemaError(
-                        f"invalid {kind} label {label!r}: labels must be non-empty strings of "
-                        "letters, digits, '_', '-' or '.'. Rename the label in the schema."
+                        f"invalid {kind} label {label!r}: labels must be non-empty text without ';', ',', "
+                        "control characters or surrounding spaces. Rename the label."
                     )
                 if label in seen:
                     raise SchemaError(f"{kind} label {label!r} is listed twice; list each label once.")

@@ -37,6 +37,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         Featuriser template (cloned for the answer and for the question, with distinct salts).
     question_weight : float
         Weight of the question's features relative to the answer's.
+    cue_weight : float
+        Weight of the stance cues of :mod:`classify.cues` (opening words, deferral/refusal/agreement
+        phrases); 0 disables them.
     C : float
         Inverse regularisation strength.
     class_weight : "balanced" or None
@@ -50,19 +53,25 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     array(['agree'], dtype='<U8')
     """
 
-    def __init__(self, labels=None, features=None, question_weight=0.5, C=10.0, class_weight="balanced", random_state=0):
+    def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=10.0, class_weight="balanced",
+                 random_state=0):
         self.labels = labels
         self.features = features
         self.question_weight = question_weight
+        self.cue_weight = cue_weight
         self.C = C
         self.class_weight = class_weight
         self.random_state = random_state
 
     def _transform(self, questions, answers):
-        A = self.answer_features_.transform(answers)
-        if not self.question_weight:
-            return A
-        return (A + self.question_features_.transform(questions) * np.float32(self.question_weight)).tocsr()
+        from classify.cues import cue_matrix
+
+        X = self.answer_features_.transform(answers)
+        if self.question_weight:
+            X = X + self.question_features_.transform(questions) * np.float32(self.question_weight)
+        if self.cue_weight:
+            X = X + cue_matrix(answers, self.answer_features_.n_features, self.cue_weight)
+        return X.tocsr()
 
     def fit(self, X, y):
         from sklearn.linear_model import LogisticRegression
@@ -129,6 +138,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             "labels": list(self.classes_),
             "params": {
                 "question_weight": self.question_weight,
+                "cue_weight": self.cue_weight,
                 "C": self.C,
                 "class_weight": self.class_weight,
                 "random_state": self.random_state,
@@ -149,7 +159,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         answer = TextFeatures.from_state(meta["answer_features"], part("answer_features"))
         question = TextFeatures.from_state(meta["question_features"], part("question_features"))
-        self = cls(labels=list(meta["labels"]), features=clone(answer).set_params(salt=0), **meta["params"])
+        # models saved before cues existed had none: default their weight to 0, not to today's default
+        params = {"cue_weight": 0.0, **meta["params"]}
+        self = cls(labels=list(meta["labels"]), features=clone(answer).set_params(salt=0), **params)
         self.answer_features_, self.question_features_ = answer, question
         self.classes_ = np.asarray(meta["labels"])
         k = len(self.classes_)

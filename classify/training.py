@@ -12,7 +12,7 @@ from classify.errors import DataError, SchemaError
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "n_features": 2**20}
+DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "cue_weight": 1.0, "n_features": 2**20}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -55,7 +55,7 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
         stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"],
-                                  question_weight=params["question_weight"], random_state=seed)
+                                  question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed)
         stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
     return topics, stance
 
@@ -107,7 +107,7 @@ def _subset(data: Annotations, index) -> Annotations:
 
 
 def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv: int = 5, fields: Fields = Fields(),
-          params: dict | None = None, progress=None, sources=None) -> Model:
+          params: dict | None = None, progress=None, sources=None, corpora=None, provenance: dict | None = None) -> Model:
     """Train a model on annotations and cross-validate it.
 
     Parameters
@@ -122,6 +122,11 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         Folds of the reported cross-validation (0 skips it) and of the threshold calibration.
     progress : callable, optional
         Receives progress messages (the CLI prints them to stderr).
+    sources, corpora : paths, optional
+        The annotation files and corpora folder the records came from: recorded in the manifest
+        with their sha256, so ``classify train --base`` can reload and verify them.
+    provenance : dict, optional
+        Ready-made source entries (see :func:`classify.retrain.provenance`) instead of ``sources``.
 
     Examples
     --------
@@ -160,10 +165,18 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
             "seed": seed,
             "cv": cv,
             "params": {**DEFAULTS, **(params or {})},
+            "ids": list(data.ids),  # so `suggest` can skip what is annotated, and `compare` can flag overlap
+            **(provenance if provenance is not None else _provenance(sources, fields, corpora)),
         },
         "metrics": metrics,
     }
     return Model(schema, topics, stance, info)
+
+
+def _provenance(sources, fields, corpora) -> dict:
+    from classify.retrain import provenance
+
+    return provenance(sources, fields, corpora)
 
 
 def _check_schema(data: Annotations, schema: LabelSchema) -> None:

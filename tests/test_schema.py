@@ -83,10 +83,15 @@ def test_duplicate_label():
         LabelSchema(("a", "b", "a"))
 
 
-@pytest.mark.parametrize("label", ["", "two words", "_leading", 3, None, "ä-umlaut"])
+@pytest.mark.parametrize("label", ["", " leading", "trailing ", "a;b", "a,b", "new\nline", 3, None])
 def test_invalid_label(label):
-    with pytest.raises(SchemaError, match=r"invalid stance label .*labels must be non-empty strings"):
-        LabelSchema(("ok",), ("fine", label))
+    with pytest.raises(SchemaError, match=r"invalid stance label .*labels must be non-empty text without ';', ','"):
+        LabelSchema(stances=(label,))
+
+
+@pytest.mark.parametrize("label", ["BUITENLANDS BELEID", "zorg/welzijn", "ä-umlaut", "_x", "Oekraïne steun"])
+def test_user_labels_may_be_any_visible_text(label):
+    assert LabelSchema(topics=(label,)).topics == (label,)
 
 
 def test_empty_schema():

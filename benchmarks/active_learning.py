@@ -1,0 +1,304 @@
+"""Benchmark of ``classify suggest``: does annotating its suggestions beat annotating at random?
+
+What is measured, and against what: a simulated annotation loop on the gold corpus (labels/, texts
+from ``../shared/data``). The corpus is split once into a fixed held-out TEST set and a POOL,
+grouped by source document (siblings of one document never straddle the split). Each repetition
+draws a random START set of START_SIZE records from the pool; then, for ROUNDS rounds, both arms
+add BATCH_SIZE pool records whose gold labels are revealed ("annotated"), retrain, and are
+evaluated on TEST:
+
+- ``suggest``: the batch is :func:`classify.suggest.suggest` of the current model over the
+  unannotated pool (the same function, defaults included, as ``classify suggest``);
+- ``random``: the batch is drawn uniformly from the unannotated pool.
+
+Both arms of a repetition share the seed, the start set and everything else; repetitions differ in
+the start set and the random draws (SEEDS). Models are trained exactly as ``classify train`` fits its
+final model (``classify.training.fit_heads``, same parameters, calibration folds CALIBRATION_CV), only
+without the outer cross-validation, which the loop does not need.
+
+Reported per round (mean over seeds, and per seed in the JSON): topic macro F1 (4 labels), stance
+macro F1 (4 labels) and their mean, the headline. The verdict: how many annotations ``suggest``
+needs to reach the ``random`` arm's final headline figure, versus the random arm's final count.
+Exit code 1 when suggestion does not save at least MIN_SAVING of the annotations (a regression).
+
+Caveat, stated in the report: topic positives are very rare (shadow_fleet 3, military_mobility 8
+in 2,304), so the topic figures rest on a handful of test records and move in steps.
+
+Run: ``python benchmarks/active_learning.py`` (about 20 minutes on 2 cores; ``--quick`` for a smoke run).
+Writes benchmarks/active_learning.json, benchmarks/ACTIVE_LEARNING.md (table between the
+``<!-- results -->`` markers) and benchmarks/active_learning.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", REPO.parent / "shared" / "data"))
+ANNOTATIONS = [REPO / "labels" / "seed.jsonl", REPO / "labels" / "annotations.jsonl"]
+SCHEMA = REPO / "labels" / "schema.toml"
+OUT_JSON = REPO / "benchmarks" / "active_learning.json"
+OUT_MD = REPO / "benchmarks" / "ACTIVE_LEARNING.md"
+OUT_PNG = REPO / "benchmarks" / "active_learning.png"
+
+TEST_SHARE = 0.3  # share of source documents held out for evaluation
+SPLIT_SEED = 0  # first split seed tried; see fixed_split() for how the split is chosen
+START_SIZE = 100  # records annotated before the first round (random, shared by both arms)
+BATCH_SIZE = 50  # records added per round
+ROUNDS = 16  # rounds after the start: final budget START_SIZE + ROUNDS * BATCH_SIZE = 900
+SEEDS = (0, 1, 2)  # repetitions (start set and random draws)
+CALIBRATION_CV = 5  # folds of the per-label calibration inside each fit, as in classify train
+PARAMS: dict = {}  # training parameters: classify's defaults
+MIN_SAVING = 0.2  # suggestion must save at least this share of the random arm's final annotations
+WORKERS = 2  # parallel processes (one per arm and seed)
+
+
+def load_gold():
+    from classify.annotations import from_rows, hydrate
+    from classify.schema import LabelSchema
+
+    schema = LabelSchema.from_toml(SCHEMA)
+    records, missing = hydrate([str(p) for p in ANNOTATIONS], DATA_DIR)
+    if missing:
+        sys.exit(f"{len(missing)} annotated ids are missing from {DATA_DIR} (first {missing[0]!r}); cannot run.")
+    data = from_rows(((f"record {i + 1}", r) for i, r in enumerate(records)), schema)
+    return schema, data
+
+
+def fixed_split(data, schema):
+    """Held-out test indices and pool indices, grouped by source document.
+
+    The first GroupShuffleSplit seed (from SPLIT_SEED on) whose test set holds at least one positive of
+    every topic label and whose pool holds at least one too is used: otherwise a label's F1 is
+    undefined on the test set or unlearnable from the pool. The choice looks at labels only, never
+    at any result.
+    """
+    from sklearn.model_selection import GroupShuffleSplit
+
+    from classify.model import indicator
+
+    Y = indicator(data.topics, schema.topics)
+    groups = data.groups()
+    for seed in range(SPLIT_SEED, SPLIT_SEED + 1000):
+        pool, test = next(GroupShuffleSplit(n_splits=1, test_size=TEST_SHARE, random_state=seed).split(Y, groups=groups))
+        if Y[test].sum(0).min() >= 1 and Y[pool].sum(0).min() >= 1:
+            return np.sort(test), np.sort(pool), seed
+    raise SystemExit("no split puts every topic label on both sides; lower TEST_SHARE.")
+
+
+def subset(data, index):
+    from classify.training import _subset
+
+    return _subset(data, list(index))
+
+
+def fit(data, schema, seed):
+    from classify.model import Model
+    from classify.training import fit_heads
+
+    topics, stance = fit_heads(data, schema, seed=seed, cv=CALIBRATION_CV, params=PARAMS)
+    return Model(schema, topics, stance)
+
+
+def score(model, test) -> dict:
+    report = model.evaluate(test)
+    topics = report.get("topics", {})
+    stance = report.get("stance", {})
+    out = {
+        "topic_macro_f1": topics.get("macro_f1", 0.0),
+        "stance_macro_f1": stance.get("macro_f1", 0.0),
+        "topic_f1": {k: v["f1"] for k, v in topics.get("per_label", {}).items()},
+    }
+    out["macro_f1"] = (out["topic_macro_f1"] + out["stance_macro_f1"]) / 2
+    return out
+
+
+def run_arm(args):
+    """One arm of one repetition: list of per-round results (annotation count, scores, positives found)."""
+    arm, seed, rounds, data, schema, test_index, pool_index = args
+    from classify.model import indicator
+    from classify.suggest import suggest
+
+    test = subset(data, test_index)
+    rng = np.random.default_rng(seed)
+    labelled = list(rng.choice(pool_index, START_SIZE, replace=False))
+    Y = indicator(data.topics, schema.topics)
+    curve = []
+    for r in range(rounds + 1):
+        t0 = time.time()
+        model = fit(subset(data, labelled), schema, seed)
+        result = score(model, test)
+        result.update(round=r, annotations=len(labelled), topic_positives=int(Y[labelled].any(axis=1).sum()),
+                      with_stance=int(sum(data.stances[i] is not None for i in labelled)))
+        if r == rounds:
+            curve.append(result)
+            break
+        taken = set(labelled)
+        rest = [i for i in pool_index if i not in taken]
+        if arm == "random":
+            batch = list(rng.choice(rest, BATCH_SIZE, replace=False))
+        else:
+            rows = [{"id": data.ids[i], "question": data.questions[i], "answer": data.answers[i]} for i in rest]
+            picked = suggest(model, rows, n=BATCH_SIZE, exclude_ids={data.ids[i] for i in labelled})
+            position = {data.ids[i]: i for i in rest}
+            batch = [position[p["id"]] for p in picked]
+        labelled += batch
+        result["seconds"] = round(time.time() - t0, 1)
+        curve.append(result)
+        print(f"  {arm:<8} seed {seed} round {r:>2}: n={result['annotations']:>4} topics {result['topic_macro_f1']:.3f} "
+              f"stance {result['stance_macro_f1']:.3f} ({result['seconds']}s)", file=sys.stderr, flush=True)
+    return arm, seed, curve
+
+
+def needed(curve_x, curve_y, target):
+    """First annotation count at which a curve reaches ``target`` (None if never)."""
+    for x, y in zip(curve_x, curve_y):
+        if y >= target - 1e-12:
+            return int(x)
+    return None
+
+
+def summarise(results, rounds):
+    arms = {}
+    for arm in ("suggest", "random"):
+        curves = [c for a, _, c in results if a == arm]
+        x = [row["annotations"] for row in curves[0]]
+        summary = {"annotations": x}
+        for metric in ("macro_f1", "topic_macro_f1", "stance_macro_f1"):
+            values = np.array([[row[metric] for row in c] for c in curves])
+            summary[metric] = values.mean(0).round(4).tolist()
+            summary[metric + "_sd"] = values.std(0).round(4).tolist()
+        summary["topic_positives"] = np.mean([[row["topic_positives"] for row in c] for c in curves], 0).round(1).tolist()
+        summary["with_stance"] = np.mean([[row["with_stance"] for row in c] for c in curves], 0).round(1).tolist()
+        arms[arm] = summary
+    verdict = {}
+    for metric in ("macro_f1", "topic_macro_f1", "stance_macro_f1"):
+        target = arms["random"][metric][-1]
+        need = needed(arms["suggest"]["annotations"], arms["suggest"][metric], target)
+        final = arms["random"]["annotations"][-1]
+        verdict[metric] = {
+            "random_final": target,
+            "random_annotations": final,
+            "suggest_annotations_to_match": need,
+            "saving": None if need is None else round(1 - need / final, 3),
+            "suggest_final": arms["suggest"][metric][-1],
+        }
+    return arms, verdict
+
+
+def plot(arms, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
+    titles = {"macro_f1": "mean of topic and stance macro F1", "topic_macro_f1": "topic macro F1 (4 labels)",
+              "stance_macro_f1": "stance macro F1 (4 labels)"}
+    for ax, metric in zip(axes, titles):
+        for arm, colour in (("suggest", "tab:blue"), ("random", "tab:orange")):
+            x = np.array(arms[arm]["annotations"])
+            y, sd = np.array(arms[arm][metric]), np.array(arms[arm][metric + "_sd"])
+            ax.plot(x, y, marker="o", ms=3, color=colour, label=arm)
+            ax.fill_between(x, y - sd, y + sd, color=colour, alpha=0.15)
+        ax.axhline(arms["random"][metric][-1], color="tab:orange", ls=":", lw=1)
+        ax.set_title(titles[metric])
+        ax.set_xlabel("annotated records")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("held-out F1 (mean over seeds, band = 1 sd)")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def table(arms, verdict, meta) -> str:
+    lines = [
+        f"Held-out test: {meta['n_test']} records ({meta['test_topic_positives']} topic positives, {meta['test_stance']} with stance), "
+        f"pool: {meta['n_pool']} records; split seed {meta['split_seed']}; seeds {meta['seeds']}; "
+        f"start {START_SIZE}, +{BATCH_SIZE} per round. Mean over seeds (sd in the JSON and the plot).",
+        "",
+        "| annotated | suggest: mean F1 | random: mean F1 | suggest: topic F1 | random: topic F1 | suggest: stance F1 "
+        "| random: stance F1 | topic positives annotated (suggest / random) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    s, r = arms["suggest"], arms["random"]
+    for i, n in enumerate(s["annotations"]):
+        lines.append(
+            f"| {n} | {s['macro_f1'][i]:.3f} | {r['macro_f1'][i]:.3f} | {s['topic_macro_f1'][i]:.3f} | {r['topic_macro_f1'][i]:.3f} "
+            f"| {s['stance_macro_f1'][i]:.3f} | {r['stance_macro_f1'][i]:.3f} | {s['topic_positives'][i]:.1f} / {r['topic_positives'][i]:.1f} |"
+        )
+    lines += ["", "| metric | random's final figure (at n) | suggest reaches it at | annotations saved | suggest's final figure |",
+              "|---|---:|---:|---:|---:|"]
+    for metric, v in verdict.items():
+        reach = "never" if v["suggest_annotations_to_match"] is None else str(v["suggest_annotations_to_match"])
+        saving = "-" if v["saving"] is None else f"{100 * v['saving']:.0f}%"
+        lines.append(f"| {metric} | {v['random_final']:.3f} ({v['random_annotations']}) | {reach} | {saving} | {v['suggest_final']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_markdown(text: str) -> None:
+    start, end = "<!-- results -->", "<!-- /results -->"
+    body = f"{start}\n{text}\n{end}"
+    if OUT_MD.exists() and start in OUT_MD.read_text(encoding="utf-8"):
+        old = OUT_MD.read_text(encoding="utf-8")
+        OUT_MD.write_text(old[: old.index(start)] + body + old[old.index(end) + len(end) :], encoding="utf-8")
+    else:
+        OUT_MD.write_text(f"# Active learning: suggest vs random\n\n{body}\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 3 rounds, nothing written")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds after the start (default {ROUNDS})")
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="comma-separated repetition seeds")
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args()
+    seeds, rounds = ((0,), 3) if args.quick else (tuple(int(s) for s in args.seeds.split(",")), args.rounds)
+    t0 = time.time()
+    schema, data = load_gold()
+    test_index, pool_index, split_seed = fixed_split(data, schema)
+    from classify.model import indicator
+
+    Y = indicator(data.topics, schema.topics)
+    jobs = [(arm, seed, rounds, data, schema, test_index, pool_index) for seed in seeds for arm in ("suggest", "random")]
+    if WORKERS > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+            results = pool.map(run_arm, jobs, chunksize=1)
+    else:
+        results = [run_arm(job) for job in jobs]
+    arms, verdict = summarise(results, rounds)
+    meta = {
+        "n_test": len(test_index), "n_pool": len(pool_index), "split_seed": split_seed, "seeds": list(seeds),
+        "test_topic_positives": {t: int(Y[test_index, j].sum()) for j, t in enumerate(schema.topics)},
+        "pool_topic_positives": {t: int(Y[pool_index, j].sum()) for j, t in enumerate(schema.topics)},
+        "test_stance": int(sum(data.stances[i] is not None for i in test_index)),
+        "start": START_SIZE, "batch": BATCH_SIZE, "rounds": rounds, "calibration_cv": CALIBRATION_CV, "params": PARAMS,
+        "minutes": round((time.time() - t0) / 60, 1),
+    }
+    print(table(arms, verdict, meta))
+    if args.quick or args.no_write:
+        return 0
+    OUT_JSON.write_text(json.dumps({"meta": meta, "arms": arms, "verdict": verdict,
+                                    "runs": [{"arm": a, "seed": s, "curve": c} for a, s, c in results]}, indent=1) + "\n", encoding="utf-8")
+    write_markdown(table(arms, verdict, meta))
+    plot(arms, OUT_PNG)
+    saving = verdict["macro_f1"]["saving"]
+    if saving is None or saving < MIN_SAVING:
+        print(f"REGRESSION: suggestion saves {saving} of the annotations (< {MIN_SAVING})", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""What retraining did: two models scored on the same annotations, label by label and record by record.
+
+The per-label table gives both models' precision, recall and F1 and their difference; the record
+list gives every annotated record whose predicted labels differ between the two models, with the
+gold labels and a verdict: ``fixed`` (the new model makes fewer errors on it than the old one),
+``broken`` (more errors), ``changed`` (as many, e.g. one wrong label for another).
+
+Figures on records a model was trained on are optimistic; both models' manifests list their
+training ids, and the report counts how many of the compared records each model has seen, so
+the user knows whether the comparison is on held-out data.
+"""
+
+from __future__ import annotations
+
+from classify.annotations import Annotations
+
+
+def _restricted(data: Annotations, schema) -> Annotations:
+    """The annotations with labels outside ``schema`` dropped (so a model is scored on its own labels)."""
+    return Annotations(
+        list(data.ids),
+        list(data.questions),
+        list(data.answers),
+        [[t for t in ts if t in schema.topics] for ts in data.topics],
+        [s if s in schema.stances else None for s in data.stances],
+        list(data.locations),
+    )
+
+
+def _delta(old: dict | None, new: dict | None, labels) -> dict:
+    rows = {}
+    for label in labels:
+        a = (old or {}).get("per_label", {}).get(label)
+        b = (new or {}).get("per_label", {}).get(label)
+        row = {"support": (b or a or {}).get("support", 0)}
+        for metric in ("precision", "recall", "f1"):
+            x, y = (a or {}).get(metric), (b or {}).get(metric)
+            row[metric] = {"old": x, "new": y, "delta": None if x is None or y is None else y - x}
+        rows[label] = row
+    return rows
+
+
+def _summary(old: dict | None, new: dict | None, keys) -> dict:
+    out = {}
+    for key in keys:
+        x, y = (old or {}).get(key), (new or {}).get(key)
+        out[key] = {"old": x, "new": y, "delta": None if x is None or y is None else y - x}
+    return out
+
+
+def _verdict(gold, old, new, errors) -> str:
+    if gold is None:
+        return "changed"
+    e_old, e_new = errors(gold, old), errors(gold, new)
+    return "fixed" if e_new < e_old else "broken" if e_new > e_old else "changed"
+
+
+def compare(old, new, data: Annotations) -> dict:
+    """Compare two models on annotated records.
+
+    Parameters
+    ----------
+    old, new : Model
+    data : Annotations
+        Gold records (validated); labels a model does not know are left out of its figures.
+
+    Returns
+    -------
+    dict
+        ``n``, ``seen_in_training`` ({"old": k, "new": k}), per head ``topics`` / ``stance``:
+        ``per_label`` {label: {metric: {old, new, delta}, support}}, ``summary`` (micro/macro F1,
+        accuracy), and ``changed``: the records whose predictions differ, with ``gold``, ``old``,
+        ``new`` labels per head and a ``verdict`` (fixed / broken / changed), plus ``counts``.
+
+    Examples
+    --------
+    >>> report = compare(classify.load("models/v1"), classify.load("models/v2"), data)  # doctest: +SKIP
+    >>> report["counts"]                                                              # doctest: +SKIP
+    {'changed': 14, 'fixed': 9, 'broken': 3}
+    """
+    reports = {name: model.evaluate(_restricted(data, model.schema)) for name, model in (("old", old), ("new", new))}
+    result: dict = {"n": len(data), "seen_in_training": {}}
+    ids = set(data.ids)
+    for name, model in (("old", old), ("new", new)):
+        trained = (model.info or {}).get("training", {}).get("ids")
+        result["seen_in_training"][name] = None if trained is None else len(ids & set(trained))
+    topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
+    stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
+    if old.topics is not None or new.topics is not None:
+        a, b = reports["old"].get("topics"), reports["new"].get("topics")
+        result["topics"] = {"per_label": _delta(a, b, topic_labels), "summary": _summary(a, b, ("micro_f1", "macro_f1"))}
+    if old.stance is not None or new.stance is not None:
+        a, b = reports["old"].get("stance"), reports["new"].get("stance")
+        result["stance"] = {"per_label": _delta(a, b, stance_labels), "summary": _summary(a, b, ("macro_f1", "accuracy"))}
+    if set(old.schema.topics) != set(new.schema.topics) or set(old.schema.stances) != set(new.schema.stances):
+        result["note"] = "the models have different label sets: micro/macro figures are over different labels."
+
+    p_old = old.predict(data.questions, data.answers)
+    p_new = new.predict(data.questions, data.answers)
+    changed = []
+    counts = {"changed": 0, "fixed": 0, "broken": 0}
+    for i, (x, y) in enumerate(zip(p_old, p_new)):
+        entry = {"id": data.ids[i], "question": data.questions[i]}
+        verdicts = []
+        old_topics, new_topics = sorted(x["topics"] or []), sorted(y["topics"] or [])
+        if x["topics"] is not None and y["topics"] is not None and old_topics != new_topics:
+            gold = sorted(data.topics[i])
+            verdicts.append(_verdict(gold, set(old_topics), set(new_topics), lambda g, p: len(set(g) ^ p)))
+            entry["topics"] = {"gold": gold, "old": old_topics, "new": new_topics, "verdict": verdicts[-1]}
+        if x["stance"] != y["stance"]:
+            gold = data.stances[i]
+            verdicts.append(_verdict(gold, x["stance"], y["stance"], lambda g, p: int(g != p)))
+            entry["stance"] = {"gold": gold, "old": x["stance"], "new": y["stance"], "verdict": verdicts[-1]}
+        if verdicts:
+            entry["verdict"] = "fixed" if "fixed" in verdicts and "broken" not in verdicts else (
+                "broken" if "broken" in verdicts and "fixed" not in verdicts else "changed")
+            counts[entry["verdict"]] += 1
+            changed.append(entry)
+    result["changed"] = changed
+    result["counts"] = {"records_changed": len(changed), **{k: v for k, v in counts.items() if k != "changed"},
+                        "changed_otherwise": counts["changed"]}
+    return result
+
+
+def _f(value, signed=False) -> str:
+    if value is None:
+        return "     -"
+    return f"{value:+6.3f}" if signed else f"{value:6.3f}"
+
+
+def format_comparison(report: dict, old_name: str = "old", new_name: str = "new", show: int = 20) -> str:
+    """Plain-text rendering of :func:`compare`'s report."""
+    lines = [f"compared on {report['n']} annotated records: OLD = {old_name}, NEW = {new_name}"]
+    seen = report.get("seen_in_training", {})
+    for name in ("old", "new"):
+        k = seen.get(name)
+        if k:
+            lines.append(f"warning: {k} of these records were in {name.upper()}'s training data; its figures on them are optimistic.")
+    if report.get("note"):
+        lines.append(f"note: {report['note']}")
+    for head in ("topics", "stance"):
+        part = report.get(head)
+        if not part:
+            continue
+        width = max(len(label) for label in part["per_label"]) + 2
+        lines += ["", f"{head}", f"  {'label':<{width}}" + "".join(f"{m:>24}" for m in ("precision", "recall", "f1")) + f"{'support':>9}",
+                  f"  {'':<{width}}" + "".join(f"{'old':>8}{'new':>8}{'diff':>8}" for _ in range(3))]
+        for label, row in part["per_label"].items():
+            cells = "".join(f"{_f(row[m]['old']):>8}{_f(row[m]['new']):>8}{_f(row[m]['delta'], True):>8}" for m in ("precision", "recall", "f1"))
+            lines.append(f"  {label:<{width}}{cells}{row['support']:>9d}")
+        for key, v in part["summary"].items():
+            lines.append(f"  {key.replace('_', ' '):<{width}}{_f(v['old']):>8}{_f(v['new']):>8}{_f(v['delta'], True):>8}")
+    c = report["counts"]
+    lines += ["", f"records whose predicted labels changed: {c['records_changed']} "
+              f"({c['fixed']} fixed, {c['broken']} broken, {c['changed_otherwise']} changed otherwise)"]
+    for entry in report["changed"][:show]:
+        parts = []
+        if "topics" in entry:
+            t = entry["topics"]
+            parts.append(f"topics {', '.join(t['old']) or '(none)'} -> {', '.join(t['new']) or '(none)'} (gold {', '.join(t['gold']) or '(none)'})")
+        if "stance" in entry:
+            s = entry["stance"]
+            parts.append(f"stance {s['old']} -> {s['new']} (gold {s['gold'] or '-'})")
+        lines.append(f"  {entry['verdict']:<8}{str(entry['id'])[-30:]:<31}{'; '.join(parts)}")
+    if len(report["changed"]) > show:
+        lines.append(f"  ... {len(report['changed']) - show} more (--show N, or --json for all)")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""Stance cues: how a Dutch government answer opens, and the stock phrases of deferral, refusal,
+agreement and reference that the annotation spec names.
+
+Bag-of-n-gram features see "nee" anywhere in a long answer; these features say *where* (the
+opening words) and fold the many surface forms of one move ("wacht ... af", "kan niet
+vooruitlopen op", "zal uw Kamer nader informeren") into one feature, which rare stances need.
+They are stateless (nothing to fit or store) and land in the same hashed space as the text
+features, in their own namespace.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+_SALT = 3
+_OPENING = re.compile(r"\w+")
+_FIRST = 240  # characters that count as the answer's opening
+
+CUES = {
+    "defer": [
+        r"wacht\w*\b.{0,60}\baf\b", r"vooruit(te)?lopen", r"nog niet (bekend|duidelijk|mogelijk|besloten|vastgesteld)",
+        r"nader (te )?informeren", r"(zal|zullen|wordt|worden) .{0,40}ge?informeerd", r"informeren\b.{0,40}\bzodra",
+        r"in afwachting", r"(wordt|worden) (nog )?(onderzocht|bekeken|bestudeerd|geanalyseerd)", r"\bbezien\b",
+        r"te vroeg", r"kom(en)? .{0,20}(hier|daar)op terug", r"niet mogelijk om .{0,30}(in te schatten|te zeggen|aan te geven)",
+        r"niet (te )?voorspellen", r"op (dit|het huidige) moment .{0,40}(niet|geen)", r"zal .{0,30}(laten )?onderzoeken",
+    ],
+    "elsewhere": [
+        r"\bverwij[sz]", r"bevoegdheid", r"bevoegd\b", r"behoort (niet )?tot", r"(niet|geen) onderzo(ek|cht)",
+        r"\baan de minister\b", r"op de weg van", r"zie (ook )?(het )?antwoord", r"antwoord op (de )?vraag",
+    ],
+    "refuse": [
+        r"^\W*(nee|neen)\b", r"\bdeel\w* .{0,40}\bniet\b", r"niet (van plan|de bedoeling|nodig|wenselijk|opportuun|aangewezen)",
+        r"geen (aanleiding|reden|noodzaak|plannen|sprake|enkele aanwijzing|meerwaarde)", r"(kan|kunnen) .{0,20}niet bevestigen",
+        r"niet openbaar", r"\bonjuist\b", r"niet juist", r"niet (aan de orde|aangetast)", r"\bweerleg", r"\bnee,",
+    ],
+    "agree": [
+        r"^\W*(ja|inderdaad|zeker)\b", r"\bdeel\w* (uw|de|deze|die|het) (zorg|mening|opvatting|analyse|standpunt|wens)",
+        r"\beens\b", r"(zal|zullen|gaat|gaan) .{0,50}\b(inzetten|zorgen|nemen|aanpassen|verhogen|uitbreiden|versterken)",
+        r"(heb|hebben|heeft) .{0,40}\bingezet", r"\bwordt ingezet", r"\bsteun\w* (dit|deze|het) ", r"\bverwelkom",
+        r"onderschrijf", r"\bis besloten", r"heb ik besloten", r"ben ik bereid",
+    ],
+    "inform": [r"\d", r"%|procent", r"\bmiljoen|\bmiljard|\beuro\b|€", r"bijlage", r"tabel"],
+}
+_COMPILED = {group: [re.compile(p, re.IGNORECASE | re.DOTALL) for p in patterns] for group, patterns in CUES.items()}
+
+
+def cue_names(answer: str) -> list[str]:
+    """Names of the cues present in one answer (opening words, phrase groups anywhere / at the start).
+
+    Examples
+    --------
+    >>> sorted(cue_names("Nee. Het kabinet deelt deze zorg niet."))[:3]
+    ['open1:nee', 'open2:nee het', 'refuse:any']
+    """
+    names = []
+    words = _OPENING.findall(answer[:80].lower())[:2]
+    if words:
+        names.append(f"open1:{words[0]}")
+        names.append(f"open2:{' '.join(words)}")
+    head = answer[:_FIRST]
+    for group, patterns in _COMPILED.items():
+        hits = sum(1 for p in patterns if p.search(answer))
+        if hits:
+            names.append(f"{group}:any")
+            if hits > 1:
+                names.append(f"{group}:several")
+            if any(p.search(head) for p in patterns):
+                names.append(f"{group}:opening")
+    if len(answer) < 200:
+        names.append("length:short")
+    elif len(answer) > 1500:
+        names.append("length:long")
+    return names
+
+
+def cue_matrix(answers, n_features: int, weight: float = 1.0):
+    """Sparse (n, n_features) matrix of cue indicators, each scaled to ``weight`` / sqrt(#cues)."""
+    import scipy.sparse as sp
+
+    rows, cols, vals = [], [], []
+    for i, answer in enumerate(answers):
+        names = cue_names(answer or "")
+        if not names:
+            continue
+        value = weight / np.sqrt(len(names))
+        for name in names:
+            rows.append(i)
+            cols.append(zlib.crc32(name.encode("utf-8"), _SALT) % n_features)
+            vals.append(value)
+    m = sp.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(answers), n_features), dtype=np.float32)
+    m.sum_duplicates()
+    return m

@@ -1,0 +1,217 @@
+"""Retraining in one command: a base model's own annotations plus new ones (``train --base``).
+
+At train time the manifest records where the annotations came from: every source file with its
+sha256 and column mapping, the corpora folder that supplied texts to id-only files, and the ids
+and content fingerprint of the training records. ``train --base`` reloads exactly those files,
+refuses to go on if any is missing or changed (the message names the file and the fix), checks
+that the reloaded records reproduce the recorded training fingerprint, appends the new
+annotations and trains with the base model's schema, parameters, seed and cv.
+
+An id that is both in the base annotations and in the new ones is an error by default (it is
+usually a record annotated twice by accident); with ``replace=True`` the new annotation wins,
+which is how a label is corrected, and the replaced ids are listed in the new manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+
+from classify.annotations import Annotations, Fields
+from classify.errors import DataError, InputNotFoundError
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def provenance(sources, fields: Fields = Fields(), corpora=None) -> dict:
+    """Manifest entries that let ``train --base`` find and verify the training annotations.
+
+    Examples
+    --------
+    >>> provenance(["labels/seed.jsonl"])["source_files"][0]["path"]  # doctest: +SKIP
+    'labels/seed.jsonl'
+    """
+    files = []
+    for source in sources or []:
+        path = Path(source)
+        if not path.is_file():  # stdin, a dataset directory: nothing to fingerprint
+            files.append({"path": str(source), "resolved": None, "sha256": None, "fields": asdict(fields)})
+            continue
+        files.append({"path": str(source), "resolved": str(path.resolve()), "sha256": _sha256(path), "fields": asdict(fields)})
+    corpora_info = None
+    if corpora is not None:
+        corpora_info = {"path": str(corpora), "resolved": str(Path(corpora).resolve())}
+    return {"source_files": files, "corpora": corpora_info}
+
+
+def _locate(entry: dict, what: str, base) -> Path:
+    for candidate in (entry.get("path"), entry.get("resolved")):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    raise InputNotFoundError(
+        f"{what} {entry.get('path')!r} of base model {base} is missing (also tried {entry.get('resolved')!r}); "
+        "run from the directory the base model was trained in, or restore the file (e.g. from git)."
+    )
+
+
+def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, list[dict]]:
+    """Reload and verify a model's training annotations: (manifest, annotations, source entries)."""
+    from classify import annotations as ann
+    from classify.persist import read_manifest
+    from classify.schema import LabelSchema
+
+    say = progress or (lambda message: None)
+    manifest = read_manifest(base)
+    training = manifest.get("training") or {}
+    entries = training.get("source_files")
+    if entries is None:  # models trained before source fingerprints were recorded
+        entries = [{"path": s, "resolved": None, "sha256": None, "fields": asdict(Fields())} for s in training.get("sources") or []]
+    if not entries:
+        raise DataError(
+            f"base model {base} does not record the files it was trained on (trained from in-memory records); "
+            "--base cannot reload its annotations. Train from scratch: classify train ALL_ANNOTATIONS... --out DIR."
+        )
+    schema = LabelSchema.from_dict(manifest["schema"], where=f"{base}/manifest.json")
+    if corpora is None and training.get("corpora"):
+        corpora = _locate(training["corpora"], "corpora folder", base)
+    for entry in entries:
+        path = _locate(entry, "annotation file", base)
+        if entry.get("sha256") and _sha256(path) != entry["sha256"]:
+            raise DataError(
+                f"annotation file {str(path)!r} changed since base model {base} was trained (sha256 "
+                f"{entry['sha256'][7:19]}... recorded, {_sha256(path)[7:19]}... now). --base needs the base annotations "
+                "unchanged: restore the file (e.g. git checkout -- FILE) and put new annotations in a separate file, "
+                "or train from scratch: classify train FILES... --out DIR."
+            )
+        entry.update(path=str(path), resolved=str(path.resolve()), sha256=entry.get("sha256") or _sha256(path))
+    say(f"reloading the base model's {len(entries)} annotation file(s)")
+    rows = []
+    for entry in entries:
+        rows += _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}))
+    data = ann.from_rows(rows, schema, Fields())  # rows are already mapped to the default names
+    expected = training.get("fingerprint")
+    if expected and data.fingerprint() != expected:
+        raise DataError(
+            f"the annotations reloaded for base model {base} ({len(data)} records) do not match its training fingerprint "
+            f"({expected[:19]}...): the texts in the corpora folder {str(corpora)!r} or the annotation files differ from "
+            "those it was trained on. Pass the original folder with --corpora, or train from scratch."
+        )
+    return manifest, data, entries
+
+
+def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
+    """(location, row) pairs with texts joined from ``corpora`` and columns renamed to the defaults."""
+    from classify.annotations import hydrate
+    from classify.io import read_rows
+
+    if corpora is not None:
+        records, missing = hydrate(paths, corpora, fields)
+        if missing:
+            raise DataError(
+                f"{len(missing)} annotated ids of {', '.join(map(str, paths))} are not in {corpora} (first: {missing[0]!r}); "
+                "add the corpus file or remove the annotations."
+            )
+        pairs = [(f"{paths[0]} record {i + 1}", r) for i, r in enumerate(records)]
+    else:
+        pairs = []
+        for path in paths:
+            for where, row in read_rows(str(path)):
+                if isinstance(row, Exception):
+                    raise row
+                pairs.append((where, row))
+    default = Fields()
+    renamed = []
+    for where, row in pairs:
+        if corpora is None and not row.get(fields.question):
+            raise DataError(f"{where}: no '{fields.question}' text; this file holds ids only, pass --corpora DIR to join the texts.")
+        renamed.append((where, {getattr(default, k): row.get(getattr(fields, k)) for k in ("id", "question", "answer", "topics", "stance")}))
+    return renamed
+
+
+def merge(base: Annotations, new: Annotations, replace: bool = False) -> tuple[Annotations, list[str]]:
+    """Base records then new ones; an id in both is an error unless ``replace`` (then new wins)."""
+    where = dict(zip(new.ids, new.locations))
+    clash = [i for i in base.ids if i in where]
+    if clash and not replace:
+        first = clash[0]
+        raise DataError(
+            f"{where[first]}: id {first!r} is already annotated in the base model's data "
+            f"({base.locations[base.ids.index(first)]}); {len(clash)} id(s) clash. Remove the duplicates, or pass "
+            "--replace to let the new annotations override the base ones."
+        )
+    keep = [k for k, i in enumerate(base.ids) if i not in where]
+    merged = Annotations()
+    for part, index in ((base, keep), (new, range(len(new)))):
+        for k in index:
+            merged.ids.append(part.ids[k])
+            merged.questions.append(part.questions[k])
+            merged.answers.append(part.answers[k])
+            merged.topics.append(part.topics[k])
+            merged.stances.append(part.stances[k])
+            merged.locations.append(part.locations[k])
+    return merged, clash
+
+
+def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fields(), seed=None, cv=None,
+                    replace: bool = False, progress=None):
+    """Train on a base model's annotations plus ``new_annotations`` with the base's schema and params.
+
+    Parameters
+    ----------
+    base : path
+        Model directory trained by ``classify train`` (its manifest names its annotation files).
+    new_annotations : list of paths
+        New annotation files (ids only need ``corpora``).
+    corpora : path, optional
+        Folder of corpus JSONL files; default: the one the base model was trained with.
+    seed, cv : int, optional
+        Default: the base model's.
+    replace : bool
+        Let new annotations override base ones with the same id (default: such a clash is an error).
+
+    Examples
+    --------
+    >>> model = train_from_base("models/v1", ["round2.jsonl"], corpora="../shared/data")  # doctest: +SKIP
+    >>> model.save("models/v2")                                                        # doctest: +SKIP
+    """
+    from classify import annotations as ann
+    from classify.schema import LabelSchema
+    from classify.training import train
+
+    say = progress or (lambda message: None)
+    manifest, base_data, entries = load_base(base, corpora, say)
+    training = manifest.get("training") or {}
+    schema = LabelSchema.from_dict(manifest["schema"], where=f"{base}/manifest.json")
+    if corpora is None and training.get("corpora"):
+        corpora = _locate(training["corpora"], "corpora folder", base)
+    new_paths = [str(p) for p in ([new_annotations] if isinstance(new_annotations, (str, Path)) else new_annotations)]
+    if not new_paths:
+        raise DataError("train --base needs at least one file of new annotations.")
+    new_data = ann.from_rows(_rows(new_paths, corpora, fields), schema, Fields())
+    merged, replaced = merge(base_data, new_data, replace)
+    say(f"{len(base_data)} base + {len(new_data)} new annotations" + (f" ({len(replaced)} base ones replaced)" if replaced else ""))
+    record = provenance(new_paths, fields, corpora)
+    record["source_files"] = entries + record["source_files"]
+    record["base"] = {
+        "model": str(base),
+        "fingerprint": base_data.fingerprint(),
+        "n_records": len(base_data),
+        "replaced_ids": replaced,
+    }
+    return train(
+        merged,
+        schema,
+        seed=training.get("seed", 0) if seed is None else seed,
+        cv=training.get("cv", 5) if cv is None else cv,
+        params=training.get("params"),
+        progress=progress,
+        sources=[e["path"] for e in entries] + new_paths,
+        provenance=record,
+    )

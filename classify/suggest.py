@@ -1,0 +1,291 @@
+"""What to annotate next: the unlabelled records whose labels would teach the model most, spread out.
+
+Each decision the model makes is an *objective* with its own usefulness score per record:
+
+- ``stance``: the stance is uncertain when the two most probable stances are close,
+  ``1 - (p1 - p2)``; records without an answer score 0;
+- ``topic:LABEL``: the calibrated probability that the record is a positive of the label. Topic
+  labels are rare (a few per cent of records), and for a rare label the bottleneck is finding
+  positives, not refining a boundary: with few positives the calibrated probabilities of the
+  bulk of negatives crowd around the F1-optimal threshold, so "nearest the threshold" picks
+  ordinary negatives. Ranking by probability finds positives and exposes the confident false
+  positives that cost precision (this is "relevance" sampling, the standard for rare classes);
+- ``new:LABEL``: a topic label the model has never seen a positive of has no signal at all, so
+  records are ranked by the cosine similarity of their question to the label's name and
+  description in the schema (in the model's own TF-IDF space): a cold start that lets the first
+  positives be found. Descriptions in the language of the texts work best.
+
+The batch is shared between objectives rather than ranked on one summed score: the topic labels
+get half (split evenly) and the stance half, or all of it when the model has only one head.
+Summing would let the stance, uncertain on most answered records, crowd out the rare topic
+labels, whose candidates are often questions without an answer. In its turn an objective takes
+the record maximising its score minus ``diversity`` times the record's highest cosine similarity
+to the records already picked (features are L2-normalised TF-IDF rows, so a dot product is a
+cosine): a batch of 50 is then not 50 variations of one recurring question.
+
+Records already annotated are never suggested: the ids the model was trained on (recorded in
+its manifest), the ids now in the annotation files it was trained from (annotations added since
+training count too), and the ids of any ``exclude`` files.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+
+import numpy as np
+
+from classify.annotations import Fields
+from classify.errors import DataError
+
+_EPS = 1e-6
+
+
+def objectives(model) -> list[tuple[str, float]]:
+    """The model's decisions worth annotating for, with their share of a batch.
+
+    Examples
+    --------
+    >>> objectives(model)  # doctest: +SKIP
+    [('topic:ukraine_support', 0.25), ('new:shadow_fleet', 0.25), ('stance', 0.5)]
+    """
+    topics = []
+    if model.topics is not None:
+        status = list(getattr(model.topics, "label_status_", None) or ["calibrated"] * len(model.schema.topics))
+        for j, (label, st) in enumerate(zip(model.schema.topics, status)):
+            if st != "constant":
+                topics.append(f"topic:{label}")
+            elif model.topics.intercept_[j] < 0:  # never seen a positive (a label always positive: nothing to learn)
+                topics.append(f"new:{label}")
+    stance = ["stance"] if model.stance is not None and len(model.schema.stances) > 1 else []
+    head_share = 1.0 / (bool(topics) + bool(stance)) if (topics or stance) else 0.0
+    return [(name, head_share / len(topics)) for name in topics] + [(name, head_share) for name in stance]
+
+
+def usefulness(model, questions, answers) -> np.ndarray:
+    """Score of every record (rows) for every objective of :func:`objectives` (columns), in [0, 1].
+
+    Examples
+    --------
+    >>> usefulness(model, ["Steun aan Oekraïne?"], ["Misschien."]).shape  # doctest: +SKIP
+    (1, 3)
+    """
+    names = [name for name, _ in objectives(model)]
+    topic_p, stance_p = model.predict_proba(questions, answers)
+    U = np.zeros((len(questions), len(names)))
+    new = [k for k, name in enumerate(names) if name.startswith("new:")]
+    if new:
+        from sklearn.preprocessing import normalize
+
+        f = model.topics.features_
+        Q = normalize(f.transform(questions))
+        D = normalize(f.transform([_describe(model.schema, names[k][4:]) for k in new]))
+        U[:, new] = np.asarray((Q @ D.T).todense())
+    for k, name in enumerate(names):
+        if name.startswith("topic:"):
+            U[:, k] = topic_p[:, model.schema.topic_index(name[6:])]
+        elif name == "stance" and stance_p is not None:
+            has = ~np.isnan(stance_p[:, 0])
+            top = -np.sort(-stance_p[has], axis=1)[:, :2]
+            U[has, k] = 1.0 - (top[:, 0] - top[:, 1])
+    return np.clip(U, 0.0, 1.0)
+
+
+def _describe(schema, label: str) -> str:
+    return f"{label.replace('_', ' ')} {schema.descriptions.get(label, '')}"
+
+
+def _reason(model, name: str, guess: dict) -> str:
+    kind, _, label = name.partition(":")
+    if kind == "topic":
+        return f"likely {label}: p={guess['topic_scores'][label]:.2f} (threshold {model.thresholds[label]:.2f})"
+    if kind == "new":
+        return f"resembles the description of {label}, which has no annotated example yet"
+    ranked = sorted(guess["stance_scores"].items(), key=lambda kv: -kv[1])
+    return f"stance unsure: {ranked[0][0]} {ranked[0][1]:.2f} vs {ranked[1][0]} {ranked[1][1]:.2f}"
+
+
+def _representation(model, questions, answers):
+    """L2-normalised rows of question features (topic head) beside answer features (stance head)."""
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    blocks = []
+    if model.topics is not None:
+        blocks.append(model.topics.features_.transform(questions))
+    if model.stance is not None:
+        blocks.append(model.stance.answer_features_.transform([a or "" for a in answers]))
+        if model.topics is None:
+            blocks.append(model.stance.question_features_.transform(questions))
+    return normalize(sp.hstack(blocks).tocsr())
+
+
+def pick_diverse(U: np.ndarray, shares, X, n: int, diversity: float) -> list[tuple[int, int]]:
+    """Greedy batch over objectives: ``(row, objective)`` pairs in pick order.
+
+    At every step the objective furthest behind its share of the batch picks the unpicked row
+    maximising ``U[row, objective] - diversity * (max cosine of the row to the picked rows)``;
+    an objective with no uncertain row left drops out.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.array([[1.0, 0], [1.0, 0], [0, 1.0]]))
+    >>> pick_diverse(np.array([[1.0], [0.9], [0.5]]), [1.0], X, 2, diversity=1.0)
+    [(0, 0), (2, 0)]
+    """
+    n = min(n, len(U))
+    shares = np.asarray(shares, dtype=float)
+    nearest = np.zeros(len(U))
+    taken = np.zeros(len(U), dtype=bool)
+    active = shares > 0
+    counts = np.zeros(len(shares))
+    picked = []
+    while len(picked) < n and active.any():
+        due = np.where(active, shares * (len(picked) + 1) - counts, -np.inf)
+        k = int(np.argmax(due))
+        value = np.where(taken | (U[:, k] <= _EPS), -np.inf, U[:, k] - diversity * nearest)
+        i = int(np.argmax(value))
+        if not np.isfinite(value[i]):
+            active[k] = False
+            continue
+        picked.append((i, k))
+        counts[k] += 1
+        taken[i] = True
+        if diversity:
+            nearest = np.maximum(nearest, np.asarray((X @ X[i].T).todense()).ravel())
+    return picked
+
+
+def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str], list[str]]:
+    """Ids that count as annotated, and notes saying where they came from (for stderr).
+
+    The model's training ids (manifest), the ids now in its recorded annotation files (when they
+    can still be found), and the ids in the ``exclude`` files.
+    """
+    from pathlib import Path
+
+    from classify.io import read_rows
+
+    training = (model.info or {}).get("training") or {}
+    ids = {str(i) for i in training.get("ids") or []}
+    notes = [f"{len(ids)} ids the model was trained on"] if ids else []
+    entries = training.get("source_files")
+    if entries is None:
+        entries = [{"path": s} for s in training.get("sources") or []]
+    files = []
+    for entry in entries:
+        found = next((Path(p) for p in (entry.get("path"), entry.get("resolved")) if p and Path(p).is_file()), None)
+        if found is not None:
+            files.append((found, (entry.get("fields") or {}).get("id", "id")))
+    files += [(Path(p), fields.id) for p in exclude]
+    for path, id_field in files:
+        before = len(ids)
+        for _, row in read_rows(str(path)):
+            if isinstance(row, dict) and row.get(id_field) not in (None, ""):
+                ids.add(str(row[id_field]))
+        notes.append(f"{len(ids) - before} more from {path}")
+    if not training.get("ids") and not files:
+        notes.append("the model records no training ids and no annotation files were found: pass --exclude ANNOTATIONS")
+    return ids, notes
+
+
+def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fields: Fields = Fields(),
+            diversity: float = 0.5, candidates: int | None = None, batch_size: int = 2000, stats: dict | None = None) -> list[dict]:
+    """Pick the ``n`` records most worth annotating next, annotation-ready.
+
+    Parameters
+    ----------
+    model : Model
+    rows : iterable of (location, row) pairs or of row dicts
+        Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
+        may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, as are
+        repeats of an id and rows without a question text.
+    n : int
+        Batch size to suggest.
+    diversity : float
+        Weight of the similarity penalty (0 = no diversity: each objective takes its top records).
+    candidates : int, optional
+        How many of the most uncertain records per objective enter the diversity step
+        (default ``max(10 n, 500)``).
+    stats : dict, optional
+        Filled with counts: ``scanned``, ``excluded``, ``skipped``.
+
+    Returns
+    -------
+    list of dict
+        Input fields kept, plus the model's guess as ``topics`` / ``stance`` (to be checked and
+        corrected by the annotator), ``topic_scores``, ``stance_scores``, and ``suggest_rank``,
+        ``suggest_score`` (the objective's score that picked it), ``suggest_reason``. In pick order;
+        fewer than ``n`` when fewer records score above 0 on any objective.
+
+    Examples
+    --------
+    >>> batch = suggest(model, [{"id": "x1", "question": "Steun voor Oekraïne?", "answer": "Wellicht."}], n=1)  # doctest: +SKIP
+    >>> batch[0]["suggest_rank"]  # doctest: +SKIP
+    1
+    """
+    from classify.labelling import _prepare
+
+    if not isinstance(n, int) or n < 1:
+        raise DataError(f"n must be a positive number of records, got {n!r}.")
+    if diversity < 0:
+        raise DataError(f"diversity must be >= 0, got {diversity!r}.")
+    goals = objectives(model)
+    keep = candidates or max(10 * n, 500)  # per objective
+    stats = stats if stats is not None else {}
+    stats.update(scanned=0, excluded=0, skipped=0)
+    heaps: list[list] = [[] for _ in goals]  # per objective: the `keep` most uncertain so far, least on top
+    seen: set[str] = set()
+    batch: list = []
+
+    def flush():
+        U = usefulness(model, [b[0] for b in batch], [b[1] for b in batch])
+        for row, item in zip(U, batch):
+            for k, heap in enumerate(heaps):
+                entry = (float(row[k]), -item[3], item)
+                if len(heap) < keep:
+                    heapq.heappush(heap, entry)
+                elif entry[:2] > heap[0][:2]:
+                    heapq.heapreplace(heap, entry)
+        batch.clear()
+
+    for order, pair in enumerate(rows):
+        where, row = pair if isinstance(pair, tuple) else (f"record {order + 1}", pair)
+        stats["scanned"] += 1
+        question, answer, out = _prepare(where, row, fields)
+        if question is None:
+            stats["skipped"] += 1
+            continue
+        rid = str(out[fields.id])
+        if rid in exclude_ids or rid in seen:
+            stats["excluded"] += 1
+            continue
+        seen.add(rid)
+        batch.append((question, answer, out, order))
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    pool = sorted({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), key=lambda item: item[3])
+    if not pool:
+        return []
+    questions = [p[0] for p in pool]
+    answers = [p[1] for p in pool]
+    U = usefulness(model, questions, answers)
+    X = _representation(model, questions, answers) if diversity else None
+    chosen = pick_diverse(U, [share for _, share in goals], X, n, diversity)
+    guesses = model.predict([questions[i] for i, _ in chosen], [answers[i] for i, _ in chosen])
+    result = []
+    for rank, ((i, k), guess) in enumerate(zip(chosen, guesses), 1):
+        out = dict(pool[i][2])
+        out.pop("error", None)
+        out[fields.topics] = guess["topics"]
+        out[fields.stance] = guess["stance"]
+        out["topic_scores"] = guess["topic_scores"]
+        out["stance_scores"] = guess["stance_scores"]
+        out["suggest_rank"] = rank
+        out["suggest_score"] = round(float(U[i, k]), 4)
+        out["suggest_reason"] = _reason(model, goals[k][0], guess)
+        result.append(out)
+    return result
