@@ -161,7 +161,7 @@ def run_arm(args):
 
 def needed(curve_x, curve_y, target):
     """First annotation count at which a curve reaches ``target`` (None if never)."""
-    for x, y in zip(curve_x, curve_y):
+    for x, y in zip(curve_x, curve_y, strict=True):
         if y >= target - 1e-12:
             return int(x)
     return None
@@ -204,7 +204,7 @@ def plot(arms, path):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
     titles = {"macro_f1": "mean of topic and stance macro F1", "topic_macro_f1": "topic macro F1 (4 labels)",
               "stance_macro_f1": "stance macro F1 (4 labels)"}
-    for ax, metric in zip(axes, titles):
+    for ax, metric in zip(axes, titles, strict=True):
         for arm, colour in (("suggest", "tab:blue"), ("random", "tab:orange")):
             x = np.array(arms[arm]["annotations"])
             y, sd = np.array(arms[arm][metric]), np.array(arms[arm][metric + "_sd"])
@@ -222,7 +222,8 @@ def plot(arms, path):
 
 def table(arms, verdict, meta) -> str:
     lines = [
-        f"Held-out test: {meta['n_test']} records ({meta['test_topic_positives']} topic positives, {meta['test_stance']} with stance), "
+        f"Held-out test: {meta['n_test']} records ({meta['test_topic_positives']} topic positives, "
+        f"{meta['test_stance']} with stance), "
         f"pool: {meta['n_pool']} records; split seed {meta['split_seed']}; seeds {meta['seeds']}; "
         f"start {START_SIZE}, +{BATCH_SIZE} per round. Mean over seeds (sd in the JSON and the plot).",
         "",
@@ -233,15 +234,19 @@ def table(arms, verdict, meta) -> str:
     s, r = arms["suggest"], arms["random"]
     for i, n in enumerate(s["annotations"]):
         lines.append(
-            f"| {n} | {s['macro_f1'][i]:.3f} | {r['macro_f1'][i]:.3f} | {s['topic_macro_f1'][i]:.3f} | {r['topic_macro_f1'][i]:.3f} "
-            f"| {s['stance_macro_f1'][i]:.3f} | {r['stance_macro_f1'][i]:.3f} | {s['topic_positives'][i]:.1f} / {r['topic_positives'][i]:.1f} |"
+            f"| {n} | {s['macro_f1'][i]:.3f} | {r['macro_f1'][i]:.3f} "
+            f"| {s['topic_macro_f1'][i]:.3f} | {r['topic_macro_f1'][i]:.3f} "
+            f"| {s['stance_macro_f1'][i]:.3f} | {r['stance_macro_f1'][i]:.3f} "
+            f"| {s['topic_positives'][i]:.1f} / {r['topic_positives'][i]:.1f} |"
         )
-    lines += ["", "| metric | random's final figure (at n) | suggest reaches it at | annotations saved | suggest's final figure |",
+    lines += ["",
+              "| metric | random's final figure (at n) | suggest reaches it at | annotations saved | suggest's final figure |",
               "|---|---:|---:|---:|---:|"]
     for metric, v in verdict.items():
         reach = "never" if v["suggest_annotations_to_match"] is None else str(v["suggest_annotations_to_match"])
         saving = "-" if v["saving"] is None else f"{100 * v['saving']:.0f}%"
-        lines.append(f"| {metric} | {v['random_final']:.3f} ({v['random_annotations']}) | {reach} | {saving} | {v['suggest_final']:.3f} |")
+        lines.append(f"| {metric} | {v['random_final']:.3f} ({v['random_annotations']}) | {reach} | {saving} "
+                     f"| {v['suggest_final']:.3f} |")
     return "\n".join(lines)
 
 
@@ -289,8 +294,9 @@ def main() -> int:
     print(table(arms, verdict, meta))
     if args.quick or args.no_write:
         return 0
-    OUT_JSON.write_text(json.dumps({"meta": meta, "arms": arms, "verdict": verdict,
-                                    "runs": [{"arm": a, "seed": s, "curve": c} for a, s, c in results]}, indent=1) + "\n", encoding="utf-8")
+    runs = [{"arm": a, "seed": s, "curve": c} for a, s, c in results]
+    report = {"meta": meta, "arms": arms, "verdict": verdict, "runs": runs}
+    OUT_JSON.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     write_markdown(table(arms, verdict, meta))
     plot(arms, OUT_PNG)
     saving = verdict["macro_f1"]["saving"]

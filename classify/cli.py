@@ -137,6 +137,7 @@ def train(
     stance_field: StanceField = "stance",
     base: Annotated[Optional[Path], typer.Option("--base", help="Retrain this model on its own annotations plus the ANNOTATIONS given (its schema, params, seed, cv).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="With --base: new annotations override base ones with the same id (default: error).")] = False,
+    ctx: typer.Context = None,
 ):
     """Validate annotations, train, cross-validate, write the model and print its metrics.
 
@@ -151,7 +152,7 @@ def train(
 
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     if base is not None:
-        return _train_from_base(base, annotations, out, schema, corpora, seed, cv, fields, replace)
+        return _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace)
     label_schema = LabelSchema.from_toml(schema) if schema else None
     records = _hydrated(annotations, corpora, fields)
     model = run(records, label_schema, seed=seed, cv=cv, fields=fields, progress=_progress, sources=annotations, corpora=corpora)
@@ -282,18 +283,16 @@ def parse(
     _progress(f"parsed {count} records")
 
 
-def _train_from_base(base, annotations, out, schema, corpora, seed, cv, fields, replace):
+def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace):
     """``classify train --base``: see :mod:`classify.retrain`."""
-    import click
-
     from classify.errors import DataError
     from classify.metrics import format_report
     from classify.retrain import train_from_base
 
     if schema is not None:
         raise DataError("--schema cannot be combined with --base: the base model's schema is used. Drop --schema.")
-    given = click.get_current_context().get_parameter_source
-    explicit = lambda name: given(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
+    # --seed / --cv given on the command line win; otherwise the base model's values are kept
+    explicit = lambda name: getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"  # noqa: E731
     model = train_from_base(base, annotations, corpora=corpora, fields=fields, seed=seed if explicit("seed") else None,
                             cv=cv if explicit("cv") else None, replace=replace, progress=_progress)
     model.save(out)
@@ -328,10 +327,14 @@ def suggest(
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """
     from classify.annotations import Fields
+    from classify.errors import InputNotFoundError
     from classify.io import read_rows, write_rows
     from classify.suggest import annotated_ids
     from classify.suggest import suggest as run
 
+    for path in [*corpus, *(exclude or [])]:
+        if path != "-" and not Path(path).exists():  # fail before the slow part, not after
+            raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
     ids, notes = annotated_ids(loaded, exclude or [], fields)

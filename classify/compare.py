@@ -99,7 +99,7 @@ def compare(old, new, data: Annotations) -> dict:
     p_new = new.predict(data.questions, data.answers)
     changed = []
     counts = {"changed": 0, "fixed": 0, "broken": 0}
-    for i, (x, y) in enumerate(zip(p_old, p_new)):
+    for i, (x, y) in enumerate(zip(p_old, p_new, strict=True)):
         entry = {"id": data.ids[i], "question": data.questions[i]}
         verdicts = []
         old_topics, new_topics = sorted(x["topics"] or []), sorted(y["topics"] or [])
@@ -135,7 +135,8 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
     for name in ("old", "new"):
         k = seen.get(name)
         if k:
-            lines.append(f"warning: {k} of these records were in {name.upper()}'s training data; its figures on them are optimistic.")
+            lines.append(f"warning: {k} of these records were in {name.upper()}'s training data; "
+                         "its figures on them are optimistic.")
     if report.get("note"):
         lines.append(f"note: {report['note']}")
     for head in ("topics", "stance"):
@@ -143,10 +144,11 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
         if not part:
             continue
         width = max(len(label) for label in part["per_label"]) + 2
-        lines += ["", f"{head}", f"  {'label':<{width}}" + "".join(f"{m:>24}" for m in ("precision", "recall", "f1")) + f"{'support':>9}",
+        metrics = ("precision", "recall", "f1")
+        lines += ["", f"{head}", f"  {'label':<{width}}" + "".join(f"{m:>24}" for m in metrics) + f"{'support':>9}",
                   f"  {'':<{width}}" + "".join(f"{'old':>8}{'new':>8}{'diff':>8}" for _ in range(3))]
         for label, row in part["per_label"].items():
-            cells = "".join(f"{_f(row[m]['old']):>8}{_f(row[m]['new']):>8}{_f(row[m]['delta'], True):>8}" for m in ("precision", "recall", "f1"))
+            cells = "".join(f"{_f(row[m]['old']):>8}{_f(row[m]['new']):>8}{_f(row[m]['delta'], True):>8}" for m in metrics)
             lines.append(f"  {label:<{width}}{cells}{row['support']:>9d}")
         for key, v in part["summary"].items():
             lines.append(f"  {key.replace('_', ' '):<{width}}{_f(v['old']):>8}{_f(v['new']):>8}{_f(v['delta'], True):>8}")
@@ -157,7 +159,8 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
         parts = []
         if "topics" in entry:
             t = entry["topics"]
-            parts.append(f"topics {', '.join(t['old']) or '(none)'} -> {', '.join(t['new']) or '(none)'} (gold {', '.join(t['gold']) or '(none)'})")
+            shown = {k: ", ".join(t[k]) or "(none)" for k in ("old", "new", "gold")}
+            parts.append(f"topics {shown['old']} -> {shown['new']} (gold {shown['gold']})")
         if "stance" in entry:
             s = entry["stance"]
             parts.append(f"stance {s['old']} -> {s['new']} (gold {s['gold'] or '-'})")

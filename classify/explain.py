@@ -47,11 +47,11 @@ def _hash_items(f: TextFeatures, text: str):
     wsalt, csalt = f.salt & 0xFFFFFFFF, ~f.salt & 0xFFFFFFFF
     hashes = np.asarray([zlib.crc32(t.encode("utf-8", "surrogatepass"), wsalt) for t in tokens], dtype=np.uint64)
     words: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for t, col in zip(tokens, (hashes % n).astype(np.int64)):
+    for t, col in zip(tokens, (hashes % n).astype(np.int64), strict=True):
         words[int(col)][("word", t)] += 1
     if f.word_ngrams >= 2 and len(tokens) > 1:
         cols = ((hashes[:-1] * _BIGRAM_MULT + hashes[1:] + np.uint64(1)) % n).astype(np.int64)
-        for a, b, col in zip(tokens[:-1], tokens[1:], cols):
+        for a, b, col in zip(tokens[:-1], tokens[1:], cols, strict=True):
             words[int(col)][("phrase", f"{a} {b}")] += 1
     chars: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     lo, hi = f.char_range
@@ -105,7 +105,7 @@ def attribute(f: TextFeatures, text: str, weights: np.ndarray, scale: float = 1.
                 f"explain cannot map {len(missing)} {name} feature(s) of this text back to n-grams (first column "
                 f"{missing[0]}); classify.features hashes differently from classify.explain. Update explain.py."
             )
-        for col, value in zip(block.indices, block.data):
+        for col, value in zip(block.indices, block.data, strict=True):
             shares = items[int(col)]
             total = sum(shares.values())
             contribution = scale * float(value) * weights[col].astype(np.float64)
@@ -287,7 +287,7 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
     else:
         lines.append(
             f"  stance: {s['label']} (p={s['probability']:.3f}) over {s['versus']} (p={s['versus_probability']:.3f})  "
-            f"margin {s["margin"]:+.3f} = intercept {s["intercept"]:+.3f} + contributions"
+            f"margin {s['margin']:+.3f} = intercept {s['intercept']:+.3f} + contributions"
         )
         items(s["for"], "+")
         items(s["against"], "-")

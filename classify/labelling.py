@@ -25,7 +25,8 @@ class Summary:
 
     def note_error(self, where: str, message: str) -> None:
         self.errors += 1
-        self.first_errors = (self.first_errors or []) + ([f"{where}: {message}"] if len(self.first_errors or []) < 5 else [])
+        line = message if message.startswith(f"{where}:") else f"{where}: {message}"  # most messages name it already
+        self.first_errors = (self.first_errors or []) + ([line] if len(self.first_errors or []) < 5 else [])
 
 
 def _prepare(where: str, row, fields: Fields):

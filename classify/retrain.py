@@ -72,7 +72,8 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
     training = manifest.get("training") or {}
     entries = training.get("source_files")
     if entries is None:  # models trained before source fingerprints were recorded
-        entries = [{"path": s, "resolved": None, "sha256": None, "fields": asdict(Fields())} for s in training.get("sources") or []]
+        entries = [{"path": s, "resolved": None, "sha256": None, "fields": asdict(Fields())}
+                   for s in training.get("sources") or []]
     if not entries:
         raise DataError(
             f"base model {base} does not record the files it was trained on (trained from in-memory records); "
@@ -130,14 +131,16 @@ def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
     renamed = []
     for where, row in pairs:
         if corpora is None and not row.get(fields.question):
-            raise DataError(f"{where}: no '{fields.question}' text; this file holds ids only, pass --corpora DIR to join the texts.")
-        renamed.append((where, {getattr(default, k): row.get(getattr(fields, k)) for k in ("id", "question", "answer", "topics", "stance")}))
+            raise DataError(f"{where}: no '{fields.question}' text; this file holds ids only, "
+                            "pass --corpora DIR to join the texts.")
+        names = ("id", "question", "answer", "topics", "stance")
+        renamed.append((where, {getattr(default, k): row.get(getattr(fields, k)) for k in names}))
     return renamed
 
 
 def merge(base: Annotations, new: Annotations, replace: bool = False) -> tuple[Annotations, list[str]]:
     """Base records then new ones; an id in both is an error unless ``replace`` (then new wins)."""
-    where = dict(zip(new.ids, new.locations))
+    where = dict(zip(new.ids, new.locations, strict=True))
     clash = [i for i in base.ids if i in where]
     if clash and not replace:
         first = clash[0]
@@ -196,7 +199,8 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
         raise DataError("train --base needs at least one file of new annotations.")
     new_data = ann.from_rows(_rows(new_paths, corpora, fields), schema, Fields())
     merged, replaced = merge(base_data, new_data, replace)
-    say(f"{len(base_data)} base + {len(new_data)} new annotations" + (f" ({len(replaced)} base ones replaced)" if replaced else ""))
+    say(f"{len(base_data)} base + {len(new_data)} new annotations"
+        + (f" ({len(replaced)} base ones replaced)" if replaced else ""))
     record = provenance(new_paths, fields, corpora)
     record["source_files"] = entries + record["source_files"]
     record["base"] = {

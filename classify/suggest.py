@@ -52,7 +52,7 @@ def objectives(model) -> list[tuple[str, float]]:
     topics = []
     if model.topics is not None:
         status = list(getattr(model.topics, "label_status_", None) or ["calibrated"] * len(model.schema.topics))
-        for j, (label, st) in enumerate(zip(model.schema.topics, status)):
+        for j, (label, st) in enumerate(zip(model.schema.topics, status, strict=True)):
             if st != "constant":
                 topics.append(f"topic:{label}")
             elif model.topics.intercept_[j] < 0:  # never seen a positive (a label always positive: nothing to learn)
@@ -117,7 +117,9 @@ def _representation(model, questions, answers):
         blocks.append(model.stance.answer_features_.transform([a or "" for a in answers]))
         if model.topics is None:
             blocks.append(model.stance.question_features_.transform(questions))
-    return normalize(sp.hstack(blocks).tocsr())
+    X = normalize(sp.hstack(blocks).tocsr())
+    # only the columns these records use: a dense row of them is small, so cosines are one fast product
+    return X[:, np.unique(X.indices)]
 
 
 def pick_diverse(U: np.ndarray, shares, X, n: int, diversity: float) -> list[tuple[int, int]]:
@@ -153,7 +155,7 @@ def pick_diverse(U: np.ndarray, shares, X, n: int, diversity: float) -> list[tup
         counts[k] += 1
         taken[i] = True
         if diversity:
-            nearest = np.maximum(nearest, np.asarray((X @ X[i].T).todense()).ravel())
+            nearest = np.maximum(nearest, X @ X[i].toarray().ravel())
     return picked
 
 
@@ -191,7 +193,8 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str
 
 
 def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fields: Fields = Fields(),
-            diversity: float = 0.5, candidates: int | None = None, batch_size: int = 2000, stats: dict | None = None) -> list[dict]:
+            diversity: float = 0.5, candidates: int | None = None, batch_size: int = 2000,
+            stats: dict | None = None) -> list[dict]:
     """Pick the ``n`` records most worth annotating next, annotation-ready.
 
     Parameters
@@ -241,9 +244,9 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
 
     def flush():
         U = usefulness(model, [b[0] for b in batch], [b[1] for b in batch])
-        for row, item in zip(U, batch):
+        for row, item in zip(U, batch, strict=True):
             for k, heap in enumerate(heaps):
-                entry = (float(row[k]), -item[3], item)
+                entry = (float(row[k]), -item[3], (*item, row))
                 if len(heap) < keep:
                     heapq.heappush(heap, entry)
                 elif entry[:2] > heap[0][:2]:
@@ -272,12 +275,12 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
         return []
     questions = [p[0] for p in pool]
     answers = [p[1] for p in pool]
-    U = usefulness(model, questions, answers)
+    U = np.vstack([p[4] for p in pool])
     X = _representation(model, questions, answers) if diversity else None
     chosen = pick_diverse(U, [share for _, share in goals], X, n, diversity)
     guesses = model.predict([questions[i] for i, _ in chosen], [answers[i] for i, _ in chosen])
     result = []
-    for rank, ((i, k), guess) in enumerate(zip(chosen, guesses), 1):
+    for rank, ((i, k), guess) in enumerate(zip(chosen, guesses, strict=True), 1):
         out = dict(pool[i][2])
         out.pop("error", None)
         out[fields.topics] = guess["topics"]

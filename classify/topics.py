@@ -33,6 +33,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold calibration and threshold choice.
     random_state : int
         Seed of the fold shuffling and the solver.
+    label_texts : sequence of str, optional
+        One description per label (e.g. the schema's). Each is added to training as a positive
+        example of its label with weight ``prior_weight``: prior evidence that matters for rare
+        labels. Never part of the out-of-fold scores that calibrate and set thresholds.
+    prior_weight : float
+        Sample weight of each label description.
 
     Attributes
     ----------
@@ -51,9 +57,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     (1, 1)
     """
 
-    def __init__(self, labels=None, features=None, C=10.0, class_weight="balanced", cv=5, random_state=0):
+    def __init__(self, labels=None, features=None, C=10.0, class_weight="balanced", cv=5, random_state=0,
+                 label_texts=None, prior_weight=1.0):
         self.labels = labels
         self.features = features
+        self.label_texts = label_texts
+        self.prior_weight = prior_weight
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
@@ -75,8 +84,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(labels) != k:
             raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
         self.classes_ = np.asarray(labels)
+        priors = [] if self.label_texts is None else [str(t or "") for t in self.label_texts]
+        if priors and len(priors) != k:
+            raise DataError(f"{len(priors)} label_texts for {k} labels; give one description per label (or None).")
+        priors = [(j, t) for j, t in enumerate(priors) if t.strip() and self.prior_weight > 0]
         self.features_ = clone(self.features if self.features is not None else TextFeatures()).fit(texts)
-        Xf, active = linear.compact(self.features_.transform(texts))
+        n = len(texts)
+        Xall, active = linear.compact(self.features_.transform(texts + [t for _, t in priors]))
+        Xf, Xp = Xall[:n], Xall[n:]
         n_features = self.features_.n_features
 
         coef = np.zeros((k, len(active)), dtype=np.float32)
@@ -87,6 +102,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         for j in range(k):
             y_j = Y[:, j]
             n_pos = int(y_j.sum())
+            y_prior = np.array([1 if jj == j else 0 for jj, _ in priors], dtype=np.int8)
             if n_pos in (0, len(y_j)):
                 # one class only: a constant probability equal to what was seen
                 self.intercept_[j] = 30.0 if n_pos else -30.0
@@ -94,28 +110,29 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 continue
             model = LogisticRegression(
                 C=self.C, class_weight=self.class_weight, solver="liblinear", random_state=self.random_state
-            ).fit(Xf, y_j)
+            )
+            _fit_with_priors(model, Xf, y_j, Xp, y_prior, self.prior_weight)
             coef[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
             folds = min(self.cv, n_pos, len(y_j) - n_pos)
             if folds < 2:
                 self.label_status_.append("uncalibrated")
                 continue
-            oof = self._out_of_fold_scores(Xf, y_j, folds, model)
+            oof = self._out_of_fold_scores(Xf, y_j, folds, model, Xp, y_prior)
             self.platt_[j] = _fit_sigmoid(oof, y_j)
             self.thresholds_[j] = _best_threshold(linear.sigmoid(self.platt_[j, 0] * oof + self.platt_[j, 1]), y_j)
             self.label_status_.append("calibrated")
         self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
-    def _out_of_fold_scores(self, Xf, y, folds, model):
+    def _out_of_fold_scores(self, Xf, y, folds, model, Xp, y_prior):
         from sklearn.model_selection import StratifiedKFold
 
         # The featuriser's IDF was fitted on all texts (label-free); only the classifier is refit.
         scores = np.zeros(len(y))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
         for train, test in splitter.split(np.zeros(len(y)), y):
-            fold = clone(model).fit(Xf[train], y[train])
+            fold = _fit_with_priors(clone(model), Xf[train], y[train], Xp, y_prior, self.prior_weight)
             scores[test] = fold.decision_function(Xf[test])
         return scores
 
@@ -146,7 +163,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         fmeta, farrays = self.features_.get_state()
         meta = {
             "labels": list(self.classes_),
-            "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state},
+            "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
+                       "prior_weight": self.prior_weight},
             "features": fmeta,
             "label_status": list(self.label_status_),
         }
@@ -168,6 +186,16 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
         self.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64).reshape(k)
         return self
+
+
+def _fit_with_priors(model, X, y, Xp, y_prior, weight):
+    """Fit on the real examples plus the label descriptions (weighted), if any."""
+    import scipy.sparse as sp
+
+    if Xp is None or Xp.shape[0] == 0:
+        return model.fit(X, y)
+    w = np.r_[np.ones(X.shape[0]), np.full(Xp.shape[0], float(weight))]
+    return model.fit(sp.vstack([X, Xp]).tocsr(), np.r_[y, y_prior], sample_weight=w)
 
 
 def _fit_sigmoid(scores, y):

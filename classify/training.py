@@ -12,7 +12,7 @@ from classify.errors import DataError, SchemaError
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "cue_weight": 1.0, "n_features": 2**20}
+DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -50,7 +50,9 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:
-        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], cv=cv, random_state=seed)
+        descriptions = [schema.descriptions.get(t, "") for t in schema.topics]
+        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], cv=cv, random_state=seed,
+                                 label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
         topics.fit(data.questions, indicator(data.topics, schema.topics))
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]

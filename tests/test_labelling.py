@@ -42,7 +42,7 @@ def test_one_output_per_input_in_order(tiny_model, tmp_path):
     assert out[5]["error"] == f"{path}:6: field 'question' is empty; every record needs a question text."
     assert out[6]["error"] == f"{path}:7: field 'answer' is a int, not text or null."
     assert summary.records == 8 and summary.errors == 6
-    assert len(summary.first_errors) == 5 and summary.first_errors[0].startswith(f"{path}:2: {path}:2: field")
+    assert len(summary.first_errors) == 5 and summary.first_errors[0].startswith(f"{path}:2: field")
 
 
 def test_predictions_equal_model_predict(tiny_model):

@@ -537,6 +537,16 @@ def _kill_when(process, ready, timeout=60.0):
     assert process.returncode == -signal.SIGKILL
 
 
+def _size(paths) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:  # renamed or removed since it was listed
+            pass
+    return total
+
+
 def _progress_records(progress: Path) -> int:
     try:
         return json.loads(progress.read_text(encoding="utf-8"))["records"]
@@ -552,7 +562,7 @@ def test_resume_after_sigkill(tiny_model_dir, tmp_path):
 
     # without --resume an interrupted run leaves no output at all, only its temporary file
     plain = _run_label(big, "--model", tiny_model_dir, "--out", out, "--batch-size", "50")
-    _kill_when(plain, lambda: any(p.stat().st_size > 50_000 for p in tmp_path.glob(".out.jsonl.*.part")))
+    _kill_when(plain, lambda: _size(tmp_path.glob(".out.jsonl.*.part")) > 50_000)
     assert not out.exists()
 
     first = _run_label(*args)
@@ -726,18 +736,20 @@ classify.train(_records(), cv=2, seed=3).save(sys.argv[1])
 
 
 def test_training_twice_gives_byte_identical_model_directories(tmp_path):
-    # another process with a fixed hash seed (this one's is random): nothing may depend on the
-    # iteration order of sets or dicts of strings
+    # two processes with different hash seeds (in parallel): nothing may depend on the iteration
+    # order of sets or dicts of strings (test_training checks two trainings in one process)
     script = _TRAIN_SCRIPT.format(root=str(ROOT), tests=str(ROOT / "tests"))
-    other = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "a")], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "12345"}, stderr=subprocess.PIPE)
-    classify.train(_records(), cv=2, seed=3).save(tmp_path / "b")
-    classify.train(_records(), cv=2, seed=3).save(tmp_path / "c")
-    _, stderr = other.communicate(timeout=120)
-    assert other.returncode == 0, stderr
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / name)], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, stderr=subprocess.PIPE)
+        for name, seed in (("a", "1"), ("b", "2"))
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=180)
+        assert run.returncode == 0, stderr
 
     def digests(path):
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.iterdir())}
 
     a = digests(tmp_path / "a")
     assert len(a) > 10 and "manifest.json" in a and "README.md" in a
-    assert a == digests(tmp_path / "b") == digests(tmp_path / "c")
+    assert a == digests(tmp_path / "b")

@@ -1,0 +1,140 @@
+"""Tests of classify.explain: exact attributions of the linear heads' decisions to words and phrases."""
+
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from classify.cli import app
+from classify.errors import ClassifyError, SchemaError
+from classify.explain import ExplainError, attribute, explain, format_explanation
+from classify.features import TextFeatures
+
+QUESTION = "Gaat u schepen van de schaduwvloot aan de ketting leggen?"
+ANSWER = "Nee, daar is geen juridische basis voor."
+
+
+def total(entry) -> float:
+    return sum(row["weight"] for row in entry["for"] + entry["against"])
+
+
+def test_topic_contributions_add_up_to_the_score(tiny_model):
+    result = explain(tiny_model, QUESTION, ANSWER, top=10_000)
+    assert [t["label"] for t in result["topics"] if t["predicted"]] == tiny_model.predict([QUESTION])[0]["topics"]
+    for t in result["topics"]:
+        # rounding of each listed weight to 4 decimals is the only slack
+        assert total(t) + t["intercept"] == pytest.approx(t["score"], abs=1e-3 + 1e-4 * len(t["for"] + t["against"]))
+
+
+def test_stance_margin_adds_up_and_names_the_runner_up(tiny_model):
+    result = explain(tiny_model, QUESTION, ANSWER, top=10_000)
+    s = result["stance"]
+    predicted = tiny_model.predict([QUESTION], [ANSWER])[0]
+    assert s["label"] == predicted["stance"]
+    ranked = sorted(predicted["stance_scores"].items(), key=lambda kv: -kv[1])
+    assert s["versus"] == ranked[1][0]
+    assert s["margin"] > 0
+    assert total(s) + s["intercept"] == pytest.approx(s["margin"], abs=1e-3 + 1e-4 * len(s["for"] + s["against"]))
+    fields = {row["field"] for row in s["for"] + s["against"]}
+    assert fields <= {"answer", "question"} and "answer" in fields
+
+
+def test_the_topic_word_pushes_its_topic(tiny_model):
+    fleet = next(t for t in explain(tiny_model, QUESTION, topics=["fleet"])["topics"])
+    assert fleet["for"][0]["text"] in ("schaduwvloot", "de schaduwvloot", "schepen")
+    assert all(row["weight"] > 0 for row in fleet["for"]) and all(row["weight"] < 0 for row in fleet["against"])
+
+
+def test_no_answer_no_stance_and_top_limits_lists(tiny_model):
+    result = explain(tiny_model, QUESTION, None, top=2)
+    assert result["stance"] is None
+    assert all(len(t["for"]) <= 2 and len(t["against"]) <= 2 for t in result["topics"])
+
+
+def test_nothing_predicted_explains_the_closest_topic(tiny_model):
+    result = explain(tiny_model, "Wat kost de renovatie van de kazerne in Assen?")
+    assert len(result["topics"]) == 1
+    assert result["topics"][0]["predicted"] is (result["topics"][0]["probability"] >= result["topics"][0]["threshold"])
+    assert "closest to its threshold" in format_explanation(result) or result["topics"][0]["predicted"]
+
+
+def test_unknown_topic_is_a_clear_error(tiny_model):
+    with pytest.raises(SchemaError, match=r"unknown topic 'fleat'\. Did you mean 'fleet'\?"):
+        explain(tiny_model, QUESTION, topics=["fleat"])
+
+
+def test_empty_question_is_an_error(tiny_model):
+    with pytest.raises(ClassifyError, match="non-empty question"):
+        explain(tiny_model, "   ")
+
+
+def test_hashing_drift_fails_loudly(tiny_model, monkeypatch):
+    import classify.explain as module
+
+    monkeypatch.setattr(module, "_hash_items", lambda f, text: ({}, {}))
+    with pytest.raises(ExplainError, match="hashes differently"):
+        explain(tiny_model, QUESTION)
+
+
+def test_collisions_are_shared_and_still_exact():
+    # 16 buckets: nearly every n-gram collides with another
+    f = TextFeatures(n_features=16).fit(["steun aan Oekraïne", "zorg en wonen", "steun voor de zorg"])
+    W = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    text = "steun steun aan de zorg voor Oekraïne"
+    parts = attribute(f, text, W)
+    expected = np.asarray(f.transform([text]) @ W).ravel()
+    assert sum(parts.values()) == pytest.approx(expected, abs=1e-5)
+    assert {k[1] for k in parts} == {"word", "phrase"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["steun", "Oekraïne", "de", "zorg", "F-16", "schaduwvloot", "ÉÉN", "a", "1,5"]), max_size=12),
+       st.sampled_from([1, 2]), st.sampled_from([(0, 0), (2, 4), (3, 5)]), st.sampled_from([0.0, 0.5, 1.0]))
+def test_attribution_is_exact_for_any_text_and_settings(words, word_ngrams, char_range, char_weight):
+    f = TextFeatures(n_features=64, word_ngrams=word_ngrams, char_range=char_range, char_weight=char_weight, salt=5)
+    f.fit(["steun aan Oekraïne", "zorg F-16"])
+    W = np.linspace(-1, 1, 64 * 3, dtype=np.float32).reshape(64, 3)
+    text = " ".join(words)
+    parts = attribute(f, text, W, scale=0.5)
+    got = sum(parts.values()) if parts else np.zeros(3)
+    assert got == pytest.approx(0.5 * np.asarray(f.transform([text]) @ W).ravel(), abs=1e-5)
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_text_and_json(tiny_model_dir):
+    runner = CliRunner()
+    result = runner.invoke(app, ["explain", QUESTION, "--answer", ANSWER, "--model", str(tiny_model_dir), "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "topics:" in result.stdout and "stance:" in result.stdout and " over " in result.stdout
+    result = runner.invoke(app, ["explain", QUESTION, "--answer", ANSWER, "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["question"] == QUESTION and payload["stance"]["label"] in ("agree", "disagree", "neutral")
+
+
+def test_cli_file_of_records_and_plain_text_file(tiny_model_dir, tmp_path):
+    runner = CliRunner()
+    path = write_jsonl(tmp_path / "r.jsonl", [{"id": "x1", "question": QUESTION, "answer": ANSWER}, {"id": "x2", "question": "Steun voor Oekraïne?"}])
+    result = runner.invoke(app, ["explain", str(path), "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["x1", "x2"] and rows[1]["stance"] is None
+    text = tmp_path / "vraag.txt"
+    text.write_text(QUESTION, encoding="utf-8")
+    result = runner.invoke(app, ["explain", str(text), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("record vraag.txt")
+
+
+def test_cli_unknown_topic_is_a_clean_error(tiny_model_dir):
+    result = CliRunner().invoke(app, ["explain", QUESTION, "--model", str(tiny_model_dir), "--topic", "nope"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("classify: error: unknown topic 'nope'")

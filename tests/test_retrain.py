@@ -1,0 +1,149 @@
+"""Tests of classify.retrain (``classify train --base``): provenance, verification, merging."""
+
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import _records, write_jsonl
+from typer.testing import CliRunner
+
+from classify.cli import app
+
+NEW = [
+    {"id": "n1", "question": "Worden tankers van de schaduwvloot aan de ketting gelegd?", "answer": "Ja, dat gebeurt.", "topics": ["fleet"], "stance": "agree"},
+    {"id": "n2", "question": "Hoeveel kost de nieuwe kazerne?", "answer": "Tien miljoen euro.", "topics": [], "stance": "neutral"},
+]
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def manifest(path):
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A base model trained by the CLI with a non-default seed and cv, and its annotation file."""
+    root = tmp_path_factory.mktemp("retrain")
+    data = write_jsonl(root / "base.jsonl", _records())
+    result = invoke("train", data, "--out", root / "base", "--cv", "0", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    return root / "base", data
+
+
+def test_train_records_sources_fingerprints_and_ids(base):
+    model_dir, data = base
+    training = manifest(model_dir)["training"]
+    [entry] = training["source_files"]
+    assert entry["path"] == str(data) and entry["sha256"].startswith("sha256:") and entry["fields"]["id"] == "id"
+    assert training["corpora"] is None
+    assert training["ids"] == [r["id"] for r in _records()]
+
+
+def test_base_plus_new_inherits_schema_params_seed_and_cv(base, tmp_path):
+    model_dir, data = base
+    new = write_jsonl(tmp_path / "round1.jsonl", NEW)
+    result = invoke("train", "--base", model_dir, new, "--out", tmp_path / "v2")
+    assert result.exit_code == 0, result.output
+    assert "24 base + 2 new annotations" in result.stderr
+    m = manifest(tmp_path / "v2")
+    training = m["training"]
+    assert training["n_records"] == 26 and training["ids"][-2:] == ["n1", "n2"]
+    assert (training["seed"], training["cv"]) == (3, 0)
+    assert training["params"] == manifest(model_dir)["training"]["params"]
+    assert m["schema"] == manifest(model_dir)["schema"]
+    assert [e["path"] for e in training["source_files"]] == [str(data), str(new)]
+    assert training["base"]["fingerprint"] == manifest(model_dir)["training"]["fingerprint"]
+    assert training["base"]["replaced_ids"] == []
+    # retraining is repeatable: a --base of the retrained model reloads both files
+    more = write_jsonl(tmp_path / "round2.jsonl", [{**NEW[0], "id": "n3"}])
+    result = invoke("train", "--base", tmp_path / "v2", more, "--out", tmp_path / "v3", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert manifest(tmp_path / "v3")["training"]["n_records"] == 27
+    assert manifest(tmp_path / "v3")["training"]["seed"] == 7  # given explicitly: wins over the base's
+
+
+def test_changed_base_file_is_refused_with_the_fix(tmp_path):
+    data = write_jsonl(tmp_path / "base.jsonl", _records())
+    assert invoke("train", data, "--out", tmp_path / "m", "--cv", "0").exit_code == 0
+    with open(data, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(NEW[0]) + "\n")
+    result = invoke("train", "--base", tmp_path / "m", write_jsonl(tmp_path / "new.jsonl", NEW[1:]), "--out", tmp_path / "v2")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"classify: error: annotation file '{data}' changed since base model {tmp_path / 'm'} was trained (sha256 ")
+    assert "put new annotations in a separate file" in result.stderr
+    assert not (tmp_path / "v2").exists()
+
+
+def test_missing_base_file_is_refused(tmp_path):
+    data = write_jsonl(tmp_path / "base.jsonl", _records())
+    assert invoke("train", data, "--out", tmp_path / "m", "--cv", "0").exit_code == 0
+    data.unlink()
+    result = invoke("train", "--base", tmp_path / "m", write_jsonl(tmp_path / "new.jsonl", NEW), "--out", tmp_path / "v2")
+    assert result.exit_code == 2
+    assert f"annotation file '{data}' of base model {tmp_path / 'm'} is missing" in result.stderr
+
+
+def test_duplicate_id_is_an_error_unless_replace(base, tmp_path):
+    model_dir, _ = base
+    fix = write_jsonl(tmp_path / "fix.jsonl", [{**_records()[0], "stance": "neutral"}])
+    result = invoke("train", "--base", model_dir, fix, "--out", tmp_path / "v2")
+    assert result.exit_code == 2
+    assert f"classify: error: {fix}:1: id 'docA#1' is already annotated in the base model's data" in result.stderr
+    assert "pass --replace" in result.stderr
+    result = invoke("train", "--base", model_dir, fix, "--out", tmp_path / "v2", "--replace")
+    assert result.exit_code == 0, result.output
+    training = manifest(tmp_path / "v2")["training"]
+    assert training["n_records"] == 24 and training["base"]["replaced_ids"] == ["docA#1"]
+    assert training["ids"][-1] == "docA#1"
+
+
+def test_schema_with_base_is_refused(base, tmp_path):
+    model_dir, _ = base
+    result = invoke("train", "--base", model_dir, write_jsonl(tmp_path / "n.jsonl", NEW), "--out", tmp_path / "v2", "--schema", tmp_path / "s.toml")
+    assert result.exit_code == 2
+    assert "--schema cannot be combined with --base" in result.stderr
+
+
+def test_id_only_annotations_reuse_the_recorded_corpora(tmp_path):
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    records = _records()
+    write_jsonl(corpora / "texts.jsonl", [{"id": r["id"], "question": r["question"], "answer": r["answer"]} for r in records])
+    write_jsonl(corpora / "more.jsonl", [{"id": "n1", "question": NEW[0]["question"], "answer": NEW[0]["answer"]}])
+    ids = write_jsonl(tmp_path / "labels.jsonl", [{"id": r["id"], "topics": r["topics"], "stance": r["stance"]} for r in records])
+    assert invoke("train", ids, "--corpora", corpora, "--out", tmp_path / "m", "--cv", "0").exit_code == 0
+    assert manifest(tmp_path / "m")["training"]["corpora"]["path"] == str(corpora)
+    new = write_jsonl(tmp_path / "new.jsonl", [{"id": "n1", "topics": ["fleet"], "stance": "agree"}])
+    result = invoke("train", "--base", tmp_path / "m", new, "--out", tmp_path / "v2")
+    assert result.exit_code == 0, result.output
+    assert manifest(tmp_path / "v2")["training"]["n_records"] == 25
+    # a corpus text that changed is caught by the training fingerprint
+    write_jsonl(corpora / "texts.jsonl", [{"id": r["id"], "question": r["question"] + " Graag.", "answer": r["answer"]} for r in records])
+    result = invoke("train", "--base", tmp_path / "m", new, "--out", tmp_path / "v3")
+    assert result.exit_code == 2
+    assert "do not match its training fingerprint" in result.stderr
+
+
+def test_old_manifest_without_source_fingerprints_falls_back_to_the_content_fingerprint(tmp_path):
+    data = write_jsonl(tmp_path / "base.jsonl", _records())
+    assert invoke("train", data, "--out", tmp_path / "m", "--cv", "0").exit_code == 0
+    path = tmp_path / "m" / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("source_files", "corpora", "ids"):
+        m["training"].pop(key)
+    path.write_text(json.dumps(m), encoding="utf-8")
+    result = invoke("train", "--base", tmp_path / "m", write_jsonl(tmp_path / "n.jsonl", NEW), "--out", tmp_path / "v2")
+    assert result.exit_code == 0, result.output
+    assert manifest(tmp_path / "v2")["training"]["source_files"][0]["sha256"].startswith("sha256:")
+
+
+def test_model_trained_in_memory_cannot_be_a_base(tiny_model_dir, tmp_path):
+    result = invoke("train", "--base", tiny_model_dir, write_jsonl(tmp_path / "n.jsonl", NEW), "--out", tmp_path / "v2")
+    assert result.exit_code == 2
+    assert "does not record the files it was trained on" in result.stderr

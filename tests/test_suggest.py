@@ -1,0 +1,149 @@
+"""Tests of classify.suggest: objectives, diversity, exclusion of annotated ids, and the CLI."""
+
+# ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import _records, write_jsonl
+from typer.testing import CliRunner
+
+from classify.cli import app
+from classify.errors import DataError
+from classify.suggest import annotated_ids, objectives, pick_diverse, suggest, usefulness
+
+UNLABELLED = [
+    {"id": "u1", "question": "Worden olietankers van de schaduwvloot in de Oostzee gevolgd?", "answer": "Dat wordt nog onderzocht."},
+    {"id": "u2", "question": "Krijgt Oekraïne extra munitie uit Nederlandse voorraden?", "answer": "Het kabinet wacht de besluitvorming af."},
+    {"id": "u3", "question": "Hoeveel kost het nieuwe zwembad in Zwolle?", "answer": "Dat is een gemeentelijke bevoegdheid."},
+    {"id": "u4", "question": "Plaatst Defensie orders bij Europese munitiefabrikanten?", "answer": None},
+    {"id": "u5", "question": "Worden olietankers van de schaduwvloot in de Oostzee gevolgd?", "answer": "Dat wordt nog onderzocht."},  # duplicate text
+    {"id": "u6", "question": "Wat vindt u van de wachtlijsten in de zorg?", "answer": "Ja."},
+]
+
+
+def test_objectives_share_the_batch_between_heads(tiny_model):
+    goals = dict(objectives(tiny_model))
+    assert goals["stance"] == 0.5
+    topic_shares = [v for k, v in goals.items() if k != "stance"]
+    assert len(topic_shares) == 3 and sum(topic_shares) == pytest.approx(0.5)
+    assert all(k.startswith("topic:") for k in goals if k != "stance")
+
+
+def test_usefulness_is_bounded_and_zero_for_stance_without_answer(tiny_model):
+    U = usefulness(tiny_model, [r["question"] for r in UNLABELLED], [r["answer"] for r in UNLABELLED])
+    assert U.shape == (6, 4)
+    assert (U >= 0).all() and (U <= 1).all()
+    assert U[3, -1] == 0.0  # u4 has no answer: nothing to learn about the stance
+    # topic columns are the calibrated probabilities of the labels
+    topic_p, _ = tiny_model.predict_proba([UNLABELLED[0]["question"]])
+    assert U[0, :3] == pytest.approx(topic_p[0])
+
+
+def test_a_label_without_positives_is_found_through_its_description(records):
+    import classify
+    from classify.schema import LabelSchema
+
+    schema = LabelSchema(("fleet", "industry", "ukraine", "zwemmen"), ("agree", "disagree", "neutral"),
+                         {"zwemmen": "zwembad zwemmen zwembaden baden"})
+    model = classify.train(records, schema, cv=0)
+    assert ("new:zwemmen", 0.125) in objectives(model)
+    questions_only = [{**r, "answer": None} for r in UNLABELLED]  # no stance objective competes for u3
+    picked = suggest(model, questions_only, n=4)
+    reasons = {p["id"]: p["suggest_reason"] for p in picked}
+    assert "u3" in reasons and "description of zwemmen" in reasons["u3"]
+
+
+def test_pick_diverse_skips_near_duplicates_only_when_asked():
+    X = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    U = np.array([[1.0], [0.99], [0.6]])
+    assert pick_diverse(U, [1.0], X, 2, diversity=1.0) == [(0, 0), (2, 0)]
+    assert pick_diverse(U, [1.0], X, 2, diversity=0.0) == [(0, 0), (1, 0)]
+
+
+def test_pick_diverse_follows_the_shares_and_drops_empty_objectives():
+    X = sp.identity(6, format="csr")
+    U = np.array([[0.9, 0.0], [0.8, 0.0], [0.7, 0.0], [0.6, 0.0], [0.0, 0.5], [0.0, 0.0]])
+    picks = pick_diverse(U, [0.5, 0.5], X, 5, diversity=0.5)
+    assert [k for _, k in picks[:2]] == [0, 1]  # alternate while both have candidates
+    assert [i for i, _ in picks] == [0, 4, 1, 2, 3]  # objective 1 runs out, 0 takes the rest; row 5 scores 0 everywhere
+
+
+def test_suggest_output_is_annotation_ready_and_deterministic(tiny_model):
+    picked = suggest(tiny_model, UNLABELLED, n=3)
+    assert [p["suggest_rank"] for p in picked] == [1, 2, 3]
+    for p in picked:
+        assert {"id", "question", "answer", "topics", "stance", "topic_scores", "stance_scores", "suggest_score", "suggest_reason"} <= set(p)
+        assert isinstance(p["topics"], list)
+        assert p["stance"] is None or p["stance"] in ("agree", "disagree", "neutral")
+    assert suggest(tiny_model, UNLABELLED, n=3) == picked
+
+
+def test_suggest_excludes_ids_dedupes_and_skips_bad_rows(tiny_model):
+    rows = [*UNLABELLED, {"id": "u1", "question": "Herhaald id?"}, {"id": "bad", "question": ""}]
+    stats = {}
+    picked = suggest(tiny_model, rows, n=10, exclude_ids={"u2"}, stats=stats)
+    ids = [p["id"] for p in picked]
+    assert "u2" not in ids and len(ids) == len(set(ids))
+    assert stats == {"scanned": 8, "excluded": 2, "skipped": 1}
+
+
+def test_suggest_near_duplicate_texts_not_both_picked(tiny_model):
+    ids = [p["id"] for p in suggest(tiny_model, UNLABELLED, n=5, diversity=2.0)]
+    assert not {"u1", "u5"} <= set(ids)
+
+
+def test_suggest_without_id_derives_the_labelling_id(tiny_model):
+    picked = suggest(tiny_model, [{"question": "Steun voor Oekraïne?", "answer": "Misschien."}], n=1)
+    assert picked[0]["id"].startswith("sha1:")
+
+
+def test_suggest_rejects_bad_n(tiny_model):
+    with pytest.raises(DataError, match="n must be a positive number of records, got 0"):
+        suggest(tiny_model, UNLABELLED, n=0)
+
+
+def test_annotated_ids_from_manifest_sources_and_exclude(tmp_path):
+    import classify
+
+    path = write_jsonl(tmp_path / "train.jsonl", _records())
+    model = classify.train(str(path), cv=0, sources=[str(path)])
+    more = write_jsonl(tmp_path / "round1.jsonl", [{"id": "u6", "question": "x", "topics": [], "stance": None}])
+    ids, notes = annotated_ids(model, [str(more)])
+    assert {"docA#1", "u6"} <= ids and len(ids) == 25
+    assert notes[0] == "24 ids the model was trained on"
+    # an annotation added to the training file after training counts as annotated too
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "u3", "question": "x", "topics": []}) + "\n")
+    assert "u3" in annotated_ids(model)[0]
+
+
+def test_annotated_ids_warns_when_nothing_is_known(tiny_model):
+    import copy
+
+    bare = copy.copy(tiny_model)
+    bare.info = {}
+    ids, notes = annotated_ids(bare)
+    assert ids == set() and "pass --exclude" in notes[-1]
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_suggest_writes_annotation_ready_file(tiny_model_dir, tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [*UNLABELLED, {"id": "docA#1", "question": "Bent u bereid meer munitie aan Oekraïne te leveren?"}])
+    target = tmp_path / "next.jsonl"
+    result = CliRunner().invoke(app, ["suggest", str(corpus), "--model", str(tiny_model_dir), "--n", "3", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 3 and "docA#1" not in {r["id"] for r in rows}  # trained on: never suggested
+    assert "24 ids the model was trained on" in result.stderr
+    assert "suggested 3 of 7 records (1 already annotated or repeated, 0 unreadable or without a question)" in result.stderr
+
+
+def test_cli_suggest_missing_corpus_is_a_clean_error(tiny_model_dir, tmp_path):
+    result = CliRunner().invoke(app, ["suggest", str(tmp_path / "nope.jsonl"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("classify: error: input") and "does not exist" in result.stderr
