@@ -103,7 +103,9 @@ def task_data(task):
         recs = [r for r in recs if counts[r["meta"]["theme_main"]] >= MIN_THEME]
         y = [r["meta"]["theme_main"] for r in recs]
         train, test = train_test_split(np.arange(len(recs)), test_size=TEST_SIZE, stratify=y, random_state=SEED)
-        return [r["question"] for r in recs], [None] * len(recs), [[t] for t in y], sorted(set(y)), [(train, test)], "multi"
+        # one theme per question: classify trains it as a (multi-label) topic set, peers as single
+        # label (softmax / argmax) - the form each would naturally be used in; all are scored on sets
+        return [r["question"] for r in recs], [None] * len(recs), [[t] for t in y], sorted(set(y)), [(train, test)], "multi-single"
     if task == "audit_answers":
         recs = [r for r in _jsonl("tk_rekenkamer_qa.jsonl") if r["answer"]]
         def lab(r, kind):
@@ -296,6 +298,8 @@ def score(gold_labels, pred, labels, kind):
 
 def run(task, systems):
     q, a, y, labels, splits, kind = task_data(task)
+    single_peers = kind == "multi-single"
+    kind = "multi" if single_peers else kind
     results = {}
     for name in systems:
         fn = SYSTEMS[name]
@@ -305,7 +309,11 @@ def run(task, systems):
         for train, test in splits:
             kwargs = {"task": task} if name == "use_lr" else {}
             try:
-                out = fn(np.asarray(train), np.asarray(test), q, a, y, labels, kind, **kwargs)
+                if single_peers and name != "classify":
+                    out = fn(np.asarray(train), np.asarray(test), q, a, [t[0] for t in y], labels, "single", **kwargs)
+                    out = None if out is None else ([[p] for p in out[0]], out[1], out[2])
+                else:
+                    out = fn(np.asarray(train), np.asarray(test), q, a, y, labels, kind, **kwargs)
             except ImportError as exc:
                 print(f"  {name}: skipped ({exc})", file=sys.stderr)
                 skipped = True

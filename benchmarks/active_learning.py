@@ -260,6 +260,20 @@ def write_markdown(text: str) -> None:
         OUT_MD.write_text(f"# Active learning: suggest vs random\n\n{body}\n", encoding="utf-8")
 
 
+def _code_version() -> str:
+    """The commit measured, marked dirty when the working tree differs from it (results depend on the code)."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        commit = commit.stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "classify"], cwd=REPO, capture_output=True, text=True)
+        dirty = dirty.stdout.strip()
+    except OSError:
+        return "unknown"
+    return commit + (" + uncommitted changes in classify/" if dirty else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 3 rounds, nothing written")
@@ -290,6 +304,7 @@ def main() -> int:
         "test_stance": int(sum(data.stances[i] is not None for i in test_index)),
         "start": START_SIZE, "batch": BATCH_SIZE, "rounds": rounds, "calibration_cv": CALIBRATION_CV, "params": PARAMS,
         "minutes": round((time.time() - t0) / 60, 1),
+        "code": _code_version(),
     }
     print(table(arms, verdict, meta))
     if args.quick or args.no_write:

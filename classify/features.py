@@ -1,26 +1,28 @@
 """Text features: hashed word n-grams and character n-grams with TF-IDF weighting.
 
 Why not ``TfidfVectorizer``: its vocabulary is a large Python dict that would have to be stored
-as JSON and rebuilt at load time, and its char n-gram analyser runs per character in Python.
-Here every distinct token is hashed once (cached) into the ids of the word and the char n-grams
-it contributes, so a document costs a regex pass, a dict lookup per token and a few numpy
-operations. Hashing is stable across processes (``zlib.crc32``, not Python's salted ``hash``),
-and the fitted state is one IDF array: nothing to unpickle.
+as JSON and rebuilt at load time, and its analysers run in Python per token and per character
+(about 150 long records/s here). Here a batch of texts is tokenised in numpy
+(:mod:`classify._tokens`), every distinct token is hashed once (cached) into the ids of its word
+and char n-grams, and the n-grams of each document are counted with a few numpy passes
+(:mod:`classify._ngrams`). Hashing is stable across processes (CRC-32 as ``zlib.crc32``
+computes it, not Python's salted ``hash``), and the fitted state is one IDF array.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from classify import _ngrams, _tokens
 from classify.errors import DataError
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
 _BIGRAM_MULT = np.uint64(0x9E3779B1)
-_MAX_CACHE = 300_000  # distinct tokens kept; bounded so streaming huge archives keeps memory flat
+_CHUNK_DOCS = 512  # documents counted together: their arrays stay in the CPU caches
 
 
 def as_texts(X, *, what: str = "X") -> list[str]:
@@ -68,81 +70,76 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.char_weight = char_weight
         self.salt = salt
 
-    # -- hashing -------------------------------------------------------------------------------
-    def _vocab(self):
-        """Token cache: token -> id, word hash per id, char n-gram ids per id (flat + offsets)."""
-        v = self.__dict__.get("_cache")
-        key = (self.n_features, self.salt, tuple(self.char_range))  # set_params must not reuse stale hashes
-        if v is None or v["key"] != key or len(v["ids"]) > _MAX_CACHE:
-            v = {"key": key, "ids": {}, "word": np.zeros(0, np.uint64), "ptr": np.zeros(1, np.int64), "grams": np.zeros(0, np.int64)}
-            self.__dict__["_cache"] = v
-        return v
+    # -- hashing and counting ------------------------------------------------------------------
+    def _prepare(self, texts, *per_slot):
+        """Tokens of ``texts``, this featuriser's token hashes, and ``per_slot`` arrays by slot."""
+        with _tokens.LOCK:
+            tokens = _tokens.tokenize(texts)
+            key = (self.n_features, self.salt, tuple(self.char_range), tokens.generation)
+            cache = self.__dict__.get("_cache")
+            if cache is None or cache.key != key:
+                cache = self.__dict__["_cache"] = _ngrams.TokenHashes(key, self.n_features)
+            strings = _tokens.VOCABULARY.strings
+            if len(cache.word) < len(strings):
+                cache.extend(strings[len(cache.word) :], self.n_features, self.salt, self.char_range)
+            return tokens, (cache.word, cache.ptr, cache.slots, cache.columns), [cache.per_slot(v) for v in per_slot]
 
-    def _hash_new(self, tokens, vocab):
-        """Extend the cache with tokens not seen before."""
-        lo, hi = self.char_range
-        wsalt, csalt = self.salt & 0xFFFFFFFF, ~self.salt & 0xFFFFFFFF
-        words, lens, grams = [], [], []
-        for token in tokens:
-            words.append(zlib.crc32(token.encode("utf-8", "surrogatepass"), wsalt))
-            padded = f" {token} " if hi > 0 else ""
-            g = [
-                zlib.crc32(padded[i : i + n].encode("utf-8", "surrogatepass"), csalt)
-                for n in range(lo, hi + 1)
-                for i in range(len(padded) - n + 1)
-            ] if hi > 0 else []
-            lens.append(len(g))
-            grams.extend(g)
-        vocab["word"] = np.concatenate([vocab["word"], np.asarray(words, np.uint64)])
-        vocab["ptr"] = np.concatenate([vocab["ptr"], vocab["ptr"][-1] + np.cumsum(lens, dtype=np.int64)])
-        vocab["grams"] = np.concatenate([vocab["grams"], np.asarray(grams, np.int64) % self.n_features])
+    def _chunks(self, texts, *per_slot):
+        """Per chunk of documents: (first row, rows, word counts by column, char counts by slot).
 
-    def _counts(self, texts):
-        """Raw count matrices (word block, char block) as CSR, built for the whole batch at once."""
-        import scipy.sparse as sp
+        Counts are (rows, keys, counts) of distinct pairs, rows ascending; chars is None when
+        char n-grams are off. Also returns the slot columns and the ``per_slot`` arrays.
+        """
+        tokens, hashes, arrays = self._prepare(texts, *per_slot)
+        chunks = (self._count_chunk(tokens, hashes, a, min(a + _CHUNK_DOCS, len(texts))) for a in range(0, len(texts), _CHUNK_DOCS))
+        return chunks, hashes[3], arrays
 
-        n, N = len(texts), self.n_features
-        vocab = self._vocab()
-        ids = vocab["ids"]
-        doc_tokens = [_TOKEN.findall(t.lower()) for t in texts]
-        new = {t: None for tokens in doc_tokens for t in tokens if t not in ids}
-        if new:
-            for t in new:
-                ids[t] = len(ids)
-            self._hash_new(list(new), vocab)
-        lengths = np.fromiter(map(len, doc_tokens), dtype=np.int64, count=n)
-        tid = np.fromiter((ids[t] for tokens in doc_tokens for t in tokens), dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    def _count_chunk(self, tokens, hashes, a, b):
+        word, ptr, slots, columns = hashes
+        N, n = self.n_features, b - a
+        counts = tokens.counts[a:b]
+        ids = tokens.ids[tokens.bounds[a] : tokens.bounds[b]]
+        doc = np.repeat(np.arange(n), counts)
+        bounds = tokens.bounds[a : b + 1] - tokens.bounds[a]
 
-        # word block: unigram hashes, plus bigrams of neighbours within the same document
-        wh = vocab["word"][tid]
-        cols, wrows = [wh], [rows]
-        if self.word_ngrams >= 2 and len(tid) > 1:
-            same = rows[1:] == rows[:-1]
-            cols.append((wh[:-1] * _BIGRAM_MULT + wh[1:] + np.uint64(1))[same])
-            wrows.append(rows[1:][same])
-        wcols = (np.concatenate(cols) % np.uint64(N)).astype(np.int64)
-        words = sp.csr_matrix(
-            (np.ones(len(wcols), np.float32), (np.concatenate(wrows), wcols)), shape=(n, N), dtype=np.float32
-        )
-        words.sum_duplicates()
+        # word block: unigram hashes of every token, plus bigrams of neighbours in the same document
+        wh = word[ids]
+        if self.word_ngrams >= 2 and len(ids) > 1:
+            cols = np.empty(2 * len(ids) - 1, np.int64)
+            cols[0::2] = wh % np.uint64(N)
+            cols[1::2] = (wh[:-1] * _BIGRAM_MULT + wh[1:] + np.uint64(1)) % np.uint64(N)
+            keep = np.ones(len(cols), bool)
+            keep[1::2] = doc[1:] == doc[:-1]
+            wdoc, wcol = np.repeat(doc, 2)[:-1][keep], cols[keep]
+            wbounds = np.r_[0, np.cumsum(np.maximum(2 * counts - 1, 0))]
+        else:
+            wdoc, wcol, wbounds = doc, (wh % np.uint64(N)).astype(np.int64), bounds
+        words = _ngrams.count(wdoc, wcol, wbounds, N)
 
         # char block: n-grams of each distinct (document, token), weighted by the token's count
-        if self.char_range[1] > 0 and len(tid):
-            key, counts = np.unique(rows * len(ids) + tid, return_counts=True)
-            urow, utid = np.divmod(key, len(ids))
-            start, stop = vocab["ptr"][utid], vocab["ptr"][utid + 1]
-            lens = stop - start
-            offsets = np.repeat(start - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-            chars = sp.csr_matrix(
-                (np.repeat(counts, lens).astype(np.float32), (np.repeat(urow, lens), vocab["grams"][offsets])),
-                shape=(n, N),
-                dtype=np.float32,
-            )
-            chars.sum_duplicates()
-        else:
-            chars = sp.csr_matrix((n, N), dtype=np.float32)
-        return words, chars
+        chars = None
+        if self.char_range[1] > 0:
+            udoc, utok, ucount = _ngrams.count(doc, ids, bounds, len(word))
+            lengths = ptr[utok + 1] - ptr[utok]
+            ends = np.cumsum(lengths)
+            at = np.arange(ends[-1] if len(ends) else 0) + np.repeat(ptr[utok] - ends + lengths, lengths)
+            cdoc = np.repeat(udoc, lengths)
+            cbounds = np.r_[0, np.cumsum(np.bincount(udoc, weights=lengths, minlength=n).astype(np.int64))]
+            chars = _ngrams.count(cdoc, slots[at], cbounds, len(columns), weights=np.repeat(ucount, lengths))
+        return a, n, words, chars
+
+    def _blocks(self, counted, idf_by_slot):
+        """Sublinear TF-IDF values and L2 norms of the word and char blocks of a counted chunk."""
+        _, n, words, chars = counted
+        out = []
+        for block, weight, idf in ((words, 1.0, self.idf_), (chars, self.char_weight, idf_by_slot)):
+            if block is None or weight == 0 or not len(block[0]):
+                continue
+            rows, keys, counts = block
+            values = (1.0 + np.log(counts.astype(np.float32))) * idf[keys]
+            norms = np.sqrt(np.bincount(rows, weights=np.square(values, dtype=np.float64), minlength=n))
+            out.append((rows, keys, values, norms, np.float32(weight), idf is idf_by_slot))
+        return out
 
     # -- estimator API -------------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -153,29 +150,77 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         lo, hi = self.char_range
         if hi and not 1 <= lo <= hi:
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
-        words, chars = self._counts(texts)
-        df = np.bincount(words.indices, minlength=self.n_features) + np.bincount(chars.indices, minlength=self.n_features)
+        chunks, columns, _ = self._chunks(texts)
+        seen = []  # columns of distinct (document, column) pairs, per block as before
+        for _, _, words, chars in chunks:
+            seen += [words[1]] + ([columns[chars[1]]] if chars is not None else [])
+        df = np.bincount(np.concatenate(seen), minlength=self.n_features) if seen else np.zeros(self.n_features, np.int64)
         n = len(texts)
         self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         self.n_documents_ = n
         return self
 
     def transform(self, X):
-        """Return the L2-normalised TF-IDF matrix (CSR, float32) of the texts ``X``."""
+        """Return the L2-normalised TF-IDF matrix (CSR, float32, canonical) of the texts ``X``.
+
+        From the counts on, this is the reference computation (sorted columns, scikit-learn's
+        ``normalize``): training sees bit-for-bit the features it always did.
+        """
+        import scipy.sparse as sp
         from sklearn.preprocessing import normalize
 
         check_is_fitted(self, "idf_")
-        words, chars = self._counts(as_texts(X))
+        texts = as_texts(X)
+        shape = (len(texts), self.n_features)
+        chunks, columns, _ = self._chunks(texts)
+        parts = ([], [])  # (rows, columns, counts) per block
+        for a, _, words, chars in chunks:
+            parts[0].append((words[0] + a, words[1], words[2]))
+            if chars is not None:
+                parts[1].append((chars[0] + a, columns[chars[1]], chars[2]))
         blocks = []
-        for m, weight in ((words, 1.0), (chars, self.char_weight)):
-            if m.nnz == 0 or weight == 0:
+        for part, weight in zip(parts, (1.0, self.char_weight)):
+            if not part or weight == 0:
+                continue
+            rows, cols, counts = (np.concatenate(p) for p in zip(*part))
+            m = sp.csr_matrix((counts.astype(np.float32), (rows, cols)), shape=shape, dtype=np.float32)
+            m.sum_duplicates()  # no duplicates: sorts the columns of every row
+            if m.nnz == 0:
                 continue
             m.data = (1.0 + np.log(m.data)) * self.idf_[m.indices]
             blocks.append(normalize(m, copy=False) * np.float32(weight))
         if not blocks:
-            return words  # all-empty input: a zero matrix of the right shape
+            return sp.csr_matrix(shape, dtype=np.float32)  # all-empty input: a zero matrix of the right shape
         out = blocks[0] if len(blocks) == 1 else blocks[0] + blocks[1]
         return out.astype(np.float32, copy=False).tocsr()
+
+    def dot(self, X, weights: np.ndarray) -> np.ndarray:
+        """``transform(X) @ weights`` as a dense float32 array, without building that matrix.
+
+        This is how the classifiers score texts: the char n-gram block is multiplied in slot
+        space (see :mod:`classify._ngrams`), and each block is normalised after the product.
+
+        Examples
+        --------
+        >>> f = TextFeatures(n_features=2**10).fit(["Steun aan Oekraïne", "Orders voor de industrie"])
+        >>> f.dot(["Steun aan Oekraïne"], np.ones((2**10, 3), np.float32)).shape
+        (1, 3)
+        """
+        import scipy.sparse as sp
+
+        check_is_fitted(self, "idf_")
+        texts = as_texts(X)
+        weights = np.asarray(weights, dtype=np.float32)
+        out = np.zeros((len(texts), weights.shape[1]), np.float32)
+        chunks, _, (idf_by_slot, weights_by_slot) = self._chunks(texts, self.idf_, weights)
+        for counted in chunks:
+            a, n = counted[0], counted[1]
+            for rows, keys, values, norms, weight, by_slot in self._blocks(counted, idf_by_slot):
+                w = weights_by_slot if by_slot else weights
+                indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))]
+                scale = np.divide(weight, norms, out=np.zeros(n), where=norms > 0).astype(np.float32)
+                out[a : a + n] += (sp.csr_matrix((values, keys, indptr), shape=(n, len(w))) @ w) * scale[:, None]
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,7 +12,7 @@ from classify.errors import DataError, SchemaError
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-DEFAULTS = {"topic_C": 10.0, "stance_C": 10.0, "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20}
+DEFAULTS = {"topic_C": 10.0, "stance_C": 3.0, "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
