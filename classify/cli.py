@@ -189,6 +189,7 @@ def evaluate(
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
+    report_dir: Annotated[Optional[Path], typer.Option("--report", help="Also write an HTML report with plots to this folder (needs matplotlib).")] = None,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -197,7 +198,7 @@ def evaluate(
 ):
     """Per-label precision, recall, F1 and support; micro/macro F1; stance confusion matrix.
 
-    Example: classify evaluate held_out.jsonl --model models/mine --json
+    Example: classify evaluate held_out.jsonl --model models/mine --report eval_report/
     """
     from classify import annotations as ann
     from classify.metrics import format_report
@@ -207,6 +208,10 @@ def evaluate(
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
     report = loaded.evaluate(data)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+    if report_dir is not None:
+        from classify.report import write
+
+        _progress(f"report written to {write(loaded, data, report_dir)}")
 
 
 @app.command()

@@ -1,0 +1,107 @@
+"""An HTML evaluation report: stance confusion matrix, per-topic precision-recall curves with the
+chosen threshold marked, and the metric tables, as PNG images beside ``index.html``.
+
+Needs matplotlib (``pip install classify[report]``); nothing else in classify imports it.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from classify.errors import ClassifyError
+from classify.metrics import format_report
+
+
+def write(model, data, out_dir: str | Path) -> Path:
+    """Evaluate ``model`` on annotations ``data`` and write ``out_dir/index.html`` with its images.
+
+    Examples
+    --------
+    >>> write(classify.load(), annotations, "report")  # doctest: +SKIP
+    PosixPath('report/index.html')
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never open a window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ClassifyError("the HTML report needs matplotlib: pip install 'classify[report]' (or pip install matplotlib)") from None
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = model.evaluate(data)
+    topic_p, stance_p = model.predict_proba(data.questions, data.answers)
+    sections = []
+    if model.topics is not None:
+        from classify.model import indicator
+
+        Y = indicator(data.topics, model.schema.topics)
+        sections.append(_pr_curves(plt, Y, topic_p, model.schema.topics, model.topics.thresholds_, out))
+    if model.stance is not None and report.get("stance", {}).get("n"):
+        sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
+    page = [
+        "<!doctype html><meta charset='utf-8'><title>classify evaluation</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}pre{background:#f6f6f6;padding:1em}</style>",
+        f"<h1>classify evaluation</h1><p>{len(data)} annotated records; model heads: {', '.join(model.heads)}.</p>",
+        f"<h2>Metrics</h2><pre>{html.escape(format_report(report))}</pre>",
+        *sections,
+    ]
+    index = out / "index.html"
+    index.write_text("\n".join(page) + "\n", encoding="utf-8")
+    return index
+
+
+def _pr_curves(plt, Y, P, labels, thresholds, out: Path) -> str:
+    from sklearn.metrics import precision_recall_curve
+
+    cols = min(len(labels), 3)
+    rows = int(np.ceil(len(labels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    notes = []
+    for j, label in enumerate(labels):
+        ax = axes[j // cols][j % cols]
+        positives = int(Y[:, j].sum())
+        if positives == 0:
+            ax.text(0.5, 0.5, "no positives", ha="center")
+        else:
+            precision, recall, cuts = precision_recall_curve(Y[:, j], P[:, j])
+            ax.plot(recall, precision, lw=1.5)
+            t = thresholds[j]
+            pred = P[:, j] >= t
+            tp = int((pred & (Y[:, j] == 1)).sum())
+            r, p = tp / positives, (tp / pred.sum() if pred.sum() else 1.0)
+            ax.plot([r], [p], "o", color="crimson", label=f"threshold {t:.2f}")
+            ax.legend(loc="lower left", fontsize=8)
+            notes.append(f"<li><code>{html.escape(label)}</code>: threshold {t:.3f}, precision {p:.3f}, recall {r:.3f}, {positives} positives</li>")
+        ax.set_title(f"{label} (n+={positives})", fontsize=10)
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+    for j in range(len(labels), rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    fig.tight_layout()
+    fig.savefig(out / "topics_pr.png", dpi=110)
+    plt.close(fig)
+    return "<h2>Topics: precision-recall curves</h2><img src='topics_pr.png' alt='precision-recall curves'><ul>" + "".join(notes) + "</ul>"
+
+
+def _confusion(plt, cm: dict, out: Path) -> str:
+    labels, matrix = cm["labels"], np.asarray(cm["matrix"])
+    fig, ax = plt.subplots(figsize=(1.3 * len(labels) + 2.5, 1.1 * len(labels) + 2))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("annotated")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, int(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    fig.tight_layout()
+    fig.savefig(out / "stance_confusion.png", dpi=110)
+    plt.close(fig)
+    return "<h2>Stance: confusion matrix</h2><img src='stance_confusion.png' alt='stance confusion matrix'>"
