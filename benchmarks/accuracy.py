@@ -130,12 +130,18 @@ def sys_classify(train, test, q, a, y, labels, kind):
     from classify.schema import LabelSchema
     from classify.training import fit_heads
 
-    if kind == "multi":
-        schema = LabelSchema(topics=tuple(labels))
-        data = Annotations([str(i) for i in train], [q[i] for i in train], [a[i] for i in train], [y[i] for i in train], [None] * len(train))
+    if set(labels) == set(TOPICS) or labels == ["agree", "disagree", "neutral", "non_committal"]:
+        # the gold corpus is trained with the project's schema file, as the documented command does
+        full = LabelSchema.from_toml(ROOT / "labels" / "schema.toml")
+        schema = LabelSchema(topics=full.topics if kind == "multi" else (), stances=full.stances if kind != "multi" else (),
+                             descriptions=full.descriptions)
     else:
-        schema = LabelSchema(stances=tuple(labels))
-        data = Annotations([str(i) for i in train], [q[i] for i in train], [a[i] for i in train], [[] for _ in train], [y[i] for i in train])
+        schema = LabelSchema(topics=tuple(labels)) if kind == "multi" else LabelSchema(stances=tuple(labels))
+    ids, qs, ans = [str(i) for i in train], [q[i] for i in train], [a[i] for i in train]
+    if kind == "multi":
+        data = Annotations(ids, qs, ans, [y[i] for i in train], [None] * len(train))
+    else:
+        data = Annotations(ids, qs, ans, [[] for _ in train], [y[i] for i in train])
     t0 = time.perf_counter()
     topics, stance = fit_heads(data, schema, seed=SEED)
     model = Model(schema, topics, stance)

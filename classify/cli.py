@@ -68,6 +68,7 @@ def label(
     id_field: IdField = "id",
     batch_size: Annotated[int, typer.Option(min=1, help="Records labelled per batch (memory stays flat).")] = 2000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run into --out (JSONL): progress is kept in OUT.partial and OUT.progress.json until OUT is complete.")] = False,
+    document_field: Annotated[Optional[str], typer.Option(help="Field of JSONL/CSV records that holds a whole document: it is split into questions first.")] = None,
 ):
     """Label records or whole documents; one output record per input record.
 
@@ -82,8 +83,10 @@ def label(
     summary = Summary()
 
     def rows():
+        from classify.io import expand_documents
+
         for path in inputs:
-            yield from read_rows(path)
+            yield from (expand_documents(read_rows(path), document_field) if document_field else read_rows(path))
 
     if resume:
         from classify.resume import label_resumable

@@ -218,6 +218,33 @@ def _dataset_rows(path: str):
             yield f"{path}:row {number}", row
 
 
+def expand_documents(rows, field: str):
+    """Replace rows that carry a whole document in ``field`` by the document's question records.
+
+    Each question record keeps the row's other fields and gets ``document_id`` (the row's ``id``);
+    a document that cannot be parsed becomes one error row. Rows without the field pass unchanged.
+    """
+    from classify.documents import parse
+    from classify.errors import DocumentError
+
+    for where, row in rows:
+        text = row.get(field) if isinstance(row, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            yield where, row
+            continue
+        rest = {k: v for k, v in row.items() if k != field}
+        doc_id = str(row.get("id") or "") or None
+        try:
+            records = parse(text, doc_id=doc_id, source=f"{where}: field '{field}'")
+        except DocumentError as exc:
+            error = DataError(str(exc))
+            error.row = rest  # the labelling output keeps the row's other fields
+            yield where, error
+            continue
+        for record in records:
+            yield f"{where}#{record.number}", {**rest, **record.to_dict(), "document_id": doc_id}
+
+
 # -- writing ----------------------------------------------------------------------------------
 class AtomicWriter:
     """Write to a temporary file beside ``path`` and rename it into place on success only.

@@ -32,7 +32,7 @@ class Summary:
 def _prepare(where: str, row, fields: Fields):
     """(question, answer, output row) or (None, None, error row)."""
     if isinstance(row, Exception):
-        return None, None, {fields.id: None, "error": str(row)}
+        return None, None, {**getattr(row, "row", {fields.id: None}), "error": str(row)}
     out = dict(row)
     question, answer = row.get(fields.question), row.get(fields.answer)
     if isinstance(answer, float) and answer != answer:  # NaN from CSV/Parquet

@@ -296,3 +296,14 @@ def test_evaluate_topics_only_annotations(runner, tiny_model_dir, tmp_path):
     result = run(runner, "evaluate", path, "--model", tiny_model_dir, "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["topics"]["n"] == 2
+
+
+def test_label_document_field_in_jsonl(tmp_path):
+    from conftest import SEED_DOCUMENT
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text(json.dumps({"id": "nr300", "text": SEED_DOCUMENT.read_text(encoding="utf-8")}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["label", str(path), "--document-field", "text"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 15 and rows[0]["id"] == "nr300#1" and rows[0]["document_id"] == "nr300" and "stance" in rows[0]

@@ -218,3 +218,19 @@ def test_atomic_writer_replaces_on_success(tmp_path):
         handle.write("new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["o.txt"]
+
+
+def test_expand_documents_splits_a_document_field_and_keeps_other_fields():
+    from classify.io import expand_documents
+
+    doc = SEED_DOCUMENT.read_text(encoding="utf-8")
+    rows = [("f:1", {"id": "nr300", "source": "tk", "text": doc}), ("f:2", {"id": "plain", "question": "Vraag?"}),
+            ("f:3", {"id": "bad", "text": "geen vragen hier"})]
+    out = list(expand_documents(rows, "text"))
+    assert len(out) == 17
+    first = out[0][1]
+    assert first["id"] == "nr300#1" and first["document_id"] == "nr300" and first["source"] == "tk" and "text" not in first
+    assert out[15] == ("f:2", {"id": "plain", "question": "Vraag?"})
+    where, error = out[16]
+    assert isinstance(error, DataError) and error.row == {"id": "bad"}
+    assert str(error).startswith("f:3: field 'text': no questions found")
