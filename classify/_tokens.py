@@ -20,7 +20,7 @@ import numpy as np
 
 _BASE = 0x100000001B3  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing of a key to a table slot
-_CHUNK_CHARS = 1 << 20  # code points hashed per pass: bounds the scratch arrays to ~30 MB
+_CHUNK_CHARS = 1 << 18  # code points hashed per pass: bounds the scratch arrays to ~8 MB
 _ASCII_WORD = np.array([bool(re.match(r"\w", chr(c))) for c in range(128)])
 _bmp_word = None  # \w for the Basic Multilingual Plane, built on first non-ASCII text (~20 ms)
 _powers = np.ones(1, np.uint64)  # _BASE**i and its inverse, grown on demand
@@ -170,7 +170,7 @@ class Vocabulary:
         missing = np.flatnonzero(found < 0)
         new_keys, first = np.unique(keys[missing], return_index=True)
         at = missing[first]
-        strings = [joined[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist())]
+        strings = [joined[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist(), strict=True)]
         self.add(new_keys, strings)
         return self.lookup(keys)
 
@@ -210,7 +210,7 @@ def tokenize(texts: list[str]) -> Tokens:
     if _last is not None and texts and _last[2].generation == VOCABULARY.generation:
         previous, where, tokens = _last
         rows = [where.get(id(t), -1) for t in texts]
-        if min(rows) >= 0 and all(previous[r] is t for r, t in zip(rows, texts)):
+        if min(rows) >= 0 and all(previous[r] is t for r, t in zip(rows, texts, strict=True)):
             return tokens.subset(np.asarray(rows, np.int64))
     tokens = Tokens(*VOCABULARY.tokenize(texts), VOCABULARY.generation)
     _last = (list(texts), {id(t): i for i, t in enumerate(texts)}, tokens)  # holding the texts keeps their ids unique

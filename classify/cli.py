@@ -69,10 +69,13 @@ def label(
     batch_size: Annotated[int, typer.Option(min=1, help="Records labelled per batch (memory stays flat).")] = 2000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run into --out (JSONL): progress is kept in OUT.partial and OUT.progress.json until OUT is complete.")] = False,
     document_field: Annotated[Optional[str], typer.Option(help="Field of JSONL/CSV records that holds a whole document: it is split into questions first.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes on this machine; output order is kept.")] = 1,
+    dask: Annotated[Optional[str], typer.Option("--dask", metavar="SCHEDULER", help="Label on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs: pip install 'classify\\[dask]').")] = None,
 ):
     """Label records or whole documents; one output record per input record.
 
     Example: classify label ../shared/data/defensieraad_2026_nr300.txt --out labelled.jsonl
+    Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
     from classify.io import read_rows, write_rows
@@ -88,12 +91,23 @@ def label(
         for path in inputs:
             yield from (expand_documents(read_rows(path), document_field) if document_field else read_rows(path))
 
+    if resume and (jobs > 1 or dask):
+        from classify.errors import DataError
+
+        raise DataError("--resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.")
     if resume:
         from classify.resume import label_resumable
 
         written = label_resumable(loaded, model, inputs, rows(), out, fmt, fields, batch_size, summary, say=_progress)
     else:
-        labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
+        if jobs > 1 or dask:
+            import classify
+            from classify.distributed import label_rows_parallel
+
+            source = model if model is not None else classify.default_model_path()
+            labelled = _jsonable(label_rows_parallel(loaded, rows(), fields, batch_size, summary, jobs=jobs, model_dir=source, scheduler=dask))
+        else:
+            labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
         written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
     for line in summary.first_errors or []:

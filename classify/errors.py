@@ -30,6 +30,10 @@ class InputNotFoundError(ClassifyError, FileNotFoundError):
     """A file or directory named by the user does not exist."""
 
 
+class ClusterError(ClassifyError, ConnectionError):
+    """A Dask cluster cannot be used: Dask is not installed or the scheduler cannot be reached."""
+
+
 class NotFittedError(ClassifyError, AttributeError):
     """A model was used before it was trained."""
 

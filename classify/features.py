@@ -22,7 +22,7 @@ from classify.errors import DataError
 
 _TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
 _BIGRAM_MULT = np.uint64(0x9E3779B1)
-_CHUNK_DOCS = 512  # documents counted together: their arrays stay in the CPU caches
+_CHUNK_TOKENS = 1 << 15  # tokens counted together (~150 long texts): arrays stay in the CPU caches, ~25 MB
 
 
 def as_texts(X, *, what: str = "X") -> list[str]:
@@ -38,6 +38,15 @@ def as_texts(X, *, what: str = "X") -> list[str]:
         else:
             raise DataError(f"{what}[{i}] is {type(x).__name__} {x!r:.40}; expected a text (str) or None.")
     return texts
+
+
+def _spans(bounds: np.ndarray):
+    """Consecutive ranges of documents with about ``_CHUNK_TOKENS`` tokens (at least one document)."""
+    a, n = 0, len(bounds) - 1
+    while a < n:
+        b = max(a + 1, int(np.searchsorted(bounds, bounds[a] + _CHUNK_TOKENS, side="right")) - 1)
+        yield a, min(b, n)
+        a = min(b, n)
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
@@ -80,8 +89,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             if cache is None or cache.key != key:
                 cache = self.__dict__["_cache"] = _ngrams.TokenHashes(key, self.n_features)
             strings = _tokens.VOCABULARY.strings
-            if len(cache.word) < len(strings):
-                cache.extend(strings[len(cache.word) :], self.n_features, self.salt, self.char_range)
+            while len(cache.word) < len(strings):  # in slices: the n-grams of 8,192 tokens at a time
+                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range)
             return tokens, (cache.word, cache.ptr, cache.slots, cache.columns), [cache.per_slot(v) for v in per_slot]
 
     def _chunks(self, texts, *per_slot):
@@ -91,8 +100,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         char n-grams are off. Also returns the slot columns and the ``per_slot`` arrays.
         """
         tokens, hashes, arrays = self._prepare(texts, *per_slot)
-        chunks = (self._count_chunk(tokens, hashes, a, min(a + _CHUNK_DOCS, len(texts))) for a in range(0, len(texts), _CHUNK_DOCS))
-        return chunks, hashes[3], arrays
+        return (self._count_chunk(tokens, hashes, a, b) for a, b in _spans(tokens.bounds)), hashes[3], arrays
 
     def _count_chunk(self, tokens, hashes, a, b):
         word, ptr, slots, columns = hashes
@@ -179,10 +187,10 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             if chars is not None:
                 parts[1].append((chars[0] + a, columns[chars[1]], chars[2]))
         blocks = []
-        for part, weight in zip(parts, (1.0, self.char_weight)):
+        for part, weight in zip(parts, (1.0, self.char_weight), strict=True):
             if not part or weight == 0:
                 continue
-            rows, cols, counts = (np.concatenate(p) for p in zip(*part))
+            rows, cols, counts = (np.concatenate(p) for p in zip(*part, strict=True))
             m = sp.csr_matrix((counts.astype(np.float32), (rows, cols)), shape=shape, dtype=np.float32)
             m.sum_duplicates()  # no duplicates: sorts the columns of every row
             if m.nnz == 0:

@@ -86,12 +86,13 @@ class Model:
         """
         topic_p, stance_p = self.predict_proba(questions, answers)
         n = len(topic_p) if topic_p is not None else len(stance_p)
+        chosen = self.topics.decide(topic_p) if self.topics is not None and topic_p is not None else None
         out = []
         for i in range(n):
             result = {"topics": None, "topic_scores": None, "stance": None, "stance_scores": None}
             if topic_p is not None and self.topics is not None:
                 row = topic_p[i]
-                result["topics"] = [t for j, t in enumerate(self.schema.topics) if row[j] >= self.topics.thresholds_[j]]
+                result["topics"] = [t for j, t in enumerate(self.schema.topics) if chosen[i, j]]
                 result["topic_scores"] = {t: round(float(row[j]), 4) for j, t in enumerate(self.schema.topics)}
             if stance_p is not None and not np.isnan(stance_p[i, 0]):
                 row = stance_p[i]
@@ -116,7 +117,7 @@ class Model:
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
         if self.topics is not None:
             Y = indicator(annotations.topics, self.schema.topics)
-            report["topics"] = metrics.topic_report(Y, (topic_p >= self.topics.thresholds_).astype(int), self.schema.topics)
+            report["topics"] = metrics.topic_report(Y, self.topics.decide(topic_p), self.schema.topics)
         if self.stance is not None:
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]

@@ -80,6 +80,11 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             )
         Y = Y.astype(np.int8)
         k = Y.shape[1]
+        # label-count bounds seen in training: data with exactly one label per record (themes)
+        # is decoded as exactly one label, data that never has two labels as at most one
+        counts = Y.sum(axis=1)
+        self.min_labels_ = int(min(counts.min(), 1)) if len(counts) else 0
+        self.max_labels_ = 1 if len(counts) and counts.max() <= 1 else k
         labels = tuple(self.labels) if self.labels is not None else tuple(str(j) for j in range(k))
         if len(labels) != k:
             raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
@@ -126,8 +131,25 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return linear.sigmoid(s * self.platt_[:, 0] + self.platt_[:, 1])
 
     def predict(self, X):
-        """0/1 indicator matrix: probability at or above each label's threshold."""
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+        """0/1 indicator matrix: probability at or above each label's threshold (see :meth:`decide`)."""
+        return self.decide(self.predict_proba(X))
+
+    def decide(self, proba) -> np.ndarray:
+        """Turn probabilities into labels: each label at or above its threshold, then the label-count
+        bounds learned in training (``min_labels_``, ``max_labels_``) applied by probability margin."""
+        check_is_fitted(self, "thresholds_")
+        proba = np.asarray(proba, dtype=np.float64).reshape(-1, len(self.thresholds_))
+        chosen = (proba >= self.thresholds_).astype(np.int8)
+        if len(proba) and (self.min_labels_ > 0 or self.max_labels_ < proba.shape[1]):
+            margin = _logit(proba) - _logit(self.thresholds_)
+            best = np.argmax(margin, axis=1)
+            rows = np.arange(len(proba))
+            if self.max_labels_ == 1:
+                chosen[:] = 0
+                chosen[rows, best] = (margin[rows, best] >= 0) | (self.min_labels_ > 0)
+            elif self.min_labels_ > 0:
+                chosen[rows[chosen.sum(axis=1) == 0], best[chosen.sum(axis=1) == 0]] = 1
+        return chosen
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -146,6 +168,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                        "prior_weight": self.prior_weight},
             "features": fmeta,
             "label_status": list(self.label_status_),
+            "label_count_bounds": [self.min_labels_, self.max_labels_],
         }
         arrays = {f"features.{k}": v for k, v in farrays.items()}
         arrays.update(linear.export_weights(self.weights_))
@@ -160,6 +183,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.asarray(meta["labels"])
         self.label_status_ = list(meta["label_status"])
         k = len(self.classes_)
+        self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
         self.weights_ = linear.import_weights(arrays, features.n_features, k)
         self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
         self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
@@ -193,6 +217,11 @@ def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):
         fold = _fit_with_priors(clone(base), Xf[train], y[train], Xp, y_prior, prior_weight)
         scores[test] = fold.decision_function(Xf[test])
     return scores
+
+
+def _logit(p):
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
 
 
 def _fit_with_priors(model, X, y, Xp, y_prior, weight):

@@ -88,7 +88,7 @@ def cross_validate(data: Annotations, schema: LabelSchema, *, seed: int = 0, cv:
         model = Model(schema, topics, stance)
         tp, sp = model.predict_proba([data.questions[i] for i in test], [data.answers[i] for i in test])
         if topics is not None:
-            topic_pred[test] = (tp >= topics.thresholds_).astype(np.int8)
+            topic_pred[test] = topics.decide(tp)
         if stance is not None:
             for row, i in enumerate(test):
                 if not np.isnan(sp[row, 0]):

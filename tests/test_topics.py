@@ -168,3 +168,26 @@ def test_best_threshold_separable():
     t = _best_threshold(np.array([0.9, 0.8, 0.3, 0.1]), np.array([1, 1, 0, 0]))
     assert 0.3 < t < 0.8  # halfway between the last positive and the first negative
     assert t == pytest.approx(0.55)
+
+
+THEMES = ["zorg ziekenhuis wachtlijst", "zorg huisarts", "wonen huurprijs", "wonen bouw", "spoor trein", "spoor station"] * 3
+
+
+def test_one_label_per_record_is_decoded_as_exactly_one():
+    Y = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]] * 3)
+    clf = TopicClassifier(labels=["zorg", "wonen", "spoor"], features=TextFeatures(n_features=2**12), cv=2).fit(THEMES, Y)
+    assert (clf.min_labels_, clf.max_labels_) == (1, 1)
+    P = clf.predict(["onbekend onderwerp", "zorg en wonen en spoor", "trein"])
+    assert (P.sum(axis=1) == 1).all()
+
+
+def test_decide_bounds_from_training_data(data):
+    X, Y = data
+    clf = make().fit(X, Y)
+    assert clf.min_labels_ == 0 and clf.max_labels_ == len(LABELS)  # inline data has records with 0 and 2 topics
+    proba = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(clf.decide(proba), [[0, 0, 0], [1, 1, 1]])
+    clf.max_labels_ = 1  # at most one: keep the label furthest above its threshold
+    assert clf.decide(proba).sum() == 1
+    clf.min_labels_ = 1  # exactly one: even when none passes its threshold
+    np.testing.assert_array_equal(clf.decide(proba).sum(axis=1), [1, 1])

@@ -1,0 +1,221 @@
+"""Labelling at scale: several processes on one machine (joblib/loky) or a Dask cluster.
+
+Both keep what :func:`classify.labelling.label_rows` guarantees: one output row per input row,
+in input order, rows that cannot be labelled carry an ``error`` field. The calling process
+reads, checks and writes the records; the workers only featurise and predict, batch by batch.
+Each worker gets the model once: loky workers load the model directory on their first batch
+and keep it, a Dask cluster receives the model once per worker (``Client.scatter``), and
+either way the model's token caches stay warm in the worker from batch to batch.
+
+Examples
+--------
+>>> import classify, dask.bag as db  # doctest: +SKIP
+>>> bag = db.read_text("archive-*.jsonl").map(json.loads)  # doctest: +SKIP
+>>> labelled = classify.distributed.label_bag(bag, classify.load())  # doctest: +SKIP
+>>> labelled.map(json.dumps).to_textfiles("labelled-*.jsonl")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from classify.annotations import Fields
+from classify.errors import ClusterError
+from classify.labelling import PREDICTION_FIELDS, Summary, _label_batch, _prepare, label_rows
+
+_IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to hide latency, memory stays flat
+_CONNECT_TIMEOUT = "20s"  # how long to wait for a Dask scheduler before giving up
+_worker_models: dict = {}  # in a loky worker: model directory -> loaded model, kept between batches
+
+
+class _Predicted:
+    """Stands in for the model in :func:`classify.labelling._label_batch`: returns given predictions."""
+
+    def __init__(self, predictions):
+        self.predictions = predictions
+
+    def predict(self, questions, answers):
+        return self.predictions
+
+
+def _batches(rows: Iterable, fields: Fields, batch_size: int) -> Iterator[list]:
+    """Input rows checked and grouped: lists of (question, answer, output row, location)."""
+    rows = iter(rows)
+    while batch := [_prepare(where, row, fields) + (where,) for where, row in itertools.islice(rows, batch_size)]:
+        yield batch
+
+
+def _texts(batch) -> tuple[list, list]:
+    ok = [b for b in batch if b[0] is not None]
+    return [b[0] for b in ok], [b[1] for b in ok]
+
+
+def _predict_with(model_dir: str | None, questions, answers):
+    """Runs in a loky worker: the model directory is loaded on the first batch and kept."""
+    model = _worker_models.get(model_dir)
+    if model is None:
+        import classify
+
+        model = _worker_models[model_dir] = classify.load(model_dir)
+    return model.predict(questions, answers) if questions else []
+
+
+def _predict(model, questions, answers):
+    """Runs on a Dask worker, with the model scattered there once."""
+    return model.predict(questions, answers) if questions else []
+
+
+def label_rows_parallel(model, rows: Iterable, fields: Fields = Fields(), batch_size: int = 2000,
+                        summary: Summary | None = None, *, jobs: int = 2, model_dir=None,
+                        scheduler=None) -> Iterator[dict]:
+    """:func:`classify.labelling.label_rows` with the predictions made by ``jobs`` processes or a Dask cluster.
+
+    Parameters
+    ----------
+    model : Model
+        The loaded model.
+    rows, fields, batch_size, summary
+        As for :func:`classify.labelling.label_rows`.
+    jobs : int
+        Worker processes on this machine (joblib, loky backend). Ignored with ``scheduler``.
+    model_dir : path, optional
+        The directory ``model`` was loaded from, which each local worker loads once (default:
+        a temporary copy of ``model``).
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address (``tcp://host:8786``) or client: label on that cluster.
+
+    Examples
+    --------
+    >>> out = list(label_rows_parallel(model, read_rows("big.jsonl"), jobs=2))  # doctest: +SKIP
+    """
+    summary = summary if summary is not None else Summary()
+    batches = _batches(rows, fields, batch_size)
+    if scheduler is not None:
+        yield from _on_dask(model, batches, summary, scheduler)
+    else:
+        yield from _on_loky(model, batches, summary, jobs, model_dir)
+
+
+def _on_loky(model, batches, summary, jobs, model_dir):
+    from joblib import Parallel, delayed
+
+    with tempfile.TemporaryDirectory(prefix="classify-model-") as tmp:
+        if model_dir is None:  # workers load a directory: a model made in memory is saved once
+            model_dir = model.save(Path(tmp) / "model")
+        source = str(model_dir)
+        sent: deque = deque()
+
+        def tasks():  # advanced by joblib as workers free up: reading stays ahead by a few batches only
+            for batch in batches:
+                sent.append(batch)
+                yield delayed(_predict_with)(source, *_texts(batch))
+
+        with Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{_IN_FLIGHT_PER_WORKER}*n_jobs") as run:
+            for predictions in run(tasks()):
+                yield from _label_batch(_Predicted(predictions), sent.popleft(), summary)
+
+
+def connect(scheduler):
+    """A ``distributed.Client`` for a scheduler address (or the client given), with clear errors."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterError("labelling on a Dask cluster needs Dask: pip install 'classify[dask]'") from None
+    if not isinstance(scheduler, str):
+        return scheduler
+    try:
+        return Client(scheduler, timeout=_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}); "
+            "check the address (e.g. tcp://127.0.0.1:8786) and that 'dask scheduler' is running there."
+        ) from None
+
+
+def _on_dask(model, batches, summary, scheduler):
+    client = connect(scheduler)
+    own = client is not scheduler
+    try:
+        window = _IN_FLIGHT_PER_WORKER * max(1, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()))
+        shipped = client.scatter(model, broadcast=True)  # the model goes to every worker once
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((batch, client.submit(_predict, shipped, *_texts(batch), pure=False)))
+            if len(pending) >= window:
+                batch, future = pending.popleft()
+                yield from _label_batch(_Predicted(future.result()), batch, summary)
+        while pending:
+            batch, future = pending.popleft()
+            yield from _label_batch(_Predicted(future.result()), batch, summary)
+    finally:
+        if own:
+            client.close()
+
+
+# -- Dask collections ----------------------------------------------------------------------------
+def _shipped(model):
+    """The model as a dependency of every partition, sent to each worker once, not per partition.
+
+    With a distributed client it is scattered to all workers; without one (local schedulers)
+    it becomes one node of the graph.
+    """
+    import dask
+
+    if hasattr(model, "key") or hasattr(model, "dask"):  # a Future or Delayed already
+        return model
+    try:
+        from distributed import default_client
+
+        return default_client().scatter(model, broadcast=True, hash=False)
+    except (ImportError, ValueError):  # no distributed, or no client
+        return dask.delayed(model, pure=True, traverse=False)
+
+
+def _label_partition(records, model, fields, batch_size):
+    rows = ((f"record {i + 1} of its partition", row) for i, row in enumerate(records))
+    return list(label_rows(model, rows, fields, batch_size))
+
+
+def label_bag(bag, model, fields: Fields = Fields(), batch_size: int = 2000):
+    """Label a ``dask.bag.Bag`` of record dicts, partition by partition; returns a bag of output rows.
+
+    Output rows are the input rows plus ``topics``, ``topic_scores``, ``stance`` and
+    ``stance_scores`` (or an ``error``), in the bag's order. ``model`` is a Model, or a
+    Future/Delayed of one (e.g. from ``client.scatter(model, broadcast=True)``).
+
+    Examples
+    --------
+    >>> import dask.bag as db  # doctest: +SKIP
+    >>> rows = label_bag(db.from_sequence(records, npartitions=8), classify.load()).compute()  # doctest: +SKIP
+    """
+    return bag.map_partitions(_label_partition, _shipped(model), fields, batch_size)
+
+
+def _label_frame(frame, model, fields, batch_size, columns):
+    import pandas as pd
+
+    out = pd.DataFrame(_label_partition(frame.to_dict("records"), model, fields, batch_size), index=frame.index, columns=columns)
+    for column in columns[len(frame.columns) :]:  # absent values are None, as in the rows, not NaN
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
+
+
+def label_dataframe(df, model, fields: Fields = Fields(), batch_size: int = 2000):
+    """Label a ``dask.dataframe.DataFrame`` partition by partition; returns it with prediction columns.
+
+    The columns added are ``topics``, ``topic_scores``, ``stance``, ``stance_scores`` and
+    ``error`` (None where the row was labelled), plus ``fields.id`` when the frame has none;
+    values are as in :func:`label_bag`'s rows, absent ones None.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd  # doctest: +SKIP
+    >>> labelled = label_dataframe(dd.read_parquet("archive/"), classify.load())  # doctest: +SKIP
+    """
+    columns = list(df.columns) + [c for c in (fields.id, *PREDICTION_FIELDS, "error") if c not in df.columns]
+    meta = df._meta.reindex(columns=columns).astype({c: object for c in columns if c not in df.columns})
+    return df.map_partitions(_label_frame, _shipped(model), fields, batch_size, columns, meta=meta)

@@ -1,0 +1,165 @@
+"""Tests of classify.distributed and ``classify label --jobs/--dask``: same rows, same order, as one process.
+
+The Dask tests skip when Dask is not installed (``pip install -e ".[test]"`` installs it). One
+test starts a scheduler and a worker as separate processes on 127.0.0.1, as on a real cluster.
+"""
+
+# ruff: noqa: E501  (pinned one-line messages read better unwrapped)
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, _records, write_jsonl
+from typer.testing import CliRunner
+
+from classify.cli import app
+from classify.distributed import label_rows_parallel
+from classify.io import read_rows
+from classify.labelling import label_rows
+
+BATCH = 5  # small batches: many of them, so that order across workers is really tested
+STARTUP = 60  # seconds a scheduler or worker process may take to come up
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """The tiny records three times, with a malformed line and a record without question inside."""
+    rows = [dict(r, id=f"{r['id']}/{k}") for k in range(3) for r in _records()]
+    rows.insert(7, "{not json")
+    rows.insert(20, {"id": "no-question", "answer": "Ja."})
+    return write_jsonl(tmp_path_factory.mktemp("archive") / "archive.jsonl", rows)
+
+
+def single(model, path):
+    return list(label_rows(model, read_rows(str(path)), batch_size=BATCH))
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# -- --jobs: loky processes on this machine ------------------------------------------------------
+def test_cli_jobs_output_equals_single_process(archive, tiny_model_dir, tmp_path):
+    one = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "one.jsonl")
+    two = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "two.jsonl", "--jobs", 2)
+    assert one.exit_code == two.exit_code == 1  # the two bad rows carry an error; every other row is labelled
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert one.stderr == two.stderr
+
+
+def test_api_jobs_with_a_model_made_in_memory(archive, tiny_model):
+    got = list(label_rows_parallel(tiny_model, read_rows(str(archive)), batch_size=BATCH, jobs=2))
+    assert got == single(tiny_model, archive)
+
+
+def test_resume_cannot_run_in_parallel(archive, tiny_model_dir, tmp_path):
+    result = invoke("label", archive, "--model", tiny_model_dir, "--out", tmp_path / "o.jsonl", "--resume", "--jobs", 2)
+    assert result.exit_code == 2
+    assert result.stderr == "classify: error: --resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.\n"
+
+
+def test_without_dask_installed_the_error_says_what_to_install(monkeypatch, archive, tiny_model_dir):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
+    result = invoke("label", archive, "--model", tiny_model_dir, "--dask", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2
+    assert result.stderr == "classify: error: labelling on a Dask cluster needs Dask: pip install 'classify[dask]'\n"
+
+
+# -- Dask ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client():
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+def test_dask_rows_equal_single_process(client, archive, tiny_model):
+    got = list(label_rows_parallel(tiny_model, read_rows(str(archive)), batch_size=BATCH, scheduler=client))
+    assert got == single(tiny_model, archive)
+
+
+def test_label_bag_keeps_every_record_in_order(client, tiny_model):
+    import dask.bag as db
+
+    records = [dict(r, id=f"{r['id']}/{k}") for k in range(4) for r in _records()] + [{"id": "bad", "question": 5}]
+    got = __import__("classify").distributed.label_bag(db.from_sequence(records, npartitions=5), tiny_model).compute()
+    expected = list(label_rows(tiny_model, ((f"record {i}", r) for i, r in enumerate(records))))
+    assert [r["id"] for r in got] == [r["id"] for r in records]
+    assert [{k: v for k, v in r.items() if k != "error"} for r in got] == [{k: v for k, v in r.items() if k != "error"} for r in expected]
+    assert got[-1]["error"].endswith("field 'question' is a int, not text; every record needs a question text.")
+
+
+def test_label_dataframe_adds_prediction_columns(client, tiny_model):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from classify.distributed import label_dataframe
+
+    frame = pd.DataFrame([{"id": r["id"], "question": r["question"], "answer": r["answer"]} for r in _records()])
+    got = label_dataframe(dd.from_pandas(frame, npartitions=3), tiny_model).compute()
+    expected = list(label_rows(tiny_model, ((str(i), r) for i, r in enumerate(frame.to_dict("records")))))
+    assert list(got.columns) == ["id", "question", "answer", "topics", "topic_scores", "stance", "stance_scores", "error"]
+    assert list(got["id"]) == list(frame["id"])
+    assert got["topics"].tolist() == [r["topics"] for r in expected]
+    assert got["stance"].tolist() == [r["stance"] for r in expected]
+    assert got["error"].tolist() == [None] * len(frame)
+
+
+def _start(args, env, log, cwd):
+    return subprocess.Popen([sys.executable, "-m", *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+
+
+def _stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+def test_cli_on_scheduler_and_worker_processes(archive, tiny_model_dir, tmp_path):
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    scheduler_file = tmp_path / "scheduler.json"
+    processes = []
+    with open(tmp_path / "scheduler.log", "w") as slog, open(tmp_path / "worker.log", "w") as wlog:
+        try:
+            processes.append(_start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)], env, slog, tmp_path))
+            deadline = time.monotonic() + STARTUP
+            while not scheduler_file.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert scheduler_file.exists(), (tmp_path / "scheduler.log").read_text()
+            address = json.loads(scheduler_file.read_text())["address"]
+            assert address.startswith("tcp://127.0.0.1:")
+            processes.append(_start(["distributed.cli.dask_worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1", "--no-dashboard"], env, wlog, tmp_path))
+            labelled = subprocess.run(
+                [sys.executable, "-m", "classify", "label", str(archive), "--model", str(tiny_model_dir), "--batch-size", str(BATCH), "--dask", address, "--out", str(tmp_path / "dask.jsonl")],
+                env=env, capture_output=True, text=True, timeout=120,
+            )
+        finally:
+            for process in reversed(processes):
+                _stop(process)
+    assert labelled.returncode == 1, labelled.stderr  # exit 1: the two bad rows carry an error field
+    one = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "one.jsonl")
+    assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    assert labelled.stderr == one.stderr
+
+
+def test_unreachable_scheduler_is_a_clean_error(monkeypatch, archive, tiny_model_dir):
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    import classify.distributed
+
+    monkeypatch.setattr(classify.distributed, "_CONNECT_TIMEOUT", "1s")
+    result = invoke("label", archive, "--model", tiny_model_dir, "--dask", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("classify: error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' (")
+    assert result.stderr.endswith("check the address (e.g. tcp://127.0.0.1:8786) and that 'dask scheduler' is running there.\n")

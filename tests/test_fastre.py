@@ -1,0 +1,91 @@
+"""Tests of classify._fastre: the shortcut must give exactly what ``pattern.search`` gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from classify._fastre import SPECIAL, Folded, required_literals
+from classify.cues import _COMPILED
+
+DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+PATTERNS = [p for patterns in _COMPILED.values() for p in patterns]
+
+
+def test_lowercasing_agrees_with_case_insensitive_matching_over_all_of_unicode():
+    # the premise of the shortcut, for every pattern character it accepts (printable ASCII)
+    printable = [c for c in string.printable if c == c.lower() and c not in "\t\n\r\x0b\x0c"]
+    any_printable = re.compile("[" + re.escape("".join(printable)) + "]", re.IGNORECASE)
+    odd = set()
+    for code in range(0x110000):
+        ch = chr(code)
+        if any_printable.fullmatch(ch):
+            matched = {c for c in printable if re.fullmatch(re.escape(c), ch, re.IGNORECASE)}
+            if matched != ({ch.lower()} & set(printable)):
+                odd.add(ch)
+    assert odd == set(SPECIAL)
+
+
+def test_lowercasing_keeps_length_and_character_classes():
+    classes = [re.compile(p) for p in (r"\w", r"\d", r"\s")]
+    for code in range(0x110000):
+        ch = chr(code)
+        low = ch.lower()
+        if ch in SPECIAL:
+            continue
+        assert len(low) == 1, hex(code)
+        assert [bool(c.match(ch)) for c in classes] == [bool(c.match(low)) for c in classes], hex(code)
+
+
+@pytest.mark.parametrize(
+    "pattern, clauses",
+    [
+        (r"nader (te )?informeren", [{"nader "}, {"informeren"}]),
+        (r"\bmiljoen|\bmiljard|\beuro\b|€", [{"miljoen", "miljard", "euro", "€"}]),
+        (r"^\W*(nee|neen)\b", [{"nee"}]),
+        (r"\d", []),
+        (r"(a|\d)x", [{"x"}]),  # a branch without a literal: no clause from the branch
+    ],
+)
+def test_required_literals(pattern, clauses):
+    from re import _parser
+
+    assert required_literals(_parser.parse(pattern, re.IGNORECASE)) == clauses
+
+
+TEXTS = [
+    "", "Nee.", "NEE, dat deel ik niet.", "Wij zullen u NADER Informeren zodra", "Ja. Ik verwelkom dit.",
+    "€ 5 miljoen", "İk zal u nader informeren", "ſteun ik ben ik bereid", "ı", "Kelvin: 5 K",
+    "Het kabinet wacht de uitkomst af.", "Zie het antwoord op vraag 2.", "De minister heeft ingezet op ...",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_contains_equals_search_on_edge_cases(text):
+    for t in (text, text[:10], text.upper(), text.title()):
+        folded = Folded(t)
+        assert [folded.contains(p) for p in PATTERNS] == [p.search(t) is not None for p in PATTERNS]
+
+
+def test_contains_equals_search_on_real_answers():
+    path = DATA_DIR / "be_kamer_2017_qa.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent; set CLASSIFY_DATA_DIR to run this test on real answers")
+    with open(path, encoding="utf-8") as handle:
+        answers = [json.loads(line).get("answer") or "" for _, line in zip(range(300), handle, strict=False)]
+    for answer in answers:
+        folded = Folded(answer)
+        assert [folded.contains(p) for p in PATTERNS] == [p.search(answer) is not None for p in PATTERNS]
+
+
+def test_patterns_the_shortcut_cannot_take_fall_back():
+    upper = re.compile(r"Steun", re.IGNORECASE)  # an uppercase pattern character
+    micro = re.compile(r"µ", re.IGNORECASE)  # matches Greek mu case-insensitively; lowercasing would not
+    plain = re.compile(r"steun")  # no IGNORECASE at all
+    for p, text in ((upper, "STEUN"), (micro, "Μ"), (plain, "STEUN"), (plain, "steun")):
+        assert Folded(text).contains(p) == (p.search(text) is not None)
