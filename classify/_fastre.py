@@ -4,8 +4,9 @@
 (the engine's literal-prefix scan is off under IGNORECASE): ~25 us per pattern on a long
 answer, ~1 ms for the stance cues. :class:`Folded` lowercases the text once, and for every
 pattern first checks the literal strings that any match must contain (found from the parsed
-pattern, so editing a pattern needs no second list), then searches the lowered text without
-IGNORECASE. Results are identical to ``pattern.search(text)``:
+pattern, so editing a pattern needs no second list), then matches the lowered text without
+IGNORECASE only where a match can start: at 0 for ``^``, at the occurrences of the strings every
+match starts with when there are such. Results are identical to ``pattern.search(text)``:
 
 - for every character except U+0130, U+0131 and U+017F, ``re``'s case-insensitive match of
   a pattern character is the same as equality after ``str.lower`` (checked over all of Unicode
@@ -56,8 +57,37 @@ def required_literals(nodes) -> list[set[str]]:
     return clauses
 
 
+def leading_literals(nodes, flags: int = 0):
+    """Strings every match starts with (zero-width ``\\b`` aside), ``"^"`` for a match at 0 only, or None."""
+    for index, (op, av) in enumerate(nodes):
+        if op is C.AT:
+            if av is C.AT_BEGINNING_STRING or (av is C.AT_BEGINNING and not flags & re.MULTILINE):
+                return "^"
+            if av in (C.AT_BOUNDARY, C.AT_UNI_BOUNDARY, C.AT_LOC_BOUNDARY):
+                continue
+            return None
+        if op is C.LITERAL:
+            run = []
+            for op2, av2 in nodes[index:]:
+                if op2 is not C.LITERAL:
+                    break
+                run.append(chr(av2))
+            return {"".join(run).lower()}
+        if op is C.SUBPATTERN:
+            return leading_literals(av[3], flags)
+        if op is C.BRANCH:
+            options = [leading_literals(branch, flags) for branch in av[1]]
+            if any(o is None or o == "^" for o in options):
+                return None
+            return set().union(*options)
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+            return leading_literals(av[2], flags)
+        return None
+    return None
+
+
 def _plan(pattern: re.Pattern):
-    """(literal clauses, the pattern without IGNORECASE), or False where the shortcut is not exact."""
+    """(literal clauses, leading literals, the pattern without IGNORECASE), or False where not exact."""
     plan = _plans.get(pattern)
     if plan is None:
         plan = False
@@ -66,7 +96,8 @@ def _plan(pattern: re.Pattern):
             if all(_plain(c) for c in _literal_chars(parsed)):
                 clauses = [sorted(c, key=len, reverse=True) for c in required_literals(parsed)]
                 clauses.sort(key=lambda c: -min(map(len, c)))  # longest (rarest) strings first: absent sooner
-                plan = (clauses, re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE))
+                lead = leading_literals(list(parsed), pattern.flags)
+                plan = (clauses, lead, re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE))
         _plans[pattern] = plan
     return plan
 
@@ -121,10 +152,21 @@ class Folded:
             plan = _plan(pattern)
         if low is None or not plan:
             return pattern.search(self.text) is not None
-        for clause in plan[0]:  # plain loops: this runs ~50 times per answer
+        clauses, lead, plain = plan
+        for clause in clauses:  # plain loops: this runs ~50 times per answer
             for s in clause:
                 if s in low:
                     break
             else:
                 return False
-        return plan[1].search(low) is not None
+        if lead is None:
+            return plain.search(low) is not None
+        if lead == "^":
+            return plain.match(low) is not None
+        for s in lead:  # a match starts where a leading string occurs: try only there
+            at = low.find(s)
+            while at >= 0:
+                if plain.match(low, at) is not None:
+                    return True
+                at = low.find(s, at + 1)
+        return False

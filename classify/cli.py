@@ -333,6 +333,8 @@ def suggest(
     fmt: FormatOpt = "jsonl",
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Annotation files whose ids count as annotated too (repeatable).")] = None,
     diversity: Annotated[float, typer.Option(help="Penalty on similarity to records already picked (0 = none).")] = 0.5,
+    explore: Annotated[float, typer.Option(help="Share of the batch picked at random (finds what the model cannot see yet).")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the random share.")] = 0,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -367,7 +369,7 @@ def suggest(
             yield from read_rows(path)
 
     stats: dict = {}
-    picked = run(loaded, rows(), n, exclude_ids=ids, fields=fields, diversity=diversity, stats=stats)
+    picked = run(loaded, rows(), n, exclude_ids=ids, fields=fields, diversity=diversity, explore=explore, seed=seed, stats=stats)
     write_rows(_jsonable(picked), out, fmt)
     _progress(f"suggested {len(picked)} of {stats['scanned']} records ({stats['excluded']} already annotated or repeated, "
               f"{stats['skipped']} unreadable or without a question)")

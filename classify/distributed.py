@@ -29,7 +29,7 @@ from classify.labelling import PREDICTION_FIELDS, Summary, _label_batch, _prepar
 
 _IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to hide latency, memory stays flat
 _CONNECT_TIMEOUT = "20s"  # how long to wait for a Dask scheduler before giving up
-_worker_models: dict = {}  # in a loky worker: model directory -> loaded model, kept between batches
+_worker_models: dict = {}  # in a loky worker: (model directory, manifest stamp) -> model, kept between batches
 
 
 class _Predicted:
@@ -54,13 +54,19 @@ def _texts(batch) -> tuple[list, list]:
     return [b[0] for b in ok], [b[1] for b in ok]
 
 
-def _predict_with(model_dir: str | None, questions, answers):
-    """Runs in a loky worker: the model directory is loaded on the first batch and kept."""
-    model = _worker_models.get(model_dir)
+def _predict_with(model_dir: str, questions, answers):
+    """Runs in a loky worker: the model directory is loaded on the first batch and kept.
+
+    Loky reuses its workers across runs: a directory retrained since is recognised by its manifest.
+    """
+    stat = (Path(model_dir) / "manifest.json").stat()
+    key = (model_dir, stat.st_mtime_ns, stat.st_size)
+    model = _worker_models.get(key)
     if model is None:
         import classify
 
-        model = _worker_models[model_dir] = classify.load(model_dir)
+        _worker_models.clear()
+        model = _worker_models[key] = classify.load(model_dir)
     return model.predict(questions, answers) if questions else []
 
 

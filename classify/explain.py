@@ -179,12 +179,14 @@ def _explain_topics(model, question: str, top: int, wanted) -> list[dict]:
     labels = list(model.schema.topics)
     proba = head.predict_proba([question])[0]
     score = head.decision_function([question])[0]
+    # the head's own decoding (thresholds, and label-count bounds where it has them), as predict uses it
+    decided = head.decide(proba[None])[0].astype(bool) if hasattr(head, "decide") else proba >= head.thresholds_
     if wanted:
         for label in wanted:
             model.schema.topic_index(label)  # raises with the known labels
         chosen = [labels.index(t) for t in wanted]
     else:
-        chosen = [j for j in range(len(labels)) if proba[j] >= head.thresholds_[j]]
+        chosen = [j for j in range(len(labels)) if decided[j]]
         if not chosen and labels:
             logit = lambda p: np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))  # noqa: E731
             chosen = [int(np.argmin(np.abs(logit(proba) - logit(head.thresholds_))))]
@@ -196,7 +198,7 @@ def _explain_topics(model, question: str, top: int, wanted) -> list[dict]:
         up, down = _ranked(parts, i, top)
         out.append({
             "label": labels[j],
-            "predicted": bool(proba[j] >= head.thresholds_[j]),
+            "predicted": bool(decided[j]),
             "probability": round(float(proba[j]), 4),
             "threshold": round(float(head.thresholds_[j]), 4),
             "score": round(float(score[j]), 4),
@@ -267,16 +269,16 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
 
     def items(rows, sign):
         for row in rows:
-            lines.append(f"      {sign} {row['field'] + ': ' + row['text']:<50} {row['weight']:+.3f}")
+            where = row["field"] + (" cue" if row["kind"] == "cue" else "")
+            lines.append(f"      {sign} {where + ': ' + row['text']:<50} {row['weight']:+.3f}")
 
     topics = explanation.get("topics") or []
     predicted = [t["label"] for t in topics if t["predicted"]]
     lines.append("  topics: " + (", ".join(predicted) if predicted else "(none)"))
     for t in topics:
-        rel = ">=" if t["predicted"] else "<"
-        note = "" if t["predicted"] else "  (not predicted: closest to its threshold)"
+        note = "" if t["predicted"] else "  (not predicted)"
         lines.append(
-            f"    {t['label']}  p={t['probability']:.3f} {rel} threshold {t['threshold']:.3f}  "
+            f"    {t['label']}  p={t['probability']:.3f} (threshold {t['threshold']:.3f})  "
             f"score {t['score']:+.3f} = intercept {t['intercept']:+.3f} + contributions{note}"
         )
         items(t["for"], "+")

@@ -140,13 +140,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """Sublinear TF-IDF values and L2 norms of the word and char blocks of a counted chunk."""
         _, n, words, chars = counted
         out = []
-        for block, weight, idf in ((words, 1.0, self.idf_), (chars, self.char_weight, idf_by_slot)):
+        for block, weight, idf, by_slot in ((words, 1.0, self.idf_, False), (chars, self.char_weight, idf_by_slot, True)):
             if block is None or weight == 0 or not len(block[0]):
                 continue
             rows, keys, counts = block
             values = (1.0 + np.log(counts.astype(np.float32))) * idf[keys]
             norms = np.sqrt(np.bincount(rows, weights=np.square(values, dtype=np.float64), minlength=n))
-            out.append((rows, keys, values, norms, np.float32(weight), idf is idf_by_slot))
+            out.append((rows, keys, values, norms, np.float32(weight), by_slot))
         return out
 
     # -- estimator API -------------------------------------------------------------------------

@@ -13,10 +13,14 @@ Each decision the model makes is an *objective* with its own usefulness score pe
 - ``new:LABEL``: a topic label the model has never seen a positive of has no signal at all, so
   records are ranked by the cosine similarity of their question to the label's name and
   description in the schema (in the model's own TF-IDF space): a cold start that lets the first
-  positives be found. Descriptions in the language of the texts work best.
+  positives be found. Descriptions in the language of the texts work best;
+- ``explore``: a share of the batch (default 20 %) picked at random. Picks made by the model see
+  only what the model already sees; random ones find positives that resemble nothing annotated
+  yet and keep the annotated set, on which calibration and thresholds are fitted, representative.
 
-The batch is shared between objectives rather than ranked on one summed score: the topic labels
-get half (split evenly) and the stance half, or all of it when the model has only one head.
+The batch is shared between objectives rather than ranked on one summed score: after the random
+share, the topic labels get half of the rest (split evenly) and the stance half, or all of it
+when the model has only one head.
 Summing would let the stance, uncertain on most answered records, crowd out the rare topic
 labels, whose candidates are often questions without an answer. In its turn an objective takes
 the record maximising its score minus ``diversity`` times the record's highest cosine similarity
@@ -31,6 +35,7 @@ training count too), and the ids of any ``exclude`` files.
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -41,8 +46,10 @@ from classify.errors import DataError
 _EPS = 1e-6
 
 
-def objectives(model) -> list[tuple[str, float]]:
+def objectives(model, explore: float = 0.0) -> list[tuple[str, float]]:
     """The model's decisions worth annotating for, with their share of a batch.
+
+    ``explore`` is the share of records picked at random (the ``explore`` objective).
 
     Examples
     --------
@@ -58,19 +65,26 @@ def objectives(model) -> list[tuple[str, float]]:
             elif model.topics.intercept_[j] < 0:  # never seen a positive (a label always positive: nothing to learn)
                 topics.append(f"new:{label}")
     stance = ["stance"] if model.stance is not None and len(model.schema.stances) > 1 else []
-    head_share = 1.0 / (bool(topics) + bool(stance)) if (topics or stance) else 0.0
-    return [(name, head_share / len(topics)) for name in topics] + [(name, head_share) for name in stance]
+    if not 0.0 <= explore <= 1.0:
+        raise DataError(f"explore must be a share between 0 and 1, got {explore!r}.")
+    rest = 1.0 - explore if (topics or stance) else 0.0
+    head_share = rest / (bool(topics) + bool(stance)) if (topics or stance) else 0.0
+    goals = [(name, head_share / len(topics)) for name in topics] + [(name, head_share) for name in stance]
+    return goals + ([("explore", explore if rest else 1.0)] if explore or not goals else [])
 
 
-def usefulness(model, questions, answers) -> np.ndarray:
+def usefulness(model, questions, answers, ids=None, explore: float = 0.0, seed: int = 0) -> np.ndarray:
     """Score of every record (rows) for every objective of :func:`objectives` (columns), in [0, 1].
+
+    The ``explore`` column is a uniform random number drawn from the record's id and ``seed``, so a
+    record gets the same number whatever the batch or order it comes in.
 
     Examples
     --------
     >>> usefulness(model, ["Steun aan Oekraïne?"], ["Misschien."]).shape  # doctest: +SKIP
     (1, 3)
     """
-    names = [name for name, _ in objectives(model)]
+    names = [name for name, _ in objectives(model, explore)]
     topic_p, stance_p = model.predict_proba(questions, answers)
     U = np.zeros((len(questions), len(names)))
     new = [k for k, name in enumerate(names) if name.startswith("new:")]
@@ -82,7 +96,10 @@ def usefulness(model, questions, answers) -> np.ndarray:
         D = normalize(f.transform([_describe(model.schema, names[k][4:]) for k in new]))
         U[:, new] = np.asarray((Q @ D.T).todense())
     for k, name in enumerate(names):
-        if name.startswith("topic:"):
+        if name == "explore":
+            keys = ids if ids is not None else [f"{q}\x00{a or ''}" for q, a in zip(questions, answers, strict=True)]
+            U[:, k] = [zlib.crc32(f"{seed}\x00{key}".encode("utf-8", "surrogatepass")) / 2**32 for key in keys]
+        elif name.startswith("topic:"):
             U[:, k] = topic_p[:, model.schema.topic_index(name[6:])]
         elif name == "stance" and stance_p is not None:
             has = ~np.isnan(stance_p[:, 0])
@@ -101,6 +118,8 @@ def _reason(model, name: str, guess: dict) -> str:
         return f"likely {label}: p={guess['topic_scores'][label]:.2f} (threshold {model.thresholds[label]:.2f})"
     if kind == "new":
         return f"resembles the description of {label}, which has no annotated example yet"
+    if kind == "explore":
+        return "random pick: keeps the annotated set representative and finds what the model cannot see yet"
     ranked = sorted(guess["stance_scores"].items(), key=lambda kv: -kv[1])
     return f"stance unsure: {ranked[0][0]} {ranked[0][1]:.2f} vs {ranked[1][0]} {ranked[1][1]:.2f}"
 
@@ -193,8 +212,8 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str
 
 
 def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fields: Fields = Fields(),
-            diversity: float = 0.5, candidates: int | None = None, batch_size: int = 2000,
-            stats: dict | None = None) -> list[dict]:
+            diversity: float = 0.5, explore: float = 0.2, seed: int = 0, candidates: int | None = None,
+            batch_size: int = 2000, stats: dict | None = None) -> list[dict]:
     """Pick the ``n`` records most worth annotating next, annotation-ready.
 
     Parameters
@@ -206,6 +225,11 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
         repeats of an id and rows without a question text.
     n : int
         Batch size to suggest.
+    explore : float
+        Share of the batch picked at random (seeded by ``seed`` and the record ids). Suggestions
+        chosen only by the model see only what the model already sees: the random share finds
+        what it cannot see yet (a label whose few positives look like nothing annotated) and keeps
+        the annotated set, on which calibration and thresholds are fitted, partly representative.
     diversity : float
         Weight of the similarity penalty (0 = no diversity: each objective takes its top records).
     candidates : int, optional
@@ -234,7 +258,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
         raise DataError(f"n must be a positive number of records, got {n!r}.")
     if diversity < 0:
         raise DataError(f"diversity must be >= 0, got {diversity!r}.")
-    goals = objectives(model)
+    goals = objectives(model, explore)
     keep = candidates or max(10 * n, 500)  # per objective
     stats = stats if stats is not None else {}
     stats.update(scanned=0, excluded=0, skipped=0)
@@ -243,7 +267,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     batch: list = []
 
     def flush():
-        U = usefulness(model, [b[0] for b in batch], [b[1] for b in batch])
+        U = usefulness(model, [b[0] for b in batch], [b[1] for b in batch], [str(b[2][fields.id]) for b in batch], explore, seed)
         for row, item in zip(U, batch, strict=True):
             for k, heap in enumerate(heaps):
                 entry = (float(row[k]), -item[3], (*item, row))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from classify._fastre import SPECIAL, Folded, required_literals
+from classify._fastre import SPECIAL, Folded, leading_literals, required_literals
 from classify.cues import _COMPILED
 
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -56,6 +56,48 @@ def test_required_literals(pattern, clauses):
     from re import _parser
 
     assert required_literals(_parser.parse(pattern, re.IGNORECASE)) == clauses
+
+
+@pytest.mark.parametrize(
+    "pattern, lead",
+    [
+        (r"\bmiljoen|\bmiljard|\beuro\b|€", {"miljoen", "miljard", "euro", "€"}),
+        (r"^\W*(nee|neen)\b", "^"),
+        (r"(zal|zullen) .{0,40}ge?informeerd", {"z"}),  # the parser factors out the common prefix
+        (r"x?abc", None),  # may start anywhere
+        (r"(?<=x)abc", None),
+        (r"\d", None),
+    ],
+)
+def test_leading_literals(pattern, lead):
+    from re import _parser
+
+    assert leading_literals(list(_parser.parse(pattern, re.IGNORECASE)), re.IGNORECASE) == lead
+
+
+def test_multiline_caret_is_not_a_start_anchor():
+    from re import _parser
+
+    flags = re.IGNORECASE | re.MULTILINE
+    assert leading_literals(list(_parser.parse("^ab", flags)), flags) is None
+
+
+SYNTHETIC = [
+    r"(kan|kunnen) .{0,20}niet", r"\bab|cd\b", r"x?abc", r"(?:a|)b", r"^a", r"(?<=x)ab", r"b\w*\b.{0,3}\bc", r"[a-c]{2}d",
+]
+
+
+@pytest.mark.parametrize("flags", [re.IGNORECASE, re.IGNORECASE | re.DOTALL, re.IGNORECASE | re.MULTILINE])
+def test_contains_equals_search_on_random_texts(flags):
+    import random
+
+    rng = random.Random(7)
+    patterns = [re.compile(p, flags) for p in SYNTHETIC]
+    alphabet = "abcdxABCDX kunnenKAN niet\n,."
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        folded = Folded(text)
+        assert [folded.contains(p) for p in patterns] == [p.search(text) is not None for p in patterns], text
 
 
 TEXTS = [

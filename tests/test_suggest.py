@@ -53,9 +53,22 @@ def test_a_label_without_positives_is_found_through_its_description(records):
     model = classify.train(records, schema, cv=0)
     assert ("new:zwemmen", 0.125) in objectives(model)
     questions_only = [{**r, "answer": None} for r in UNLABELLED]  # no stance objective competes for u3
-    picked = suggest(model, questions_only, n=4)
+    picked = suggest(model, questions_only, n=4, explore=0.0)
     reasons = {p["id"]: p["suggest_reason"] for p in picked}
     assert "u3" in reasons and "description of zwemmen" in reasons["u3"]
+
+
+def test_explore_share_is_random_but_reproducible_and_order_free(tiny_model):
+    goals = dict(objectives(tiny_model, explore=0.2))
+    assert goals["explore"] == 0.2 and goals["stance"] == pytest.approx(0.4)
+    picked = suggest(tiny_model, UNLABELLED, n=3, explore=1.0, diversity=0.0)
+    assert all(p["suggest_reason"].startswith("random pick") for p in picked)
+    again = suggest(tiny_model, UNLABELLED[::-1], n=3, explore=1.0, diversity=0.0)
+    assert [p["id"] for p in again] == [p["id"] for p in picked]  # drawn from the ids, not the order
+    other = [suggest(tiny_model, UNLABELLED, n=3, explore=1.0, diversity=0.0, seed=s) for s in range(1, 6)]
+    assert any([p["id"] for p in o] != [p["id"] for p in picked] for o in other)
+    with pytest.raises(DataError, match="explore must be a share between 0 and 1, got 1.5"):
+        objectives(tiny_model, explore=1.5)
 
 
 def test_pick_diverse_skips_near_duplicates_only_when_asked():
