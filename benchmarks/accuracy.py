@@ -153,7 +153,6 @@ def sys_classify(train, test, q, a, y, labels, kind):
 
 
 def _sk_fit_predict(make, train, test, X_text, y, labels, kind):
-    from sklearn.multiclass import OneVsRestClassifier
     from sklearn.preprocessing import MultiLabelBinarizer
 
     t0 = time.perf_counter()

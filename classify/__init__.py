@@ -77,8 +77,8 @@ def train(records, schema=None, **kwargs):
 
 def evaluate(model, records, **kwargs):
     """Score ``model`` on annotation records (paths, dicts or Dataset); returns the report dict."""
-    from classify.training import _as_annotations
     from classify.annotations import Fields
+    from classify.training import _as_annotations
 
     data = _as_annotations(records, model.schema, kwargs.get("fields", Fields()))
     return model.evaluate(data)

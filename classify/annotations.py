@@ -11,7 +11,6 @@ from pathlib import Path
 from classify.errors import DataError, InputNotFoundError
 from classify.schema import LabelSchema
 
-
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
 MODEL_SCHEMA_FIX = (
     "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."

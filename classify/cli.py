@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -37,7 +37,7 @@ app = typer.Typer(
     help="Label parliamentary questions by TOPIC and the government's answers by STANCE.",
 )
 
-ModelOpt = Annotated[Optional[Path], typer.Option("--model", "-m", help="Model directory; default: the shipped model.")]
+ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory; default: the shipped model.")]
 QuestionField = Annotated[str, typer.Option(help="Column holding the question text.")]
 AnswerField = Annotated[str, typer.Option(help="Column holding the answer text.")]
 IdField = Annotated[str, typer.Option(help="Column holding the record id.")]
@@ -61,16 +61,16 @@ def _load(model: Path | None):
 def label(
     inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for JSONL on stdin.")],
     model: ModelOpt = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
     fmt: LabelFormatOpt = "jsonl",
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
     batch_size: Annotated[int, typer.Option(min=1, help="Records labelled per batch (memory stays flat).")] = 2000,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run into --out (JSONL): progress is kept in OUT.partial and OUT.progress.json until OUT is complete.")] = False,
-    document_field: Annotated[Optional[str], typer.Option(help="Field of JSONL/CSV records that holds a whole document: it is split into questions first.")] = None,
+    document_field: Annotated[str | None, typer.Option(help="Field of JSONL/CSV records that holds a whole document: it is split into questions first.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes on this machine; output order is kept.")] = 1,
-    dask: Annotated[Optional[str], typer.Option("--dask", metavar="SCHEDULER", help="Label on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs: pip install 'classify\\[dask]').")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", metavar="SCHEDULER", help="Label on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs: pip install 'classify\\[dask]').")] = None,
 ):
     """Label records or whole documents; one output record per input record.
 
@@ -143,8 +143,8 @@ def _jsonable(rows):
 def train(
     annotations: Annotated[list[str], typer.Argument(help="Annotation files (JSONL, CSV, Parquet, dataset dir).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the model to.")],
-    schema: Annotated[Optional[Path], typer.Option(help="Label schema TOML; default: inferred from the annotations.")] = None,
-    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files: records given by id only get their texts from there.")] = None,
+    schema: Annotated[Path | None, typer.Option(help="Label schema TOML; default: inferred from the annotations.")] = None,
+    corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files: records given by id only get their texts from there.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
     cv: Annotated[int, typer.Option(help="Cross-validation folds for the reported metrics (0 = skip).")] = 5,
     question_field: QuestionField = "question",
@@ -152,7 +152,7 @@ def train(
     id_field: IdField = "id",
     topics_field: TopicsField = "topics",
     stance_field: StanceField = "stance",
-    base: Annotated[Optional[Path], typer.Option("--base", help="Retrain this model on its own annotations plus the ANNOTATIONS given (its schema, params, seed, cv).")] = None,
+    base: Annotated[Path | None, typer.Option("--base", help="Retrain this model on its own annotations plus the ANNOTATIONS given (its schema, params, seed, cv).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="With --base: new annotations override base ones with the same id (default: error).")] = False,
     ctx: typer.Context = None,
 ):
@@ -205,8 +205,8 @@ def evaluate(
     annotations: Annotated[list[str], typer.Argument(help="Annotation files with gold labels.")],
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
-    report_dir: Annotated[Optional[Path], typer.Option("--report", help="Also write an HTML report with plots to this folder (needs matplotlib).")] = None,
+    corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
+    report_dir: Annotated[Path | None, typer.Option("--report", help="Also write an HTML report with plots to this folder (needs matplotlib).")] = None,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -265,7 +265,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
 def hydrate(
     ids: Annotated[list[str], typer.Argument(help="Files of ids + labels (JSONL/CSV/Parquet).")],
     corpora: Annotated[Path, typer.Option(help="Folder of corpus JSONL files with id, question, answer.")],
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
     fmt: FormatOpt = "jsonl",
 ):
     """Add question and answer texts to id-only annotation files; missing ids are reported.
@@ -287,7 +287,7 @@ def hydrate(
 @app.command()
 def parse(
     documents: Annotated[list[str], typer.Argument(help="Parliamentary documents (plain text), or '-' for stdin.")],
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
     fmt: FormatOpt = "jsonl",
 ):
     """Split documents into question/answer records (id, number, question, answer, group, ...).
@@ -329,9 +329,9 @@ def suggest(
     corpus: Annotated[list[str], typer.Argument(help="Unlabelled records: JSONL/CSV/Parquet files, documents (.txt), or '-'.")],
     model: ModelOpt = None,
     n: Annotated[int, typer.Option("--n", "-n", help="How many records to suggest.")] = 50,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
     fmt: FormatOpt = "jsonl",
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Annotation files whose ids count as annotated too (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Annotation files whose ids count as annotated too (repeatable).")] = None,
     diversity: Annotated[float, typer.Option(help="Penalty on similarity to records already picked (0 = none).")] = 0.5,
     explore: Annotated[float, typer.Option(help="Share of the batch picked at random (finds what the model cannot see yet).")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the random share.")] = 0,
@@ -379,8 +379,8 @@ def suggest(
 def explain(
     text: Annotated[str, typer.Argument(help="A question text, or a file of records (JSONL/CSV/Parquet/document), or '-'.")],
     model: ModelOpt = None,
-    answer: Annotated[Optional[str], typer.Option("--answer", "-a", help="The answer text, to explain the stance too.")] = None,
-    topic: Annotated[Optional[list[str]], typer.Option("--topic", help="Explain this topic label (repeatable); default: the predicted ones.")] = None,
+    answer: Annotated[str | None, typer.Option("--answer", "-a", help="The answer text, to explain the stance too.")] = None,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="Explain this topic label (repeatable); default: the predicted ones.")] = None,
     top: Annotated[int, typer.Option(help="Words and phrases listed per direction.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per record instead of text.")] = False,
     question_field: QuestionField = "question",
@@ -439,7 +439,7 @@ def compare(
     old: Annotated[Path, typer.Argument(help="The model in use (directory).")],
     new: Annotated[Path, typer.Argument(help="The retrained model (directory).")],
     annotations: Annotated[list[str], typer.Argument(help="Annotation files to score both on (ideally held out from both).")],
-    corpora: Annotated[Optional[Path], typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
+    corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
     show: Annotated[int, typer.Option(help="Changed records listed in the text output.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="The whole report (every changed record) as JSON.")] = False,
     question_field: QuestionField = "question",

@@ -42,7 +42,7 @@ def main():
     first = _read(HERE / "agreement" / "first_pass.jsonl")
     second = _read(HERE / "agreement" / "second_pass.jsonl")
     enriched = _read(HERE / "agreement" / "topic_second_pass.jsonl")
-    out = ["## Random sample (n=%d): topics" % len(first), "", "| label | first pass + | second pass + | kappa |", "|---|---|---|---|"]
+    out = [f"## Random sample (n={len(first)}): topics", "", "| label | first pass + | second pass + | kappa |", "|---|---|---|---|"]
     out += [f"| {t} | {a} | {b} | {k:.3f} |" for t, a, b, k in topic_rows(first, second)]
     pairs = [(p["stance"], q["stance"]) for p, q in zip(first, second) if p["stance"] and q["stance"]]
     x, y = [p for p, _ in pairs], [q for _, q in pairs]
