@@ -130,7 +130,9 @@ def _table(rows, fields) -> int:
             continue
         topics = ", ".join(row["topics"] or []) if row.get("topics") is not None else "-"
         question = " ".join(str(row.get(fields.question, "")).split())
-        typer.echo(f"{str(row.get(fields.id))[-24:]:<24} {topics or '(none)':<36} {row.get('stance') or '-':<14} {question[:60]}")
+        rid = str(row.get(fields.id))
+        rid = rid if len(rid) <= 24 else "…" + rid[-23:]
+        typer.echo(f"{rid:<24} {topics or '(none)':<36} {row.get('stance') or '-':<14} {question[:60]}")
     return count
 
 
