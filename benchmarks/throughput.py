@@ -432,7 +432,7 @@ def markdown(results) -> str:
     lines = [
         "# Throughput, memory and scale-out",
         "",
-        f"Measured by `python benchmarks/throughput.py --workdir WORKDIR` on {results['machine']}. ",
+        f"Measured by `python benchmarks/throughput.py --workdir WORKDIR` on {results['machine']} (a shared VM).",
         "Throughput figures are records per CPU second of the labelling process (best of "
         f"{ROUNDS} interleaved rounds; other load on this shared 2-core machine inflates wall time, not CPU time). "
         "All systems label the same records: question + answer records of `be_kamer_2017_qa.jsonl` "
@@ -461,7 +461,7 @@ def markdown(results) -> str:
         f"Fast path vs reference (`transform(X) @ W`) on {results['agreement']['records']:,} records: max |Δ probability| "
         f"{results['agreement']['max_abs_diff_topic_probability']:.1e} (topics), {results['agreement']['max_abs_diff_stance_probability']:.1e} (stance); "
         f"same labels: {results['agreement']['same_topic_labels'] and results['agreement']['same_stance_labels']}. The features are bit-for-bit "
-        "those of the previous featuriser (tests/test_features.py), so accuracy (benchmarks/RESULTS.md) is unchanged.",
+        "those of the previous featuriser (tests/test_ngrams.py), so accuracy (benchmarks/RESULTS.md) is unchanged.",
         "",
         "## Scale-out",
         "",
