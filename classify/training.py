@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 
 import numpy as np
@@ -188,7 +187,3 @@ def _check_schema(data: Annotations, schema: LabelSchema) -> None:
                 raise SchemaError(f"{where}: topic {t!r} is not in the schema ({', '.join(schema.topics) or 'no topics'}); fix the label or add it to the schema.")
         if stance is not None and stance not in schema.stances:
             raise SchemaError(f"{where}: stance {stance!r} is not in the schema ({', '.join(schema.stances) or 'no stances'}); fix the label or add it to the schema.")
-
-
-def stderr_progress(message: str) -> None:
-    print(f"classify: {message}", file=sys.stderr, flush=True)
