@@ -1,7 +1,7 @@
 """Linear scoring shared by the topic and stance heads: weights as plain arrays.
 
-The heads train with scikit-learn's ``LogisticRegression`` and then keep only its coefficients
-as a dense ``(n_features, n_outputs)`` float32 matrix: prediction is one sparse-dense product,
+The heads train with scikit-learn's liblinear models (``LogisticRegression``, ``LinearSVC``) and
+keep only their coefficients as a dense ``(n_features, n_outputs)`` float32 matrix: prediction is one sparse-dense product,
 and persistence stores only the non-zero rows (features seen in training), so a model
 directory holds arrays that load with ``numpy.load(allow_pickle=False)``.
 """
@@ -27,6 +27,26 @@ def weights_from_coef(coef, n_features: int, active=None) -> np.ndarray:
     return np.ascontiguousarray(coef.T.reshape(n_features, -1))
 
 
+LOSSES = ("log", "squared_hinge")
+
+
+def binary_estimator(loss: str, C: float, class_weight, random_state):
+    """The liblinear dual solver for one binary problem: logistic (``"log"``) or squared-hinge SVM loss.
+
+    Both are fast when features outnumber documents; their scores are turned into probabilities
+    afterwards (Platt scaling on out-of-fold scores), so the loss only decides where the boundary lies.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    from classify.errors import DataError
+
+    if loss == "log":
+        return LogisticRegression(C=C, class_weight=class_weight, solver="liblinear", dual=True, tol=1e-3,
+                                  random_state=random_state)
+    if loss == "squared_hinge":
+        return LinearSVC(C=C, class_weight=class_weight, dual=True, tol=1e-3, max_iter=2000, random_state=random_state)
+    raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
 
 
 def scores(X, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:

@@ -186,7 +186,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
     """
     from classify import annotations as ann
     from classify.schema import LabelSchema
-    from classify.training import train
+    from classify.training import LEGACY, train
 
     say = progress or (lambda message: None)
     manifest, base_data, entries = load_base(base, corpora, say)
@@ -214,7 +214,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
         schema,
         seed=training.get("seed", 0) if seed is None else seed,
         cv=training.get("cv", 5) if cv is None else cv,
-        params=training.get("params"),
+        params=None if training.get("params") is None else {**LEGACY, **training["params"]},
         progress=progress,
         sources=[e["path"] for e in entries] + new_paths,
         provenance=record,

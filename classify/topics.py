@@ -12,9 +12,10 @@ from classify.features import TextFeatures, as_texts
 
 
 class TopicClassifier(ClassifierMixin, BaseEstimator):
-    """One-vs-rest logistic regression over hashed TF-IDF features, Platt-calibrated per label.
+    """One-vs-rest linear models over hashed TF-IDF features, Platt-calibrated per label.
 
-    For every label a logistic regression is fitted on all data; its out-of-fold scores
+    For every label a linear model (logistic regression or linear SVM, see ``loss``) is fitted on
+    all data; its out-of-fold scores
     (stratified ``cv``-fold) are used twice: to fit a sigmoid that turns scores into calibrated
     probabilities, and to choose the per-label threshold that maximises F1. Thresholds are thus
     never tuned on the data they are scored on in outer cross-validation.
@@ -26,7 +27,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     features : TextFeatures, optional
         Featuriser (cloned before fitting); default ``TextFeatures()``.
     C : float
-        Inverse regularisation strength of each logistic regression.
+        Inverse regularisation strength of each per-label linear model.
+    loss : "log" or "squared_hinge"
+        Loss of the per-label models: logistic regression or a linear SVM (both liblinear, dual).
     class_weight : "balanced" or None
         Reweight the rare positive class while fitting (calibration restores true frequencies).
     cv : int
@@ -58,20 +61,20 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, labels=None, features=None, C=10.0, class_weight="balanced", cv=5, random_state=0,
-                 label_texts=None, prior_weight=1.0):
+                 label_texts=None, prior_weight=1.0, loss="log"):
         self.labels = labels
         self.features = features
         self.label_texts = label_texts
         self.prior_weight = prior_weight
         self.C = C
+        self.loss = loss
         self.class_weight = class_weight
         self.cv = cv
         self.random_state = random_state
 
     def fit(self, X, y):
-        from sklearn.linear_model import LogisticRegression
-
         texts = as_texts(X)
+        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # validates loss
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(
@@ -99,9 +102,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         Xf, Xp = Xall[:n], Xall[n:]
         n_features = self.features_.n_features
 
-        base = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, solver="liblinear", dual=True, tol=1e-3, random_state=self.random_state
-        )  # dual: several times faster when features outnumber documents, same solution
         # sequential on purpose: liblinear's random generator is process-global, so threads would make
         # the fit depend on scheduling, and processes cost more than they save at this size (measured)
         fits = [
@@ -165,7 +165,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         meta = {
             "labels": list(self.classes_),
             "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
-                       "prior_weight": self.prior_weight},
+                       "prior_weight": self.prior_weight, "loss": self.loss},
             "features": fmeta,
             "label_status": list(self.label_status_),
             "label_count_bounds": [self.min_labels_, self.max_labels_],

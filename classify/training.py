@@ -11,7 +11,10 @@ from classify.errors import DataError, SchemaError
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-DEFAULTS = {"topic_C": 10.0, "stance_C": 3.0, "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20}
+# what a parameter meant before it was recorded: models trained before ``topic_loss`` and
+# ``char_range`` existed used logistic regression and char 3-5-grams (train --base keeps that)
+LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5]}
+DEFAULTS = {"topic_C": 0.5, "topic_loss": "squared_hinge", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5]}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -45,17 +48,17 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise DataError(f"unknown training parameter {unknown[0]!r}; known: {', '.join(DEFAULTS)}.")
-    features = TextFeatures(n_features=int(params["n_features"]))
+    features = TextFeatures(n_features=int(params["n_features"]), char_range=tuple(params["char_range"]))
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:
         descriptions = [schema.descriptions.get(t, "") for t in schema.topics]
-        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], cv=cv, random_state=seed,
+        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], loss=params["topic_loss"], cv=cv, random_state=seed,
                                  label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
         topics.fit(data.questions, indicator(data.topics, schema.topics))
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
-        stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"],
+        stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"], loss=params["stance_loss"],
                                   question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed)
         stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
     return topics, stance

@@ -147,3 +147,21 @@ def test_model_trained_in_memory_cannot_be_a_base(tiny_model_dir, tmp_path):
     result = invoke("train", "--base", tiny_model_dir, write_jsonl(tmp_path / "n.jsonl", NEW), "--out", tmp_path / "v2")
     assert result.exit_code == 2
     assert "does not record the files it was trained on" in result.stderr
+
+
+def test_base_trained_before_loss_and_char_range_keeps_its_old_meaning(base, tmp_path):
+    """A manifest without topic_loss / char_range (models before they existed) retrains as then."""
+    import shutil
+
+    model_dir, _ = base
+    old = tmp_path / "old"
+    shutil.copytree(model_dir, old)
+    m = manifest(old)
+    for key in ("topic_loss", "stance_loss", "char_range"):
+        m["training"]["params"].pop(key)
+    (old / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    new = write_jsonl(tmp_path / "round1.jsonl", NEW)
+    result = invoke("train", "--base", old, new, "--out", tmp_path / "v2")
+    assert result.exit_code == 0, result.output
+    params = manifest(tmp_path / "v2")["training"]["params"]
+    assert (params["topic_loss"], params["stance_loss"], params["char_range"]) == ("log", "log", [3, 5])

@@ -156,3 +156,12 @@ def test_unfitted_predict_raises():
 def test_unknown_stance_message():
     with pytest.raises(DataError, match=r"^stance 'maybe' is not among the labels \['agree', 'disagree', 'neutral'\]; add it to the labels\.$"):
         make().fit([("q", "a")], ["maybe"])
+
+
+def test_squared_hinge_loss(data):
+    X, y = data
+    clf = make(loss="squared_hinge").fit(X, y)
+    assert (clf.predict(X) == np.asarray(y)).mean() > 0.9
+    assert np.allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+    with pytest.raises(DataError, match="got 'hinge'"):
+        make(loss="hinge").fit(X, y)

@@ -191,3 +191,19 @@ def test_decide_bounds_from_training_data(data):
     assert clf.decide(proba).sum() == 1
     clf.min_labels_ = 1  # exactly one: even when none passes its threshold
     np.testing.assert_array_equal(clf.decide(proba).sum(axis=1), [1, 1])
+
+
+@pytest.mark.parametrize("loss", ["log", "squared_hinge"])
+def test_both_losses_are_calibrated(data, loss):
+    X, Y = data
+    clf = make(loss=loss).fit(X, Y)
+    assert clf.label_status_ == ["calibrated"] * 3
+    assert (clf.predict(X) == Y).mean() > 0.9
+    back = TopicClassifier.from_state(*clf.get_state())
+    assert back.loss == loss
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+
+
+def test_unknown_loss_names_the_choices(data):
+    with pytest.raises(DataError, match="loss must be one of log, squared_hinge; got 'hinge'"):
+        make(loss="hinge").fit(*data)
