@@ -72,7 +72,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     (1, 1024)
     """
 
-    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(3, 5), char_weight=1.0, salt=0):
+    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0):
         self.n_features = n_features
         self.word_ngrams = word_ngrams
         self.char_range = char_range

@@ -56,7 +56,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     array(['agree'], dtype='<U8')
     """
 
-    def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=10.0, class_weight="balanced",
+    def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=3.0, class_weight="balanced",
                  random_state=0, loss="log"):
         self.labels = labels
         self.features = features
@@ -181,8 +181,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
         answer = TextFeatures.from_state(meta["answer_features"], part("answer_features"))
         question = TextFeatures.from_state(meta["question_features"], part("question_features"))
-        # models saved before cues existed had none: default their weight to 0, not to today's default
-        params = {"cue_weight": 0.0, **meta["params"]}
+        # models saved before cues (or loss) existed had none (logistic regression): not today's defaults
+        params = {"cue_weight": 0.0, "loss": "log", **meta["params"]}
         self = cls(labels=list(meta["labels"]), features=clone(answer).set_params(salt=0), **params)
         self.answer_features_, self.question_features_ = answer, question
         self.link_ = meta.get("link", "softmax")

@@ -60,8 +60,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     (1, 1)
     """
 
-    def __init__(self, labels=None, features=None, C=10.0, class_weight="balanced", cv=5, random_state=0,
-                 label_texts=None, prior_weight=1.0, loss="log"):
+    def __init__(self, labels=None, features=None, C=0.5, class_weight="balanced", cv=5, random_state=0,
+                 label_texts=None, prior_weight=1.0, loss="squared_hinge"):
         self.labels = labels
         self.features = features
         self.label_texts = label_texts
@@ -178,7 +178,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def from_state(cls, meta: dict, arrays: dict) -> TopicClassifier:
         features = TextFeatures.from_state(meta["features"], {k[9:]: v for k, v in arrays.items() if k.startswith("features.")})
-        self = cls(labels=list(meta["labels"]), features=clone(features), **meta["params"])
+        # models saved before ``loss`` existed used logistic regression: not today's default
+        self = cls(labels=list(meta["labels"]), features=clone(features), **{"loss": "log", **meta["params"]})
         self.features_ = features
         self.classes_ = np.asarray(meta["labels"])
         self.label_status_ = list(meta["label_status"])

@@ -56,6 +56,9 @@ def test_format_v1_fixture_loads_and_predicts_as_when_saved():
     model = quiet_load(V1)
     assert model.heads == ["topics", "stance"]
     assert list(model.schema.topics) == ["fleet", "industry", "ukraine"]
+    # saved before ``loss`` and the char 2-5 default existed: it keeps what it was trained with
+    assert model.topics.loss == model.stance.loss == "log"
+    assert model.topics.features_.char_range == (3, 4)
     assert_expected_predictions(model)
 
 
