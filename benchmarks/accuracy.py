@@ -25,7 +25,9 @@ tasks
 
 Run (outside CI; ~15-30 minutes on 2 cores, embeddings cached in benchmarks/out/):
 
-    python benchmarks/accuracy.py [--tasks gold_topics,gold_stance] [--systems classify,tfidf_lr]
+    python benchmarks/accuracy.py [--tasks gold_topics,gold_stance] [--systems classify,tfidf_lr] [--merge]
+
+(``--merge`` re-measures only the chosen tasks x systems and keeps the rest of accuracy.json.)
 
 Writes benchmarks/accuracy.json and benchmarks/RESULTS.md. Exits 1 when classify is not at least
 GOAL_MARGIN macro F1 above the best peer, or below it on micro F1, on any task run.
@@ -215,11 +217,12 @@ def sys_fasttext(train, test, q, a, y, labels, kind):
         return " ".join(re.findall(r"\w+|[^\w\s]", t.lower()))
 
     X = joined(q, a)
+    index = {t: k for k, t in enumerate(labels)}  # labels by number: label names may hold spaces
     t0 = time.perf_counter()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8", dir=CACHE) as handle:
         for i in train:
             tags = y[i] if kind == "multi" else [y[i]]
-            prefix = " ".join(f"__label__{t}" for t in tags) or "__label__NONE"
+            prefix = " ".join(f"__label__{index[t]}" for t in tags) or "__label__none"
             handle.write(f"{prefix} {clean(X[i])}\n")
         path = handle.name
     model = fasttext.train_supervised(path, epoch=FASTTEXT_EPOCHS, wordNgrams=2, lr=0.5, seed=SEED, thread=1,
@@ -229,10 +232,10 @@ def sys_fasttext(train, test, q, a, y, labels, kind):
     texts = [clean(X[i]) for i in test]
     if kind == "multi":
         got, _ = model.predict(texts, k=-1, threshold=0.5)
-        pred = [[t[9:] for t in tags if t[9:] in labels] for tags in got]
+        pred = [[labels[int(t[9:])] for t in tags if t[9:].isdigit()] for tags in got]
     else:
         got, _ = model.predict(texts, k=1)
-        pred = [tags[0][9:] for tags in got]
+        pred = [labels[int(tags[0][9:])] for tags in got]
     return pred, t1 - t0, time.perf_counter() - t1
 
 
@@ -390,15 +393,23 @@ def main(argv=None):
     parser.add_argument("--tasks", default="gold_topics,gold_stance,be_themes,audit_answers")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--out", default=str(OUT / "accuracy.json"))
+    parser.add_argument("--merge", action="store_true",
+                        help="re-measure only --tasks x --systems and keep every other figure of --out")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         raise SystemExit(f"corpora not found at {DATA}; set CLASSIFY_DATA_DIR")
     CACHE.mkdir(parents=True, exist_ok=True)
     report = {"seed": SEED, "tasks": {}, "goal": {}}
-    failed = False
+    if args.merge and Path(args.out).exists():
+        report = json.loads(Path(args.out).read_text())
+        report["goal"] = {}
     for task in args.tasks.split(","):
         r = run(task, args.systems.split(","))
+        if args.merge and task in report["tasks"]:
+            r["systems"] = {**report["tasks"][task]["systems"], **r["systems"]}
         report["tasks"][task] = r
+    failed = False
+    for task, r in report["tasks"].items():
         ours = r["systems"].get("classify")
         peers = {k: v for k, v in r["systems"].items() if k != "classify"}
         if ours and peers:
