@@ -56,6 +56,7 @@ HOLDOUT_REPEATS = 5  # be_themes: stratified 80/20 splits with seeds SEED .. SEE
 MIN_THEME = 30  # be_themes: themes with at least this many questions
 GOAL_MARGIN = 0.03  # macro F1 points classify must lead the best peer by
 FASTTEXT_EPOCHS = 25
+CLASSIFY_PARAMS: dict = {}  # --classify-params: training parameters over classify's defaults (ablations)
 
 sys.path.insert(0, str(ROOT))
 
@@ -149,7 +150,7 @@ def sys_classify(train, test, q, a, y, labels, kind):
     else:
         data = Annotations(ids, qs, ans, [[] for _ in train], [y[i] for i in train])
     t0 = time.perf_counter()
-    topics, stance = fit_heads(data, schema, seed=SEED)
+    topics, stance = fit_heads(data, schema, seed=SEED, params=CLASSIFY_PARAMS)
     model = Model(schema, topics, stance)
     t1 = time.perf_counter()
     results = model.predict([q[i] for i in test], [a[i] for i in test])
@@ -393,13 +394,19 @@ def main(argv=None):
     parser.add_argument("--tasks", default="gold_topics,gold_stance,be_themes,audit_answers")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--out", default=str(OUT / "accuracy.json"))
+    parser.add_argument("--classify-params", default="{}", metavar="JSON",
+                        help='ablation: training parameters over the defaults, e.g. \'{"char_range": [3, 5]}\' (use with --out)')
     parser.add_argument("--merge", action="store_true",
                         help="re-measure only --tasks x --systems and keep every other figure of --out")
     args = parser.parse_args(argv)
+    CLASSIFY_PARAMS.update(json.loads(args.classify_params))
+    if CLASSIFY_PARAMS and args.out == str(OUT / "accuracy.json"):
+        parser.error("--classify-params measures an ablation, not the defaults: give --out another file")
+    report_params = {"classify_params": dict(CLASSIFY_PARAMS)} if CLASSIFY_PARAMS else {}
     if not DATA.is_dir():
         raise SystemExit(f"corpora not found at {DATA}; set CLASSIFY_DATA_DIR")
     CACHE.mkdir(parents=True, exist_ok=True)
-    report = {"seed": SEED, "tasks": {}, "goal": {}}
+    report = {"seed": SEED, **report_params, "tasks": {}, "goal": {}}
     if args.merge and Path(args.out).exists():
         report = json.loads(Path(args.out).read_text())
         report["goal"] = {}
