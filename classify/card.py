@@ -30,6 +30,7 @@ def render(manifest: dict) -> str:
             threshold = manifest.get("thresholds", {}).get(entry["name"])
             extra = f" (threshold {threshold:.3f})" if threshold is not None else ""
             lines.append(f"- `{entry['name']}` ({kind[:-1]}){extra}: {entry.get('description', '')}")
+    lines += _method(manifest)
     lines += ["", "## Training data"]
     if training:
         lines.append(f"- {training.get('n_records', '?')} annotated records, {training.get('n_with_answer', '?')} with an answer; fingerprint `{training.get('fingerprint', '?')}`")
@@ -62,3 +63,32 @@ def render(manifest: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+_LOSS = {"log": "logistic regression", "squared_hinge": "linear SVM (squared hinge)"}
+
+
+def _grams(features: dict) -> str:
+    p = features["params"]
+    lo, hi = p["char_range"]
+    chars = f" and char {lo}-{hi}-grams" if hi > 0 else ""
+    return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}"
+
+
+def _method(manifest: dict) -> list[str]:
+    """How each head reads a record, from the heads' own parameters (keys a model predates: their old values)."""
+    heads = manifest["heads"]
+    lines = ["", "## Method"]
+    if "topics" in heads:
+        p = heads["topics"]["params"]
+        described = any(t.get("description") for t in manifest["schema"].get("topics", []))
+        priors = ", label descriptions as extra examples" if described and p.get("prior_weight", 0) > 0 else ""
+        lines.append(f"- topics: one {_LOSS.get(p.get('loss', 'log'))} per label (C={p['C']}) on the question's "
+                     f"{_grams(heads['topics']['features'])}{priors}; Platt-calibrated, each label's threshold "
+                     "chosen on out-of-fold scores")
+    if "stance" in heads:
+        p = heads["stance"]["params"]
+        cues = f" and Dutch cue phrases (weight {p['cue_weight']})" if p.get("cue_weight", 0) > 0 else ""
+        lines.append(f"- stance: {_LOSS.get(p.get('loss', 'log'))} (C={p['C']}) on the answer's "
+                     f"{_grams(heads['stance']['answer_features'])}, plus the question's (weight {p['question_weight']}){cues}")
+    return lines if len(lines) > 2 else []
