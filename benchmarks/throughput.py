@@ -397,11 +397,11 @@ pipeline 126 vs 208): the ratios, not the absolute figures, are what to compare.
 
 Training on the 2017 Belgian themes costs six liblinear fits per label (one, plus five for the
 out-of-fold calibration and threshold) for 18 labels; featurisation is ~1 s of it. The topic
-head's linear SVM (squared hinge) takes liblinear's dual solver ~100 iterations per fit on these
-~2,160 questions of ~1,850 non-zero features each, about twice the logistic loss's time: the
-ratio rose from 5.2x in the previous run. A looser tolerance (1e-2 for 1e-3) halves each fit with
-the same coefficients to four decimals on the four labels tried; not adopted, since it was not
-run through the accuracy benchmark. On the gold corpus classify trains faster than fastText. A cold `classify.load()` spends ~0.9 s importing
+head's linear SVM (squared hinge) needs more of liblinear's dual iterations than the logistic loss
+did (~100 per fit at tolerance 1e-3 on these ~2,160 questions of ~1,850 non-zero features each);
+its tolerance is 1e-2, which halves each fit with the same accuracy figures (macro F1 0.794 on
+the Belgian themes either way, 0.345 vs 0.337 on the gold topics: benchmarks/RESULTS.md before
+and after commit 30b267f). On the gold corpus classify trains faster than fastText. A cold `classify.load()` spends ~0.9 s importing
 scikit-learn (`sklearn.base` imports scipy.stats and pandas); the model itself loads in ~0.04 s.
 Meeting 0.2 s cold needs a prediction path that does not import scikit-learn.
 
