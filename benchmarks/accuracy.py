@@ -357,8 +357,8 @@ def run(task, systems):
             scored = [i for i in range(len(q)) if preds[i] is not None]
             m = score([y[i] for i in scored], [preds[i] for i in scored], labels, kind)
             m["n_test"] = len(scored)
-        # seconds per split, so that repeated and single splits read the same
-        m.update(train_seconds=round(fit_s / (len(splits) if repeated else 1), 2), predict_seconds=round(pred_s / (len(splits) if repeated else 1), 2))
+        per = len(splits) if repeated else 1  # repeated hold-outs: seconds per split, as a single split reads
+        m.update(train_seconds=round(fit_s / per, 2), predict_seconds=round(pred_s / per, 2))
         results[name] = m
         print(f"  {task:<14} {name:<10} micro {m['micro_f1']:.3f} macro {m['macro_f1']:.3f} train {fit_s:.1f}s predict {pred_s:.1f}s", file=sys.stderr, flush=True)
     return {"kind": kind, "labels": labels, "n": len(q), "splits": len(splits), "repeated_holdout": repeated, "systems": results}
