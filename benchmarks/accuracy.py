@@ -365,7 +365,11 @@ def run(task, systems):
 
 
 def markdown(report) -> str:
-    lines = ["# Accuracy: classify against peers", "", "Reproduce: `python benchmarks/accuracy.py` (see its docstring). Figures measured in one run on identical splits.", ""]
+    runs = "on identical splits" if report.get("merged") else "in one run on identical splits"
+    lines = ["# Accuracy: classify against peers", "", f"Reproduce: `python benchmarks/accuracy.py` (see its docstring). Figures measured {runs}.", ""]
+    for merged in report.get("merged", []):
+        lines += [f"Re-measured in a later run (`--merge`) on the same splits: tasks {merged['tasks']}, systems "
+                  f"{merged['systems']}; seconds from different runs are not comparable.", ""]
     repeated = [task for task, r in report["tasks"].items() if r.get("repeated_holdout")]
     if repeated:
         lines += [f"{', '.join(repeated)}: mean over {HOLDOUT_REPEATS} stratified 80/20 splits (seeds {SEED}-{SEED + HOLDOUT_REPEATS - 1}), "
@@ -410,6 +414,7 @@ def main(argv=None):
     if args.merge and Path(args.out).exists():
         report = json.loads(Path(args.out).read_text())
         report["goal"] = {}
+        report.setdefault("merged", []).append({"tasks": args.tasks, "systems": args.systems})
     for task in args.tasks.split(","):
         r = run(task, args.systems.split(","))
         if args.merge and task in report["tasks"]:
