@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from classify.linear import LOSSES
 from classify.metrics import format_report
 
 
@@ -65,9 +66,6 @@ def render(manifest: dict) -> str:
     return "\n".join(lines)
 
 
-_LOSS = {"log": "logistic regression", "squared_hinge": "linear SVM (squared hinge)"}
-
-
 def _grams(features: dict) -> str:
     p = features["params"]
     lo, hi = p["char_range"]
@@ -83,12 +81,12 @@ def _method(manifest: dict) -> list[str]:
         p = heads["topics"]["params"]
         described = any(t.get("description") for t in manifest["schema"].get("topics", []))
         priors = ", label descriptions as extra examples" if described and p.get("prior_weight", 0) > 0 else ""
-        lines.append(f"- topics: one {_LOSS.get(p.get('loss', 'log'))} per label (C={p['C']}) on the question's "
+        lines.append(f"- topics: one {LOSSES.get(p.get('loss', 'log'))} per label (C={p['C']}) on the question's "
                      f"{_grams(heads['topics']['features'])}{priors}; Platt-calibrated, each label's threshold "
                      "chosen on out-of-fold scores")
     if "stance" in heads:
         p = heads["stance"]["params"]
         cues = f" and Dutch cue phrases (weight {p['cue_weight']})" if p.get("cue_weight", 0) > 0 else ""
-        lines.append(f"- stance: {_LOSS.get(p.get('loss', 'log'))} (C={p['C']}) on the answer's "
+        lines.append(f"- stance: {LOSSES.get(p.get('loss', 'log'))} (C={p['C']}) on the answer's "
                      f"{_grams(heads['stance']['answer_features'])}, plus the question's (weight {p['question_weight']}){cues}")
     return lines if len(lines) > 2 else []

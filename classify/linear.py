@@ -27,7 +27,7 @@ def weights_from_coef(coef, n_features: int, active=None) -> np.ndarray:
     return np.ascontiguousarray(coef.T.reshape(n_features, -1))
 
 
-LOSSES = ("log", "squared_hinge")
+LOSSES = {"log": "logistic regression", "squared_hinge": "linear SVM (squared hinge)"}  # name: what it is
 
 
 def binary_estimator(loss: str, C: float, class_weight, random_state):
