@@ -206,8 +206,7 @@ def fast_path_agreement(model, records) -> dict:
     everything downstream (calibration, thresholds, stance link) is the heads' own code.
     """
     from classify import linear
-    from classify.features import as_texts
-    from classify.stance import as_pairs
+    from classify.fitted import as_pairs, as_texts
 
     questions = [r["question"] for r in records]
     answers = [r["answer"] for r in records]

@@ -79,10 +79,11 @@ def cue_names(answer: str) -> list[str]:
     return names
 
 
-def cue_matrix(answers, n_features: int, weight: float = 1.0):
-    """Sparse (n, n_features) matrix of cue indicators, each scaled to ``weight`` / sqrt(#cues)."""
-    import scipy.sparse as sp
+def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns, values) of the cue indicators, each scaled to ``weight`` / sqrt(#cues).
 
+    A row lists each cue once; two cue names may share a hashed column (their values then add).
+    """
     rows, cols, vals = [], [], []
     for i, answer in enumerate(answers):
         names = cue_names(answer or "")
@@ -93,6 +94,22 @@ def cue_matrix(answers, n_features: int, weight: float = 1.0):
             rows.append(i)
             cols.append(zlib.crc32(name.encode("utf-8"), _SALT) % n_features)
             vals.append(value)
-    m = sp.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(answers), n_features), dtype=np.float32)
+    return np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, np.float32)
+
+
+def cue_matrix(answers, n_features: int, weight: float = 1.0):
+    """Sparse (n, n_features) matrix of the cue indicators (training builds features with it)."""
+    import scipy.sparse as sp
+
+    rows, cols, vals = cue_entries(answers, n_features, weight)
+    m = sp.csr_matrix((vals, (rows, cols)), shape=(len(answers), n_features), dtype=np.float32)
     m.sum_duplicates()
     return m
+
+
+def cue_scores(answers, n_features: int, weight: float, weights: np.ndarray) -> np.ndarray:
+    """``cue_matrix(answers, n_features, weight) @ weights`` without SciPy (prediction needs numpy only)."""
+    rows, cols, vals = cue_entries(answers, n_features, weight)
+    out = np.zeros((len(answers), weights.shape[1]), np.float32)
+    np.add.at(out, rows, weights[cols] * vals[:, None])
+    return out

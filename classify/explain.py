@@ -28,7 +28,8 @@ from collections import defaultdict
 import numpy as np
 
 from classify.errors import ClassifyError, DataError
-from classify.features import _BIGRAM_MULT, _TOKEN, TextFeatures
+from classify.features import TextFeatures
+from classify.fitted import _BIGRAM_MULT, _TOKEN
 
 _TOLERANCE = 1e-3  # |sum of contributions + intercept - decision score|; float32 features
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from classify.errors import DataError
-from classify.features import as_texts
+from classify.fitted import as_texts
 from classify.schema import LabelSchema
 
 
@@ -22,7 +22,9 @@ class Model:
     schema : LabelSchema
         Fixes the label order of every output.
     topics : TopicClassifier or None
+        (or its fitted part, :class:`~classify.fitted.FittedTopics`, as :func:`classify.load` gives)
     stance : StanceClassifier or None
+        (or :class:`~classify.fitted.FittedStance`)
     info : dict
         Training provenance and cross-validated metrics (stored in the manifest).
 
@@ -36,14 +38,28 @@ class Model:
 
     def __init__(self, schema: LabelSchema, topics=None, stance=None, info: dict | None = None):
         self.schema = schema
-        self.topics = topics
-        self.stance = stance
+        self._topics = topics
+        self._stance = stance
         self.info = info or {}
+
+    # Predictions use the heads as they are; a loaded model's heads are the numpy-only fitted
+    # parts, and become scikit-learn estimators only when someone asks for them.
+    @property
+    def topics(self):
+        """The topic head as a :class:`~classify.topics.TopicClassifier` (or None)."""
+        self._topics = _estimator(self._topics)
+        return self._topics
+
+    @property
+    def stance(self):
+        """The stance head as a :class:`~classify.stance.StanceClassifier` (or None)."""
+        self._stance = _estimator(self._stance)
+        return self._stance
 
     @property
     def heads(self) -> list[str]:
         """Names of the heads this model has: ``"topics"``, ``"stance"``."""
-        return [name for name, head in (("topics", self.topics), ("stance", self.stance)) if head is not None]
+        return [name for name, head in (("topics", self._topics), ("stance", self._stance)) if head is not None]
 
     def __repr__(self):
         return f"<classify.Model heads={self.heads} topics={list(self.schema.topics)} stances={list(self.schema.stances)}>"
@@ -60,13 +76,13 @@ class Model:
         answers = as_texts(answers, what="answers")
         if len(answers) != len(questions):
             raise DataError(f"{len(questions)} questions but {len(answers)} answers; pass one answer (or None) per question.")
-        topic_p = self.topics.predict_proba(questions) if self.topics is not None else None
+        topic_p = self._topics.predict_proba(questions) if self._topics is not None else None
         stance_p = None
-        if self.stance is not None:
+        if self._stance is not None:
             stance_p = np.full((len(questions), len(self.schema.stances)), np.nan)
             has = [i for i, a in enumerate(answers) if a.strip()]
             if has:
-                stance_p[has] = self.stance.predict_proba([(questions[i], answers[i]) for i in has])
+                stance_p[has] = self._stance.predict_proba([(questions[i], answers[i]) for i in has])
         if topic_p is None and not len(questions):
             topic_p = np.zeros((0, len(self.schema.topics))) if self.schema.topics else None
         return topic_p, stance_p
@@ -86,11 +102,11 @@ class Model:
         """
         topic_p, stance_p = self.predict_proba(questions, answers)
         n = len(topic_p) if topic_p is not None else len(stance_p)
-        chosen = self.topics.decide(topic_p) if self.topics is not None and topic_p is not None else None
+        chosen = self._topics.decide(topic_p) if self._topics is not None and topic_p is not None else None
         out = []
         for i in range(n):
             result = {"topics": None, "topic_scores": None, "stance": None, "stance_scores": None}
-            if topic_p is not None and self.topics is not None:
+            if topic_p is not None and self._topics is not None:
                 row = topic_p[i]
                 result["topics"] = [t for j, t in enumerate(self.schema.topics) if chosen[i, j]]
                 result["topic_scores"] = {t: round(float(row[j]), 4) for j, t in enumerate(self.schema.topics)}
@@ -104,9 +120,9 @@ class Model:
     @property
     def thresholds(self) -> dict[str, float]:
         """Decision threshold of every topic label."""
-        if self.topics is None:
+        if self._topics is None:
             return {}
-        return {t: float(v) for t, v in zip(self.schema.topics, self.topics.thresholds_)}
+        return {t: float(v) for t, v in zip(self.schema.topics, self._topics.thresholds_)}
 
     # -- evaluation and persistence ------------------------------------------------------------
     def evaluate(self, annotations) -> dict:
@@ -115,10 +131,10 @@ class Model:
 
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
-        if self.topics is not None:
+        if self._topics is not None:
             Y = indicator(annotations.topics, self.schema.topics)
-            report["topics"] = metrics.topic_report(Y, self.topics.decide(topic_p), self.schema.topics)
-        if self.stance is not None:
+            report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p), self.schema.topics)
+        if self._stance is not None:
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
             report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
@@ -129,6 +145,21 @@ class Model:
         from classify.persist import save
 
         return save(self, path)
+
+
+def _estimator(head):
+    """``head`` as a scikit-learn estimator: fitted parts are rebuilt from their state (once)."""
+    from classify.fitted import FittedStance, FittedTopics
+
+    if type(head) is FittedTopics:
+        from classify.topics import TopicClassifier
+
+        return TopicClassifier.from_state(*head.get_state())
+    if type(head) is FittedStance:
+        from classify.stance import StanceClassifier
+
+        return StanceClassifier.from_state(*head.get_state())
+    return head
 
 
 def indicator(topic_lists, labels) -> np.ndarray:

@@ -31,11 +31,12 @@ MANIFEST = "manifest.json"
 
 
 def versions() -> dict:
-    import sklearn
+    from importlib.metadata import version  # not sklearn.__version__: loading never imports scikit-learn
 
     from classify import __version__
 
-    return {"classify": __version__, "python": platform.python_version(), "numpy": np.__version__, "scikit-learn": sklearn.__version__}
+    return {"classify": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scikit-learn": version("scikit-learn")}
 
 
 def _sha256(path: Path) -> str:
@@ -120,9 +121,8 @@ def read_manifest(path) -> dict:
 
 def load(path):
     """Load a model directory; refuses unknown formats, damaged manifests and tampered payloads."""
+    from classify.fitted import FittedStance, FittedTopics
     from classify.model import Model
-    from classify.stance import StanceClassifier
-    from classify.topics import TopicClassifier
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -142,7 +142,7 @@ def load(path):
         arrays.setdefault(head, {})[key] = value
     try:
         schema = LabelSchema.from_dict(manifest["schema"], where=f"{path}/{MANIFEST}")
-        builders = {"topics": TopicClassifier, "stance": StanceClassifier}
+        builders = {"topics": FittedTopics, "stance": FittedStance}  # numpy only; see classify.fitted
         heads = {}
         for name, meta in manifest["heads"].items():
             if name not in builders:

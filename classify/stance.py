@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
 
 from classify import linear
 from classify.errors import DataError
-from classify.features import TextFeatures, as_texts
+from classify.features import TextFeatures
+from classify.fitted import FittedStance, as_pairs
 
 _ABSENT = -1e4  # intercept of a schema label never seen in training: probability ~0
 
 
-def as_pairs(X) -> tuple[list[str], list[str]]:
-    """Split ``X`` (sequence of (question, answer) pairs, or an (n, 2) array) into two text lists."""
-    if isinstance(X, str):
-        raise DataError("X must be a sequence of (question, answer) pairs, got a single string.")
-    questions, answers = [], []
-    for i, pair in enumerate(X):
-        if isinstance(pair, str) or len(pair) != 2:
-            raise DataError(f"X[{i}] is {pair!r:.60}; expected a (question, answer) pair.")
-        questions.append(pair[0])
-        answers.append(pair[1])
-    return as_texts(questions, what="question"), as_texts(answers, what="answer")
-
-
-class StanceClassifier(ClassifierMixin, BaseEstimator):
+class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
     """One-vs-rest linear models on answer features plus (down-weighted) question features and cues.
 
     Parameters
@@ -56,16 +43,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     array(['agree'], dtype='<U8')
     """
 
-    def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=3.0, class_weight="balanced",
-                 random_state=0, loss="log"):
-        self.labels = labels
-        self.features = features
-        self.question_weight = question_weight
-        self.cue_weight = cue_weight
-        self.C = C
-        self.loss = loss
-        self.class_weight = class_weight
-        self.random_state = random_state
+    _features = TextFeatures  # what a stored featuriser is rebuilt as
 
     def _transform(self, questions, answers):
         from classify.cues import cue_matrix
@@ -117,77 +95,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
-    def decision_function(self, X):
-        check_is_fitted(self, "weights_")
-        questions, answers = as_pairs(X)
-        # _transform's blocks times the weights, summed; features.dot builds no matrix (fast path)
-        scores = self.answer_features_.dot(answers, self.weights_)
-        if self.question_weight:
-            scores += np.float32(self.question_weight) * self.question_features_.dot(questions, self.weights_)
-        if self.cue_weight:
-            from classify.cues import cue_matrix
-
-            scores += cue_matrix(answers, self.answer_features_.n_features, self.cue_weight) @ self.weights_
-        return scores.astype(np.float64) + self.intercept_
-
-    def predict_proba(self, X):
-        """Probability of every stance label (columns in ``classes_`` order), rows summing to 1."""
-        scores = self.decision_function(X)
-        if self.link_ == "softmax":  # models saved by format 1 with a multinomial fit
-            return linear.softmax(scores)
-        p = linear.sigmoid(scores)  # one-vs-rest: normalised per-label sigmoids, as sklearn's OvR does
-        total = p.sum(axis=1, keepdims=True)
-        return np.divide(p, total, out=np.full_like(p, 1.0 / p.shape[1]), where=total > 0)
-
-    def predict(self, X):
-        proba = self.predict_proba(X)  # checks fitted state first
-        return self.classes_[np.argmax(proba, axis=1)]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
-
-    # -- persistence ---------------------------------------------------------------------------
-    def get_state(self) -> tuple[dict, dict]:
-        check_is_fitted(self, "weights_")
-        ameta, aarrays = self.answer_features_.get_state()
-        qmeta, qarrays = self.question_features_.get_state()
-        meta = {
-            "labels": list(self.classes_),
-            "params": {
-                "question_weight": self.question_weight,
-                "cue_weight": self.cue_weight,
-                "C": self.C,
-                "class_weight": self.class_weight,
-                "random_state": self.random_state,
-                "loss": self.loss,
-            },
-            "link": self.link_,
-            "answer_features": ameta,
-            "question_features": qmeta,
-        }
-        arrays = {f"answer_features.{k}": v for k, v in aarrays.items()}
-        arrays.update({f"question_features.{k}": v for k, v in qarrays.items()})
-        arrays.update(linear.export_weights(self.weights_))
-        arrays["intercept"] = self.intercept_
-        return meta, arrays
-
-    @classmethod
-    def from_state(cls, meta: dict, arrays: dict) -> StanceClassifier:
-        def part(prefix):
-            return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
-
-        answer = TextFeatures.from_state(meta["answer_features"], part("answer_features"))
-        question = TextFeatures.from_state(meta["question_features"], part("question_features"))
-        # models saved before cues (or loss) existed had none (logistic regression): not today's defaults
-        params = {"cue_weight": 0.0, "loss": "log", **meta["params"]}
-        self = cls(labels=list(meta["labels"]), features=clone(answer).set_params(salt=0), **params)
-        self.answer_features_, self.question_features_ = answer, question
-        self.link_ = meta.get("link", "softmax")
-        self.classes_ = np.asarray(meta["labels"])
-        k = len(self.classes_)
-        self.weights_ = linear.import_weights(arrays, answer.n_features, k)
-        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
-        return self

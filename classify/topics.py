@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
 
 from classify import linear
 from classify.errors import DataError
-from classify.features import TextFeatures, as_texts
+from classify.features import TextFeatures
+from classify.fitted import FittedTopics, as_texts
 
 
-class TopicClassifier(ClassifierMixin, BaseEstimator):
+class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     """One-vs-rest linear models over hashed TF-IDF features, Platt-calibrated per label.
 
     For every label a linear model (logistic regression or linear SVM, see ``loss``) is fitted on
@@ -60,17 +60,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     (1, 1)
     """
 
-    def __init__(self, labels=None, features=None, C=0.5, class_weight="balanced", cv=5, random_state=0,
-                 label_texts=None, prior_weight=1.0, loss="squared_hinge"):
-        self.labels = labels
-        self.features = features
-        self.label_texts = label_texts
-        self.prior_weight = prior_weight
-        self.C = C
-        self.loss = loss
-        self.class_weight = class_weight
-        self.cv = cv
-        self.random_state = random_state
+    _features = TextFeatures  # what a stored featuriser is rebuilt as
 
     def fit(self, X, y):
         texts = as_texts(X)
@@ -119,77 +109,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
-    def decision_function(self, X):
-        """Raw linear scores, shape (n_samples, n_labels)."""
-        check_is_fitted(self, "weights_")
-        # features_.dot(X, W) == features_.transform(X) @ W up to float32 rounding, without building X
-        return self.features_.dot(as_texts(X), self.weights_).astype(np.float64) + self.intercept_
-
-    def predict_proba(self, X):
-        """Calibrated marginal probability of every label, shape (n_samples, n_labels)."""
-        s = self.decision_function(X)
-        return linear.sigmoid(s * self.platt_[:, 0] + self.platt_[:, 1])
-
-    def predict(self, X):
-        """0/1 indicator matrix: probability at or above each label's threshold (see :meth:`decide`)."""
-        return self.decide(self.predict_proba(X))
-
-    def decide(self, proba) -> np.ndarray:
-        """Turn probabilities into labels: each label at or above its threshold, then the label-count
-        bounds learned in training (``min_labels_``, ``max_labels_``) applied by probability margin."""
-        check_is_fitted(self, "thresholds_")
-        proba = np.asarray(proba, dtype=np.float64).reshape(-1, len(self.thresholds_))
-        chosen = (proba >= self.thresholds_).astype(np.int8)
-        if len(proba) and (self.min_labels_ > 0 or self.max_labels_ < proba.shape[1]):
-            margin = _logit(proba) - _logit(self.thresholds_)
-            best = np.argmax(margin, axis=1)
-            rows = np.arange(len(proba))
-            if self.max_labels_ == 1:
-                chosen[:] = 0
-                chosen[rows, best] = (margin[rows, best] >= 0) | (self.min_labels_ > 0)
-            elif self.min_labels_ > 0:
-                chosen[rows[chosen.sum(axis=1) == 0], best[chosen.sum(axis=1) == 0]] = 1
-        return chosen
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         tags.target_tags.multi_output = True
         return tags
-
-    # -- persistence ---------------------------------------------------------------------------
-    def get_state(self) -> tuple[dict, dict]:
-        check_is_fitted(self, "weights_")
-        fmeta, farrays = self.features_.get_state()
-        meta = {
-            "labels": list(self.classes_),
-            "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
-                       "prior_weight": self.prior_weight, "loss": self.loss},
-            "features": fmeta,
-            "label_status": list(self.label_status_),
-            "label_count_bounds": [self.min_labels_, self.max_labels_],
-        }
-        arrays = {f"features.{k}": v for k, v in farrays.items()}
-        arrays.update(linear.export_weights(self.weights_))
-        arrays.update({"intercept": self.intercept_, "platt": self.platt_, "thresholds": self.thresholds_})
-        return meta, arrays
-
-    @classmethod
-    def from_state(cls, meta: dict, arrays: dict) -> TopicClassifier:
-        features = TextFeatures.from_state(meta["features"], {k[9:]: v for k, v in arrays.items() if k.startswith("features.")})
-        # models saved before ``loss`` existed used logistic regression: not today's default
-        self = cls(labels=list(meta["labels"]), features=clone(features), **{"loss": "log", **meta["params"]})
-        self.features_ = features
-        self.classes_ = np.asarray(meta["labels"])
-        self.label_status_ = list(meta["label_status"])
-        k = len(self.classes_)
-        self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
-        self.weights_ = linear.import_weights(arrays, features.n_features, k)
-        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
-        self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
-        self.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64).reshape(k)
-        return self
 
 
 def _fit_label(base, Xf, y, Xp, y_prior, prior_weight, cv, seed):
@@ -218,11 +143,6 @@ def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):
         fold = _fit_with_priors(clone(base), Xf[train], y[train], Xp, y_prior, prior_weight)
         scores[test] = fold.decision_function(Xf[test])
     return scores
-
-
-def _logit(p):
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(p) - np.log1p(-p)
 
 
 def _fit_with_priors(model, X, y, Xp, y_prior, weight):

@@ -14,7 +14,7 @@ from conftest import ROOT
 from sklearn.base import clone
 
 from classify.errors import DataError
-from classify.features import TextFeatures, as_texts
+from classify.features import TextFeatures
 
 TEXTS = [
     "Bent u bereid meer munitie aan Oekraïne te leveren?",
@@ -141,14 +141,6 @@ def test_unfitted_transform_raises():
 def test_invalid_params(params, message):
     with pytest.raises(DataError, match=message):
         TextFeatures(**params).fit(["x"])
-
-
-def test_as_texts():
-    assert as_texts(["a", None]) == ["a", ""]
-    with pytest.raises(DataError, match=r"X must be a sequence of texts, got a single string; wrap it in a list: \['abc'\]"):
-        as_texts("abc")
-    with pytest.raises(DataError, match=r"X\[1\] is int 5; expected a text \(str\) or None"):
-        as_texts(["a", 5])
 
 
 def test_pickle_drops_the_token_cache():

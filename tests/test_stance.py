@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 
 from classify.errors import DataError
 from classify.features import TextFeatures
-from classify.stance import StanceClassifier, as_pairs
+from classify.stance import StanceClassifier
 
 LABELS = ("agree", "disagree", "neutral")
 
@@ -102,11 +102,6 @@ def test_question_weight_zero_ignores_the_question(data):
 def test_bad_input(X, y, message):
     with pytest.raises(DataError, match=message):
         make().fit(X, y)
-
-
-def test_as_pairs_accepts_arrays():
-    q, a = as_pairs(np.array([["vraag", "antwoord"]], dtype=object))
-    assert q == ["vraag"] and a == ["antwoord"]
 
 
 def test_clone_and_params():

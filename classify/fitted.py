@@ -1,0 +1,405 @@
+"""The fitted halves of the estimators: everything a trained model predicts with, in numpy only.
+
+:class:`~classify.features.TextFeatures`, :class:`~classify.topics.TopicClassifier` and
+:class:`~classify.stance.StanceClassifier` are scikit-learn estimators: they add ``fit`` (and
+the estimator API) to the classes here, which hold the fitted state and do all the scoring:
+hashing and counting n-grams, linear scores, calibrated probabilities, decisions, and the
+(JSON, arrays) state a model directory stores. :func:`classify.load` builds these classes
+directly, so loading a model and labelling with it never import scikit-learn or SciPy (about
+2 s of a fresh process's start); :attr:`classify.Model.topics` and ``.stance`` become the full
+estimators on first use.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from classify import _ngrams, _tokens, linear
+from classify.errors import DataError
+
+_TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
+_BIGRAM_MULT = np.uint64(0x9E3779B1)
+_CHUNK_TOKENS = 1 << 15  # tokens counted together (~150 long texts): arrays stay in the CPU caches, ~25 MB
+
+
+def as_texts(X, *, what: str = "X") -> list[str]:
+    """Coerce a sequence of texts (None counts as empty) to a list of str, or raise DataError."""
+    if isinstance(X, str):
+        raise DataError(f"{what} must be a sequence of texts, got a single string; wrap it in a list: [{X[:30]!r}].")
+    texts = []
+    for i, x in enumerate(X):
+        if x is None:
+            texts.append("")
+        elif isinstance(x, str):
+            texts.append(x)
+        elif isinstance(x, dict):
+            raise DataError(f"{what}[{i}] is a dict (keys {sorted(x)[:4]}); pass the texts themselves, e.g. "
+                            "model.predict([r['question'] for r in records], [r.get('answer') for r in records]).")
+        else:
+            raise DataError(f"{what}[{i}] is {type(x).__name__} {x!r:.40}; expected a text (str) or None.")
+    return texts
+
+
+def as_pairs(X) -> tuple[list[str], list[str]]:
+    """Split ``X`` (sequence of (question, answer) pairs, or an (n, 2) array) into two text lists."""
+    if isinstance(X, str):
+        raise DataError("X must be a sequence of (question, answer) pairs, got a single string.")
+    questions, answers = [], []
+    for i, pair in enumerate(X):
+        if isinstance(pair, str) or len(pair) != 2:
+            raise DataError(f"X[{i}] is {pair!r:.60}; expected a (question, answer) pair.")
+        questions.append(pair[0])
+        answers.append(pair[1])
+    return as_texts(questions, what="question"), as_texts(answers, what="answer")
+
+
+def require_fitted(obj, attribute: str) -> None:
+    """Raise scikit-learn's ``NotFittedError`` unless ``obj`` has ``attribute`` (imported only then)."""
+    if not hasattr(obj, attribute):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"This {type(obj).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments first.")
+
+
+def _spans(bounds: np.ndarray):
+    """Consecutive ranges of documents with about ``_CHUNK_TOKENS`` tokens (at least one document)."""
+    a, n = 0, len(bounds) - 1
+    while a < n:
+        b = max(a + 1, int(np.searchsorted(bounds, bounds[a] + _CHUNK_TOKENS, side="right")) - 1)
+        yield a, min(b, n)
+        a = min(b, n)
+
+
+def _part(arrays: dict, prefix: str) -> dict:
+    return {k[len(prefix) + 1 :]: v for k, v in arrays.items() if k.startswith(prefix + ".")}
+
+
+def _row_products(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """The sparse (n, len(weights)) matrix given by ``rows`` (ascending), ``keys``, ``values`` times ``weights``."""
+    out = np.zeros((n, weights.shape[1]), np.float32)
+    if len(rows):
+        per_row = np.bincount(rows, minlength=n)
+        filled = np.flatnonzero(per_row)
+        terms = np.take(weights, keys, axis=0)  # np.take: ~3x faster than weights[keys] on rows
+        terms *= values[:, None]
+        out[filled] = np.add.reduceat(terms, (np.cumsum(per_row) - per_row)[filled], axis=0)
+    return out
+
+
+class FittedFeatures:
+    """Hashed TF-IDF features of word n-grams and word-bounded character n-grams (fitted part).
+
+    Parameters are those of :class:`classify.features.TextFeatures`; ``idf_`` is the fitted state.
+    """
+
+    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0):
+        self.n_features = n_features
+        self.word_ngrams = word_ngrams
+        self.char_range = char_range
+        self.char_weight = char_weight
+        self.salt = salt
+
+    # -- hashing and counting ------------------------------------------------------------------
+    def _prepare(self, texts, *per_slot):
+        """Tokens of ``texts``, this featuriser's token hashes, and ``per_slot`` arrays by slot."""
+        with _tokens.LOCK:
+            tokens = _tokens.tokenize(texts)
+            key = (self.n_features, self.salt, tuple(self.char_range), tokens.generation)
+            cache = self.__dict__.get("_cache")
+            if cache is None or cache.key != key:
+                cache = self.__dict__["_cache"] = _ngrams.TokenHashes(key, self.n_features)
+            strings = _tokens.VOCABULARY.strings
+            while len(cache.word) < len(strings):  # in slices: the n-grams of 8,192 tokens at a time
+                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range)
+            return tokens, (cache.word, cache.ptr, cache.slots, cache.columns), [cache.per_slot(v) for v in per_slot]
+
+    def _chunks(self, texts, *per_slot):
+        """Per chunk of documents: (first row, rows, word counts by column, char counts by slot).
+
+        Counts are (rows, keys, counts) of distinct pairs, rows ascending; chars is None when
+        char n-grams are off. Also returns the slot columns and the ``per_slot`` arrays.
+        """
+        tokens, hashes, arrays = self._prepare(texts, *per_slot)
+        return (self._count_chunk(tokens, hashes, a, b) for a, b in _spans(tokens.bounds)), hashes[3], arrays
+
+    def _count_chunk(self, tokens, hashes, a, b):
+        word, ptr, slots, columns = hashes
+        N, n = self.n_features, b - a
+        counts = tokens.counts[a:b]
+        ids = tokens.ids[tokens.bounds[a] : tokens.bounds[b]]
+        doc = np.repeat(np.arange(n), counts)
+        bounds = tokens.bounds[a : b + 1] - tokens.bounds[a]
+
+        # word block: unigram hashes of every token, plus bigrams of neighbours in the same document
+        wh = word[ids]
+        if self.word_ngrams >= 2 and len(ids) > 1:
+            cols = np.empty(2 * len(ids) - 1, np.int64)
+            cols[0::2] = wh % np.uint64(N)
+            cols[1::2] = (wh[:-1] * _BIGRAM_MULT + wh[1:] + np.uint64(1)) % np.uint64(N)
+            keep = np.ones(len(cols), bool)
+            keep[1::2] = doc[1:] == doc[:-1]
+            wdoc, wcol = np.repeat(doc, 2)[:-1][keep], cols[keep]
+            wbounds = np.r_[0, np.cumsum(np.maximum(2 * counts - 1, 0))]
+        else:
+            wdoc, wcol, wbounds = doc, (wh % np.uint64(N)).astype(np.int64), bounds
+        words = _ngrams.count(wdoc, wcol, wbounds, N)
+
+        # char block: n-grams of each distinct (document, token), weighted by the token's count
+        chars = None
+        if self.char_range[1] > 0:
+            udoc, utok, ucount = _ngrams.count(doc, ids, bounds, len(word))
+            lengths = ptr[utok + 1] - ptr[utok]
+            ends = np.cumsum(lengths)
+            at = np.arange(ends[-1] if len(ends) else 0) + np.repeat(ptr[utok] - ends + lengths, lengths)
+            cdoc = np.repeat(udoc, lengths)
+            cbounds = np.r_[0, np.cumsum(np.bincount(udoc, weights=lengths, minlength=n).astype(np.int64))]
+            chars = _ngrams.count(cdoc, slots[at], cbounds, len(columns), weights=np.repeat(ucount, lengths))
+        return a, n, words, chars
+
+    def _blocks(self, counted, idf_by_slot):
+        """Sublinear TF-IDF values and L2 norms of the word and char blocks of a counted chunk."""
+        _, n, words, chars = counted
+        out = []
+        for block, weight, idf, by_slot in ((words, 1.0, self.idf_, False), (chars, self.char_weight, idf_by_slot, True)):
+            if block is None or weight == 0 or not len(block[0]):
+                continue
+            rows, keys, counts = block
+            values = (1.0 + np.log(counts.astype(np.float32))) * idf[keys]
+            norms = np.sqrt(np.bincount(rows, weights=np.square(values, dtype=np.float64), minlength=n))
+            out.append((rows, keys, values, norms, np.float32(weight), by_slot))
+        return out
+
+    def dot(self, X, weights: np.ndarray) -> np.ndarray:
+        """``transform(X) @ weights`` as a dense float32 array, without building that matrix.
+
+        This is how the classifiers score texts: the char n-gram block is multiplied in slot
+        space (see :mod:`classify._ngrams`), and each block is normalised after the product.
+
+        Examples
+        --------
+        >>> from classify.features import TextFeatures
+        >>> f = TextFeatures(n_features=2**10).fit(["Steun aan Oekraïne", "Orders voor de industrie"])
+        >>> f.dot(["Steun aan Oekraïne"], np.ones((2**10, 3), np.float32)).shape
+        (1, 3)
+        """
+        require_fitted(self, "idf_")
+        texts = as_texts(X)
+        weights = np.asarray(weights, dtype=np.float32)
+        out = np.zeros((len(texts), weights.shape[1]), np.float32)
+        chunks, _, (idf_by_slot, weights_by_slot) = self._chunks(texts, self.idf_, weights)
+        for counted in chunks:
+            a, n = counted[0], counted[1]
+            for rows, keys, values, norms, weight, by_slot in self._blocks(counted, idf_by_slot):
+                w = weights_by_slot if by_slot else weights
+                scale = np.divide(weight, norms, out=np.zeros(n), where=norms > 0).astype(np.float32)
+                out[a : a + n] += _row_products(rows, keys, values, w, n) * scale[:, None]
+        return out
+
+    def __getstate__(self):
+        # the token cache is a speed-up only; never ship it to worker processes
+        state = self.__dict__.copy()
+        state.pop("_cache", None)
+        return state
+
+    # -- persistence (arrays + JSON only, see classify.persist) --------------------------------
+    def params(self) -> dict:
+        """The constructor parameters: ``type(self)(**f.params())`` is an unfitted copy."""
+        return {"n_features": self.n_features, "word_ngrams": self.word_ngrams, "char_range": tuple(self.char_range),
+                "char_weight": self.char_weight, "salt": self.salt}
+
+    def get_state(self) -> tuple[dict, dict]:
+        """Fitted state as (JSON-able params, arrays): only buckets ever seen keep their IDF."""
+        require_fitted(self, "idf_")
+        default = np.float32(np.log(1.0 + self.n_documents_) + 1.0)
+        seen = np.flatnonzero(self.idf_ != default).astype(np.int32)
+        params = {**self.params(), "char_range": list(self.char_range)}
+        return ({"params": params, "n_documents": int(self.n_documents_)}, {"idf_index": seen, "idf_value": self.idf_[seen]})
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict):
+        params = dict(meta["params"])
+        params["char_range"] = tuple(params["char_range"])
+        self = cls(**params)
+        self.n_documents_ = int(meta["n_documents"])
+        idf = np.full(self.n_features, np.log(1.0 + self.n_documents_) + 1.0, dtype=np.float32)
+        idf[arrays["idf_index"]] = arrays["idf_value"]
+        self.idf_ = idf
+        return self
+
+
+class FittedTopics:
+    """The topic head's fitted part: calibrated per-label scores and label decisions.
+
+    Parameters and attributes are those of :class:`classify.topics.TopicClassifier`.
+    """
+
+    _features = FittedFeatures  # what a stored featuriser is rebuilt as (the estimator: TextFeatures)
+
+    def __init__(self, labels=None, features=None, C=0.5, class_weight="balanced", cv=5, random_state=0,
+                 label_texts=None, prior_weight=1.0, loss="squared_hinge"):
+        self.labels = labels
+        self.features = features
+        self.label_texts = label_texts
+        self.prior_weight = prior_weight
+        self.C = C
+        self.loss = loss
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+
+    def decision_function(self, X):
+        """Raw linear scores, shape (n_samples, n_labels)."""
+        require_fitted(self, "weights_")
+        # features_.dot(X, W) == features_.transform(X) @ W up to float32 rounding, without building X
+        return self.features_.dot(as_texts(X), self.weights_).astype(np.float64) + self.intercept_
+
+    def predict_proba(self, X):
+        """Calibrated marginal probability of every label, shape (n_samples, n_labels)."""
+        s = self.decision_function(X)
+        return linear.sigmoid(s * self.platt_[:, 0] + self.platt_[:, 1])
+
+    def predict(self, X):
+        """0/1 indicator matrix: probability at or above each label's threshold (see :meth:`decide`)."""
+        return self.decide(self.predict_proba(X))
+
+    def decide(self, proba) -> np.ndarray:
+        """Turn probabilities into labels: each label at or above its threshold, then the label-count
+        bounds learned in training (``min_labels_``, ``max_labels_``) applied by probability margin."""
+        require_fitted(self, "thresholds_")
+        proba = np.asarray(proba, dtype=np.float64).reshape(-1, len(self.thresholds_))
+        chosen = (proba >= self.thresholds_).astype(np.int8)
+        if len(proba) and (self.min_labels_ > 0 or self.max_labels_ < proba.shape[1]):
+            margin = _logit(proba) - _logit(self.thresholds_)
+            best = np.argmax(margin, axis=1)
+            rows = np.arange(len(proba))
+            if self.max_labels_ == 1:
+                chosen[:] = 0
+                chosen[rows, best] = (margin[rows, best] >= 0) | (self.min_labels_ > 0)
+            elif self.min_labels_ > 0:
+                chosen[rows[chosen.sum(axis=1) == 0], best[chosen.sum(axis=1) == 0]] = 1
+        return chosen
+
+    def get_state(self) -> tuple[dict, dict]:
+        require_fitted(self, "weights_")
+        fmeta, farrays = self.features_.get_state()
+        meta = {
+            "labels": list(self.classes_),
+            "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
+                       "prior_weight": self.prior_weight, "loss": self.loss},
+            "features": fmeta,
+            "label_status": list(self.label_status_),
+            "label_count_bounds": [self.min_labels_, self.max_labels_],
+        }
+        arrays = {f"features.{k}": v for k, v in farrays.items()}
+        arrays.update(linear.export_weights(self.weights_))
+        arrays.update({"intercept": self.intercept_, "platt": self.platt_, "thresholds": self.thresholds_})
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict):
+        features = cls._features.from_state(meta["features"], _part(arrays, "features"))
+        # models saved before ``loss`` existed used logistic regression: not today's default
+        self = cls(labels=list(meta["labels"]), features=cls._features(**features.params()), **{"loss": "log", **meta["params"]})
+        self.features_ = features
+        self.classes_ = np.asarray(meta["labels"])
+        self.label_status_ = list(meta["label_status"])
+        k = len(self.classes_)
+        self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
+        self.weights_ = linear.import_weights(arrays, features.n_features, k)
+        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
+        self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
+        self.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64).reshape(k)
+        return self
+
+
+class FittedStance:
+    """The stance head's fitted part: answer + question + cue scores and stance probabilities.
+
+    Parameters and attributes are those of :class:`classify.stance.StanceClassifier`.
+    """
+
+    _features = FittedFeatures
+
+    def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=3.0, class_weight="balanced",
+                 random_state=0, loss="log"):
+        self.labels = labels
+        self.features = features
+        self.question_weight = question_weight
+        self.cue_weight = cue_weight
+        self.C = C
+        self.loss = loss
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def decision_function(self, X):
+        require_fitted(self, "weights_")
+        questions, answers = as_pairs(X)
+        # the answer, question and cue blocks times the weights, summed; no feature matrix is built
+        scores = self.answer_features_.dot(answers, self.weights_)
+        if self.question_weight:
+            scores += np.float32(self.question_weight) * self.question_features_.dot(questions, self.weights_)
+        if self.cue_weight:
+            from classify.cues import cue_scores
+
+            scores += cue_scores(answers, self.answer_features_.n_features, self.cue_weight, self.weights_)
+        return scores.astype(np.float64) + self.intercept_
+
+    def predict_proba(self, X):
+        """Probability of every stance label (columns in ``classes_`` order), rows summing to 1."""
+        scores = self.decision_function(X)
+        if self.link_ == "softmax":  # models saved by format 1 with a multinomial fit
+            return linear.softmax(scores)
+        p = linear.sigmoid(scores)  # one-vs-rest: normalised per-label sigmoids, as sklearn's OvR does
+        total = p.sum(axis=1, keepdims=True)
+        return np.divide(p, total, out=np.full_like(p, 1.0 / p.shape[1]), where=total > 0)
+
+    def predict(self, X):
+        proba = self.predict_proba(X)  # checks fitted state first
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def get_state(self) -> tuple[dict, dict]:
+        require_fitted(self, "weights_")
+        ameta, aarrays = self.answer_features_.get_state()
+        qmeta, qarrays = self.question_features_.get_state()
+        meta = {
+            "labels": list(self.classes_),
+            "params": {
+                "question_weight": self.question_weight,
+                "cue_weight": self.cue_weight,
+                "C": self.C,
+                "class_weight": self.class_weight,
+                "random_state": self.random_state,
+                "loss": self.loss,
+            },
+            "link": self.link_,
+            "answer_features": ameta,
+            "question_features": qmeta,
+        }
+        arrays = {f"answer_features.{k}": v for k, v in aarrays.items()}
+        arrays.update({f"question_features.{k}": v for k, v in qarrays.items()})
+        arrays.update(linear.export_weights(self.weights_))
+        arrays["intercept"] = self.intercept_
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict):
+        answer = cls._features.from_state(meta["answer_features"], _part(arrays, "answer_features"))
+        question = cls._features.from_state(meta["question_features"], _part(arrays, "question_features"))
+        # models saved before cues (or loss) existed had none (logistic regression): not today's defaults
+        params = {"cue_weight": 0.0, "loss": "log", **meta["params"]}
+        template = cls._features(**{**answer.params(), "salt": 0})
+        self = cls(labels=list(meta["labels"]), features=template, **params)
+        self.answer_features_, self.question_features_ = answer, question
+        self.link_ = meta.get("link", "softmax")
+        self.classes_ = np.asarray(meta["labels"])
+        k = len(self.classes_)
+        self.weights_ = linear.import_weights(arrays, answer.n_features, k)
+        self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
+        return self
+
+
+def _logit(p):
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)

@@ -1,0 +1,27 @@
+"""Stance cues: the numpy-only scores equal the sparse matrix times the weights."""
+
+import numpy as np
+
+from classify.cues import cue_entries, cue_matrix, cue_names, cue_scores
+
+ANSWERS = [
+    "Nee. Het kabinet is daar geen voorstander van.",
+    "Ja, dat deel ik. Het kabinet zal uw Kamer nader informeren.",
+    "",
+    "Ik wacht het onderzoek af en kan niet vooruitlopen op de uitkomst.",
+]
+
+
+def test_scores_equal_the_matrix_product():
+    weights = np.random.default_rng(0).normal(size=(2**12, 4)).astype(np.float32)
+    expected = cue_matrix(ANSWERS, 2**12, 0.7) @ weights
+    np.testing.assert_allclose(cue_scores(ANSWERS, 2**12, 0.7, weights), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_entries_scale_each_answer_to_its_cue_count():
+    rows, cols, vals = cue_entries(ANSWERS, 2**12, 1.0)
+    assert cue_names(ANSWERS[2]) == ["length:short"] and (rows == 2).sum() == 1
+    first = vals[rows == 0]
+    assert len(first) == len(cue_names(ANSWERS[0]))
+    np.testing.assert_allclose(first, 1 / np.sqrt(len(first)))
+    assert ((0 <= cols) & (cols < 2**12)).all()

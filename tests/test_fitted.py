@@ -1,0 +1,90 @@
+"""The numpy-only fitted parts: what a loaded model predicts with, identical to the estimators."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import classify
+from classify.errors import DataError
+from classify.fitted import FittedFeatures, FittedStance, FittedTopics, as_pairs, as_texts
+from classify.stance import StanceClassifier
+from classify.topics import TopicClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["Komt er meer steun voor Oekraïne?", "Hoe staat het met de schaduwvloot in de Oostzee?", ""]
+ANSWERS = ["Ja, het kabinet zal dat doen.", "Het kabinet wacht het onderzoek af.", "Nee."]
+
+
+def test_as_texts():
+    assert as_texts(["a", None]) == ["a", ""]
+    with pytest.raises(DataError, match=r"X must be a sequence of texts, got a single string; wrap it in a list: \['abc'\]"):
+        as_texts("abc")
+    with pytest.raises(DataError, match=r"X\[1\] is int 5; expected a text \(str\) or None"):
+        as_texts(["a", 5])
+
+
+def test_as_texts_names_the_fix_for_records():
+    with pytest.raises(DataError, match=r"questions\[0\] is a dict \(keys \['answer', 'question'\]\); pass the texts"):
+        as_texts([{"question": "q", "answer": "a"}], what="questions")
+
+
+def test_as_pairs_accepts_arrays():
+    q, a = as_pairs(np.array([["vraag", "antwoord"]], dtype=object))
+    assert q == ["vraag"] and a == ["antwoord"]
+
+
+def test_a_loaded_model_predicts_with_the_fitted_parts(tiny_model, tiny_model_dir):
+    loaded = classify.load(tiny_model_dir)
+    assert type(loaded._topics) is FittedTopics and type(loaded._stance) is FittedStance
+    assert type(loaded._topics.features_) is FittedFeatures
+    assert loaded.predict(QUESTIONS, ANSWERS) == tiny_model.predict(QUESTIONS, ANSWERS)
+    assert loaded.thresholds == tiny_model.thresholds
+    for mine, theirs in zip(loaded.predict_proba(QUESTIONS, ANSWERS), tiny_model.predict_proba(QUESTIONS, ANSWERS), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_heads_become_estimators_on_first_use(tiny_model_dir):
+    loaded = classify.load(tiny_model_dir)
+    before = loaded.predict_proba(QUESTIONS, ANSWERS)
+    assert isinstance(loaded.topics, TopicClassifier) and isinstance(loaded.stance, StanceClassifier)
+    assert loaded.topics is loaded.topics  # rebuilt once
+    assert loaded.topics.get_params()["features"].get_params()["char_range"] == loaded.topics.features_.char_range
+    after = loaded.predict_proba(QUESTIONS, ANSWERS)
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.heads == ["topics", "stance"]
+
+
+def test_fitted_state_round_trips(tiny_model):
+    for head, cls in ((tiny_model.topics, FittedTopics), (tiny_model.stance, FittedStance)):
+        meta, arrays = head.get_state()
+        fitted = cls.from_state(meta, arrays)
+        again_meta, again_arrays = fitted.get_state()
+        assert again_meta == meta
+        for key, value in arrays.items():
+            np.testing.assert_array_equal(again_arrays[key], value)
+
+
+def test_unfitted_parts_raise_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="FittedFeatures instance is not fitted yet"):
+        FittedFeatures().dot(["x"], np.zeros((2**20, 1), np.float32))
+    with pytest.raises(NotFittedError, match="FittedTopics"):
+        FittedTopics().predict_proba(["x"])
+    with pytest.raises(NotFittedError, match="FittedStance"):
+        FittedStance().predict_proba([("x", "y")])
+
+
+def test_loading_and_labelling_never_import_scikit_learn_or_scipy():
+    # ~2 s of a fresh process's start: loading and labelling must stay numpy-only
+    code = (
+        "import sys, classify; m = classify.load(); "
+        "m.predict(['Komt er meer steun voor Oekraïne?'], ['Ja, het kabinet zal dat doen.']); "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'scipy', 'pandas'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stderr
