@@ -50,6 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CLASSIFY_DATA_DIR", ROOT.parent / "shared" / "data"))
 RECORDS_FILE = DATA / "be_kamer_2017_qa.jsonl"
+DEMO_DOCUMENT = ROOT / "tests" / "fixtures" / "documents" / "defensieraad_2026_nr300.txt"  # the README demo input
 MIN_RECORDS = 50_000  # records labelled per round
 SKLEARN_RECORDS = 400  # the scikit-learn pipeline labels this many (~150 records/s)
 ROUNDS = 3  # interleaved rounds; the best per system counts
@@ -329,6 +330,10 @@ def startup() -> dict:
         "import_seconds_self_reported": int(own[-1].split("|")[1]) / 1e6 if own else None,
         "help_seconds": best_wall("", args=["-m", "classify", "--help"]),
         "load_seconds_cold": timed_in_child("import time; t = time.perf_counter(); import classify; classify.load(); print(time.perf_counter() - t)"),
+        "first_label_seconds_cold": timed_in_child(
+            "import time; t = time.perf_counter(); import classify; classify.load().predict(['Steunt u Oekraïne?'], ['Ja.']); "
+            "print(time.perf_counter() - t)"),
+        "label_document_seconds": best_wall("", args=["-m", "classify", "label", str(DEMO_DOCUMENT)]),
         "load_seconds_warm": timed_in_child("import time, classify, classify.persist, classify.topics, classify.stance, classify.cues\n"
                                             "t = time.perf_counter(); classify.load(); print(time.perf_counter() - t)"),
         "model_mb_on_disk": sum(p.stat().st_size for p in Path(model_dir).iterdir()) / MB,
@@ -382,15 +387,18 @@ accuracy issue's default since the topic head became a linear SVM: +0.4 macro F1
 Belgian themes, +0.7 on the Court of Audit answers: `python benchmarks/accuracy.py --tasks
 be_themes,audit_answers --systems classify --classify-params '{"char_range": [3, 5]}' --out
 ABLATION.json` against benchmarks/RESULTS.md) cost ~8% of the throughput against char
-3-5-grams in a timer run on 3,000 records; the ratios above fell from 11.5x and 0.58x in the
-previous run of this benchmark. fastText's `predict` averages
+3-5-grams in a timer run on 3,000 records. fastText's `predict` averages
 100-dimensional word and bigram embeddings in C++, with no char n-grams, TF-IDF or regex cues.
-Reaching 20x the scikit-learn pipeline needs ~2x less work per record, fastText's one-model
+Reaching 20x the scikit-learn pipeline needs ~1.5-2x less work per record, fastText's one-model
 figure ~3x: compiled code for the counting loop (C/Cython/numba, a new build or runtime
 dependency), or a lighter model (one question featuriser shared by both heads, cheaper cues).
-Both are outside this change; the accuracy side owns the model. This VM was also slower in this
-run than in the previous one (fastText's own `predict` 2,610 vs 4,123 records/s, the plain
-pipeline 126 vs 208): the ratios, not the absolute figures, are what to compare.
+Both are outside this change; the accuracy side owns the model. Looking the cues' required
+strings up once per batch instead of once per answer (over all answers joined) was tried and
+not kept: it scans as many characters as the per-answer `in` checks and was slower (0.62 s vs
+0.55 s for the cues of 3,000 answers). The same-run ratios, not the absolute figures, are what
+to compare between runs: this shared VM's speed varies (fastText's own `predict` labelled 4,123,
+2,610 and 2,473 records/s in three runs; the plain pipeline 208, 126 and 100; classify's 10.3x
+and 13.2x the pipeline were measured with the same featuriser).
 
 ## Training, start-up, scale-out
 
@@ -400,9 +408,16 @@ head's linear SVM (squared hinge) needs more of liblinear's dual iterations than
 did (~100 per fit at tolerance 1e-3 on these ~2,160 questions of ~1,850 non-zero features each);
 its tolerance is 1e-2, which halves each fit with the same accuracy figures (macro F1 0.794 on
 the Belgian themes either way, 0.345 vs 0.337 on the gold topics: benchmarks/RESULTS.md before
-and after commit 30b267f). On the gold corpus classify trains faster than fastText. A cold `classify.load()` spends ~0.9 s importing
-scikit-learn (`sklearn.base` imports scipy.stats and pandas); the model itself loads in ~0.04 s.
-Meeting 0.2 s cold needs a prediction path that does not import scikit-learn.
+and after commit 30b267f). On the gold corpus classify trains faster than fastText.
+
+Loading and labelling import neither scikit-learn nor SciPy (`classify/fitted.py` holds the
+numpy-only fitted halves of the estimators; `tests/test_fitted.py` checks the imports in a fresh
+process). Importing `sklearn.base` alone took ~1.7-2.2 s of a fresh process here (it imports
+scipy.stats and pandas), which was nearly all of the cold load before. What is left of a cold
+`classify.load()`: numpy's import (~0.08 s), hashing the payload files, and filling the two dense
+weight matrices (2^20 x 4 float32 each: first-touch page faults). `classify --help` prints
+click's plain help: typer's rich formatting imported rich and markdown-it, ~0.15 s of every
+`--help` (0.27-0.35 s before, on this machine).
 
 `--jobs N` runs featurisation and prediction in N loky processes (each loads the model once and
 keeps its caches warm) while the main process reads, checks and writes JSON; on this 2-core
@@ -449,6 +464,9 @@ def markdown(results) -> str:
         "All systems label the same records: question + answer records of `be_kamer_2017_qa.jsonl` "
         f"repeated to {t['records']:,} (the scikit-learn pipeline: the first {SKLEARN_RECORDS}).",
         "",
+        *(["Sections re-run alone (`--sections`) compare only within themselves: "
+           + "; ".join(f"{k}: {v}" for k, v in results["measured_at"].items()) + ".", ""]
+          if results.get("measured_at") else []),
         "## Targets",
         "",
         "| target | measured | goal | |",
@@ -500,6 +518,9 @@ def markdown(results) -> str:
         f"(its own import time: {st['import_seconds_self_reported']:.3f} s); `classify --help`: {st['help_seconds']:.3f} s",
         f"- `classify.load()` of the shipped model: {st['load_seconds_warm']:.3f} s with the library imported, "
         f"{st['load_seconds_cold']:.3f} s in a fresh interpreter (`import classify; classify.load()`)",
+        *([f"- a fresh interpreter's first prediction (import, load, `predict` of one record): {st['first_label_seconds_cold']:.3f} s; "
+           f"`classify label` of the README's demo document (15 records), whole process: {st['label_document_seconds']:.3f} s"]
+          if "first_label_seconds_cold" in st else []),
         f"- shipped model on disk: {st['model_mb_on_disk']:.1f} MB",
     ]
     if isinstance(results.get("memory"), dict):
@@ -534,6 +555,10 @@ def main() -> int:
         MIN_RECORDS, SKLEARN_RECORDS, ROUNDS, STARTUP_RUNS = 4000, 50, 1, 2
     if not args.report_only:
         measure(results, sections, args.workdir)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "classify"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        for section in sections:  # which code each section measured: sections may be re-run alone
+            results.setdefault("measured_at", {})[section] = f"{time.strftime('%Y-%m-%d')}, commit {commit}{' + uncommitted classify/ changes' if dirty else ''}"
     results["verdicts"] = verdicts(results)
     out_json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "THROUGHPUT.md").write_text(markdown(results), encoding="utf-8")
