@@ -73,6 +73,39 @@ def objectives(model, explore: float = 0.0) -> list[tuple[str, float]]:
     return goals + ([("explore", explore if rest else 1.0)] if explore or not goals else [])
 
 
+def rebalanced(goals, U: np.ndarray, n: int) -> list[float]:
+    """Shares of a batch of ``n`` after topic objectives give up what they cannot use.
+
+    A ``topic:LABEL`` objective picks likely positives; the calibrated probabilities of its best
+    candidates add up to the positives it can expect to find. When they fall short of its quota
+    (the label's positives are used up, or it has never been seen among these records) it keeps
+    a share for those expected positives only, and the stance objective, or without one the
+    other objectives in proportion, takes the rest.
+
+    Examples
+    --------
+    >>> goals = [("topic:a", 0.4), ("stance", 0.4), ("explore", 0.2)]
+    >>> U = np.array([[0.9, 0.5, 0.1], [0.1, 0.5, 0.2]] + [[0.0, 0.5, 0.3]] * 8)
+    >>> [round(s, 2) for s in rebalanced(goals, U, 10)]
+    [0.1, 0.7, 0.2]
+    """
+    shares = np.array([share for _, share in goals], dtype=float)
+    freed = 0.0
+    for k, (name, share) in enumerate(goals):
+        if name.startswith("topic:") and share > 0:
+            quota = max(1, int(np.ceil(share * n)))
+            expected = float(np.sort(U[:, k])[::-1][:quota].sum())
+            shares[k] = share * min(1.0, expected / quota)
+            freed += share - shares[k]
+    takers = [k for k, (name, _) in enumerate(goals) if name == "stance"]
+    if not takers:
+        takers = [k for k, (name, _) in enumerate(goals) if not name.startswith("topic:")] or list(range(len(goals)))
+    total = shares[takers].sum()
+    for k in takers:
+        shares[k] += freed * (shares[k] / total if total > 0 else 1.0 / len(takers))
+    return shares.tolist()
+
+
 def usefulness(model, questions, answers, ids=None, explore: float = 0.0, seed: int = 0) -> np.ndarray:
     """Score of every record (rows) for every objective of :func:`objectives` (columns), in [0, 1].
 
@@ -301,7 +334,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     answers = [p[1] for p in pool]
     U = np.vstack([p[4] for p in pool])
     X = _representation(model, questions, answers) if diversity else None
-    chosen = pick_diverse(U, [share for _, share in goals], X, n, diversity)
+    chosen = pick_diverse(U, rebalanced(goals, U, n), X, n, diversity)
     guesses = model.predict([questions[i] for i, _ in chosen], [answers[i] for i, _ in chosen])
     result = []
     for rank, ((i, k), guess) in enumerate(zip(chosen, guesses, strict=True), 1):
