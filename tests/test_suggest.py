@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from classify.cli import app
 from classify.errors import DataError
-from classify.suggest import annotated_ids, objectives, pick_diverse, suggest, usefulness
+from classify.suggest import annotated_ids, objectives, pick_diverse, rebalanced, suggest, usefulness
 
 UNLABELLED = [
     {"id": "u1", "question": "Worden olietankers van de schaduwvloot in de Oostzee gevolgd?", "answer": "Dat wordt nog onderzocht."},
@@ -84,6 +84,26 @@ def test_pick_diverse_follows_the_shares_and_drops_empty_objectives():
     picks = pick_diverse(U, [0.5, 0.5], X, 5, diversity=0.5)
     assert [k for _, k in picks[:2]] == [0, 1]  # alternate while both have candidates
     assert [i for i, _ in picks] == [0, 4, 1, 2, 3]  # objective 1 runs out, 0 takes the rest; row 5 scores 0 everywhere
+
+
+def test_rebalanced_moves_unusable_topic_share_to_the_stance():
+    goals = [("topic:a", 0.2), ("topic:b", 0.2), ("stance", 0.4), ("explore", 0.2)]
+    U = np.zeros((100, 4))
+    U[:, 0] = 1.0  # label a: as many sure positives as its quota, keeps its share
+    U[:3, 1] = [0.9, 0.5, 0.1]  # label b: 1.5 expected positives for a quota of 10
+    shares = rebalanced(goals, U, 50)
+    assert shares[0] == pytest.approx(0.2)
+    assert shares[1] == pytest.approx(0.2 * 1.5 / 10)
+    assert shares[3] == pytest.approx(0.2)
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def test_rebalanced_without_stance_gives_to_the_other_objectives():
+    goals = [("topic:a", 0.4), ("new:b", 0.4), ("explore", 0.2)]
+    U = np.zeros((30, 3))  # no likely positive of a left
+    shares = rebalanced(goals, U, 10)
+    assert shares[0] == 0.0
+    assert shares[1] == pytest.approx(0.4 + 0.4 * 2 / 3) and shares[2] == pytest.approx(0.2 + 0.4 / 3)
 
 
 def test_suggest_output_is_annotation_ready_and_deterministic(tiny_model):
