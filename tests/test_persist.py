@@ -251,3 +251,12 @@ def test_single_head_round_trip(records, tmp_path, drop):
     assert loaded.heads == model.heads == [h for h in ("topics", "stance") if h != drop]
     assert not any(name.startswith(drop + ".") for name in read_manifest(tmp_path / "m")["files"])
     assert loaded.predict(QUESTIONS, ANSWERS) == model.predict(QUESTIONS, ANSWERS)
+
+
+def test_saving_a_loaded_model_writes_the_same_directory(tiny_model_dir, tmp_path):
+    # a loaded model holds the numpy-only fitted heads; saving turns them into estimators first
+    again = classify.load(tiny_model_dir).save(tmp_path / "again")
+    names = sorted(p.name for p in tiny_model_dir.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (again / name).read_bytes() == (tiny_model_dir / name).read_bytes(), name
