@@ -367,7 +367,7 @@ read is tokenised once). New tokens get their word and char n-gram hashes from a
 (`classify/_ngrams.py`, identical to `zlib.crc32`). The n-grams of every document are counted by a
 scatter/gather in a dense table, in "slot" space (columns numbered in order of first sight, so the
 table stays small and frequent n-grams share cache lines), with no sorting (`sum_duplicates` and
-`np.unique` were the old bottleneck). The heads score with `TextFeatures.dot`, which never builds
+`np.unique` were the old bottleneck). The heads score with `FittedFeatures.dot` (`classify/fitted.py`), which never builds
 the sparse matrix. `transform` still returns bit-for-bit the previous matrices
 (`tests/test_ngrams.py` pins it against a plain reference), so training is unchanged; scores
 differ from `transform(X) @ W` by float32 rounding only (above). The stance cues' 55
