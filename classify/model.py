@@ -59,7 +59,14 @@ class Model:
     @property
     def heads(self) -> list[str]:
         """Names of the heads this model has: ``"topics"``, ``"stance"``."""
-        return [name for name, head in (("topics", self._topics), ("stance", self._stance)) if head is not None]
+        return list(self._present())
+
+    def head_states(self) -> dict[str, tuple[dict, dict]]:
+        """Each head's ``(meta, arrays)`` as :mod:`classify.persist` stores it (no estimator is built)."""
+        return {name: head.get_state() for name, head in self._present().items()}
+
+    def _present(self) -> dict:
+        return {name: head for name, head in (("topics", self._topics), ("stance", self._stance)) if head is not None}
 
     def __repr__(self):
         return f"<classify.Model heads={self.heads} topics={list(self.schema.topics)} stances={list(self.schema.stances)}>"

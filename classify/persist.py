@@ -56,8 +56,7 @@ def save(model, path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         heads, files = {}, {}
-        for name in model.heads:
-            meta, arrays = getattr(model, name).get_state()
+        for name, (meta, arrays) in model.head_states().items():
             heads[name] = meta
             for key, value in sorted(arrays.items()):
                 filename = f"{name}.{key}.npy"

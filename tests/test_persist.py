@@ -254,7 +254,7 @@ def test_single_head_round_trip(records, tmp_path, drop):
 
 
 def test_saving_a_loaded_model_writes_the_same_directory(tiny_model_dir, tmp_path):
-    # a loaded model holds the numpy-only fitted heads; saving turns them into estimators first
+    # a loaded model holds the numpy-only fitted heads; they save their state directly
     again = classify.load(tiny_model_dir).save(tmp_path / "again")
     names = sorted(p.name for p in tiny_model_dir.iterdir())
     assert names == sorted(p.name for p in again.iterdir())
