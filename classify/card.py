@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classify.linear import LOSSES
+from classify.linear import LOSSES, TOPIC_LOSSES
 from classify.metrics import format_report
 
 
@@ -81,9 +81,18 @@ def _method(manifest: dict) -> list[str]:
         p = heads["topics"]["params"]
         described = any(t.get("description") for t in manifest["schema"].get("topics", []))
         priors = ", label descriptions as extra examples" if described and p.get("prior_weight", 0) > 0 else ""
-        lines.append(f"- topics: one {LOSSES.get(p.get('loss', 'log'))} per label (C={p['C']}) on the question's "
+        labels = heads["topics"]["labels"]
+        per_label = heads["topics"].get("label_loss") or [p.get("loss", "log")] * len(labels)  # older: one loss
+        fitted = []
+        for loss in dict.fromkeys(per_label):
+            which = [t for t, lo in zip(labels, per_label) if lo == loss]
+            strength = f"alpha={p['alpha']}" if loss == "ridge" else f"C={p['C']}"
+            for_whom = "" if len(which) == len(labels) else f" ({', '.join(which)})"
+            fitted.append(f"one {TOPIC_LOSSES.get(loss, loss)} per label, {strength}{for_whom}")
+        held = "leave-one-out" if set(per_label) == {"ridge"} else "held-out" if "ridge" in per_label else "out-of-fold"
+        lines.append(f"- topics: {'; '.join(fitted)}; on the question's "
                      f"{_grams(heads['topics']['features'])}{priors}; Platt-calibrated, each label's threshold "
-                     "chosen on out-of-fold scores")
+                     f"chosen on {held} scores")
     if "stance" in heads:
         p = heads["stance"]["params"]
         cues = f" and Dutch cue phrases (weight {p['cue_weight']})" if p.get("cue_weight", 0) > 0 else ""

@@ -238,13 +238,14 @@ class FittedTopics:
     _features = FittedFeatures  # what a stored featuriser is rebuilt as (the estimator: TextFeatures)
 
     def __init__(self, labels=None, features=None, C=0.5, class_weight="balanced", cv=5, random_state=0,
-                 label_texts=None, prior_weight=1.0, loss="squared_hinge"):
+                 label_texts=None, prior_weight=1.0, loss="auto", alpha=0.3):
         self.labels = labels
         self.features = features
         self.label_texts = label_texts
         self.prior_weight = prior_weight
         self.C = C
         self.loss = loss
+        self.alpha = alpha
         self.class_weight = class_weight
         self.cv = cv
         self.random_state = random_state
@@ -287,9 +288,10 @@ class FittedTopics:
         meta = {
             "labels": list(self.classes_),
             "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
-                       "prior_weight": self.prior_weight, "loss": self.loss},
+                       "prior_weight": self.prior_weight, "loss": self.loss, "alpha": self.alpha},
             "features": fmeta,
             "label_status": list(self.label_status_),
+            "label_loss": list(self.label_loss_),
             "label_count_bounds": [self.min_labels_, self.max_labels_],
         }
         arrays = {f"features.{k}": v for k, v in farrays.items()}
@@ -305,6 +307,7 @@ class FittedTopics:
         self.features_ = features
         self.classes_ = np.asarray(meta["labels"])
         self.label_status_ = list(meta["label_status"])
+        self.label_loss_ = list(meta.get("label_loss", [self.loss] * len(meta["labels"])))  # older: one loss for all
         k = len(self.classes_)
         self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
         self.weights_ = linear.import_weights(arrays, features.n_features, k)

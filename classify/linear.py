@@ -27,7 +27,12 @@ def weights_from_coef(coef, n_features: int, active=None) -> np.ndarray:
     return np.ascontiguousarray(coef.T.reshape(n_features, -1))
 
 
-LOSSES = {"log": "logistic regression", "squared_hinge": "linear SVM (squared hinge)"}  # name: what it is
+LOSSES = {"log": "logistic regression", "squared_hinge": "linear SVM (squared hinge)"}  # liblinear: name: what it is
+TOPIC_LOSSES = {  # the topic head also has these (classify.topics)
+    "auto": "ridge for labels with enough examples, the linear SVM for rarer ones",
+    "ridge": "ridge regression",
+    **LOSSES,
+}
 
 
 def binary_estimator(loss: str, C: float, class_weight, random_state):

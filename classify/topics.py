@@ -10,13 +10,19 @@ from classify.errors import DataError
 from classify.features import TextFeatures
 from classify.fitted import FittedTopics, as_texts
 
+LOSSES = linear.TOPIC_LOSSES
+# "auto": labels with fewer positives than this get the class-weighted linear SVM. Unweighted squared
+# loss barely moves for a handful of positives: on the gold corpus's military_mobility (8 examples)
+# its out-of-fold average precision was 0.02-0.04 against the SVM's 0.09-0.19 (benchmarks/RESULTS.md)
+RIDGE_MIN_POSITIVES = 20
+
 
 class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     """One-vs-rest linear models over hashed TF-IDF features, Platt-calibrated per label.
 
-    For every label a linear model (logistic regression or linear SVM, see ``loss``) is fitted on
-    all data; its out-of-fold scores
-    (stratified ``cv``-fold) are used twice: to fit a sigmoid that turns scores into calibrated
+    For every label a linear model (ridge regression, logistic regression or linear SVM, see
+    ``loss``) is fitted on all data; its held-out scores (leave-one-out for ridge, stratified
+    ``cv``-fold refits otherwise) are used twice: to fit a sigmoid that turns scores into calibrated
     probabilities, and to choose the per-label threshold that maximises F1. Thresholds are thus
     never tuned on the data they are scored on in outer cross-validation.
 
@@ -27,13 +33,23 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     features : TextFeatures, optional
         Featuriser (cloned before fitting); default ``TextFeatures()``.
     C : float
-        Inverse regularisation strength of each per-label linear model.
-    loss : "log" or "squared_hinge"
-        Loss of the per-label models: logistic regression or a linear SVM (both liblinear, dual).
+        Inverse regularisation strength of the liblinear models (SVM, logistic regression).
+    loss : "auto", "ridge", "log" or "squared_hinge"
+        Loss of the per-label models: ridge regression on -1/+1 targets, all labels solved as one
+        system with exact leave-one-out scores (:mod:`classify.ridge`); logistic regression or a
+        linear SVM (liblinear, dual; one fit plus ``cv`` refits per label); or ``"auto"``: ridge
+        for the labels with at least ``RIDGE_MIN_POSITIVES`` positive examples, the class-weighted
+        SVM for rarer ones (squared loss without weights ignores a handful of positives).
+    alpha : float
+        Regularisation strength of the ridge models (scikit-learn's ``Ridge`` convention).
     class_weight : "balanced" or None
         Reweight the rare positive class while fitting (calibration restores true frequencies).
+        With ``loss="ridge"``, ``None`` solves all labels as one system, ``"balanced"`` costs one
+        factorisation per label; ``"auto"`` fits its ridge labels unweighted.
     cv : int
-        Folds for the out-of-fold calibration and threshold choice.
+        Folds for the out-of-fold calibration and threshold choice (ridge: only above
+        ``classify.ridge.DUAL_LIMIT`` training rows; below it leave-one-out scores are exact).
+        A label with fewer than 2 examples of either class (or ``cv < 2``) stays uncalibrated.
     random_state : int
         Seed of the fold shuffling and the solver.
     label_texts : sequence of str, optional
@@ -47,6 +63,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     ----------
     thresholds_ : ndarray of shape (n_labels,)
         Decision threshold per label on the calibrated probability.
+    label_loss_ : list of str
+        Per label: the loss it was fitted with (``"ridge"``, ``"squared_hinge"`` or ``"log"``;
+        under ``loss="auto"`` it depends on the label's examples).
     label_status_ : list of str
         Per label: ``"calibrated"``, ``"uncalibrated"`` (too few examples for cross-validated
         calibration) or ``"constant"`` (only one class seen).
@@ -64,7 +83,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
 
     def fit(self, X, y):
         texts = as_texts(X)
-        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # validates loss
+        if self.loss not in LOSSES:
+            raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(
@@ -92,13 +112,22 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         Xf, Xp = Xall[:n], Xall[n:]
         n_features = self.features_.n_features
 
-        # sequential on purpose: liblinear's random generator is process-global, so threads would make
-        # the fit depend on scheduling, and processes cost more than they save at this size (measured)
-        fits = [
-            _fit_label(base, Xf, Y[:, j], Xp, np.array([1 if jj == j else 0 for jj, _ in priors], dtype=np.int8),
-                       self.prior_weight, self.cv, self.random_state)
-            for j in range(k)
-        ]
+        Yp = np.array([[int(jj == j) for j in range(k)] for jj, _ in priors], dtype=np.int8).reshape(-1, k)
+        fits = [None] * k
+        shared = _ridge_labels(self.loss, Y)
+        liblinear = "squared_hinge" if self.loss in ("auto", "ridge") else self.loss  # for the other labels
+        if shared.any():
+            cols = np.flatnonzero(shared)
+            ridge_fits = _fit_ridge(Xf, Y[:, cols], Xp, Yp[:, cols], self.prior_weight, self.alpha,
+                                    self.class_weight if self.loss == "ridge" else None, self.cv, self.random_state)
+            for j, fit in zip(cols, ridge_fits):
+                fits[j] = fit
+        if not shared.all():
+            # sequential on purpose: liblinear's random generator is process-global, so threads would make
+            # the fit depend on scheduling, and processes cost more than they save at this size (measured)
+            base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)
+            for j in np.flatnonzero(~shared):
+                fits[j] = _fit_label(base, Xf, Y[:, j], Xp, Yp[:, j], self.prior_weight, self.cv, self.random_state)
         coef = np.zeros((k, len(active)), dtype=np.float32)
         for j, fit in enumerate(fits):
             coef[j] = fit[0]
@@ -106,6 +135,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         self.platt_ = np.array([f[2] for f in fits], dtype=np.float64).reshape(k, 2)
         self.thresholds_ = np.array([f[3] for f in fits], dtype=np.float64)
         self.label_status_ = [f[4] for f in fits]
+        self.label_loss_ = ["ridge" if shared[j] else liblinear for j in range(k)]
         self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
 
@@ -118,19 +148,63 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
 
 
 def _fit_label(base, Xf, y, Xp, y_prior, prior_weight, cv, seed):
-    """One label: (coef, intercept, (platt a, b), threshold, status)."""
+    """One label with a liblinear loss: (coef, intercept, (platt a, b), threshold, status)."""
     n_pos = int(y.sum())
     if n_pos in (0, len(y)):
-        # one class only: a constant probability equal to what was seen
-        return np.zeros(Xf.shape[1]), (30.0 if n_pos else -30.0), (1.0, 0.0), 0.5, "constant"
+        return _constant(Xf.shape[1], n_pos)
     model = _fit_with_priors(clone(base), Xf, y, Xp, y_prior, prior_weight)
     folds = min(cv, n_pos, len(y) - n_pos)
     if folds < 2:
         return model.coef_[0], float(model.intercept_[0]), (1.0, 0.0), 0.5, "uncalibrated"
     oof = _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed)
-    platt = _fit_sigmoid(oof, y)
-    threshold = _best_threshold(linear.sigmoid(platt[0] * oof + platt[1]), y)
-    return model.coef_[0], float(model.intercept_[0]), platt, threshold, "calibrated"
+    return (model.coef_[0], float(model.intercept_[0])) + _calibrate(oof, y)
+
+
+def _ridge_labels(loss, Y):
+    """Which labels the shared ridge system fits: all (``"ridge"``), none (liblinear losses), or
+    under ``"auto"`` those with at least ``RIDGE_MIN_POSITIVES`` positive examples."""
+    if loss == "ridge":
+        return np.ones(Y.shape[1], dtype=bool)
+    if loss == "auto":
+        return Y.sum(axis=0) >= RIDGE_MIN_POSITIVES
+    return np.zeros(Y.shape[1], dtype=bool)
+
+
+def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
+    """Labels fitted by ridge regression as one system (:mod:`classify.ridge`): per label as :func:`_fit_label`."""
+    import scipy.sparse as sp
+
+    from classify import ridge
+
+    n, k = Y.shape
+    targets = np.r_[Y, Yp]
+    weights = np.r_[np.ones(n), np.full(len(Yp), float(prior_weight))]
+    if class_weight == "balanced":  # as scikit-learn's: n / (2 * n_class) per label and class
+        pos = np.maximum(Y.sum(axis=0), 1)
+        weights = weights[:, None] * np.where(targets > 0, n / (2.0 * pos), n / (2.0 * np.maximum(n - pos, 1)))
+    X = sp.vstack([Xf, Xp]).tocsr() if len(Yp) else Xf
+    coef, intercept, held = ridge.fit(X, targets, alpha, weights, scored=n, cv=cv, seed=seed)
+    fits = []
+    for j in range(k):
+        y, n_pos = Y[:, j], int(Y[:, j].sum())
+        if n_pos in (0, n):
+            fits.append(_constant(Xf.shape[1], n_pos))
+        elif min(cv, n_pos, n - n_pos) < 2:  # the rule of the other losses, though held-out scores exist
+            fits.append((coef[j], float(intercept[j]), (1.0, 0.0), 0.5, "uncalibrated"))
+        else:
+            fits.append((coef[j], float(intercept[j])) + _calibrate(held[:, j], y))
+    return fits
+
+
+def _constant(n_features, n_pos):
+    """One class only: a constant probability equal to what was seen."""
+    return np.zeros(n_features), (30.0 if n_pos else -30.0), (1.0, 0.0), 0.5, "constant"
+
+
+def _calibrate(held_out, y):
+    """((platt a, b), threshold, "calibrated") from scores of models that did not see each row."""
+    platt = _fit_sigmoid(held_out, y)
+    return platt, _best_threshold(linear.sigmoid(platt[0] * held_out + platt[1]), y), "calibrated"
 
 
 def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):

@@ -14,7 +14,7 @@ from classify.schema import LabelSchema
 # what a parameter meant before it was recorded: models trained before ``topic_loss`` and
 # ``char_range`` existed used logistic regression and char 3-5-grams (train --base keeps that)
 LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5]}
-DEFAULTS = {"topic_C": 0.5, "topic_loss": "squared_hinge", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5]}
+DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5]}
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -53,7 +53,8 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
     topics = stance = None
     if has_topics:
         descriptions = [schema.descriptions.get(t, "") for t in schema.topics]
-        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], loss=params["topic_loss"], cv=cv, random_state=seed,
+        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], alpha=params["topic_alpha"], loss=params["topic_loss"], cv=cv, random_state=seed,
+                                 class_weight=params["topic_class_weight"],
                                  label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
         topics.fit(data.questions, indicator(data.topics, schema.topics))
     if has_stance:

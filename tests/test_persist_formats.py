@@ -61,7 +61,7 @@ def test_format_v1_fixture_loads_and_predicts_as_when_saved():
     assert model.topics.loss == model.stance.loss == "log"
     assert model.topics.features_.char_range == (3, 4)
     card = render(json.loads((V1 / "manifest.json").read_text(encoding="utf-8")))
-    assert "- topics: one logistic regression per label (C=10.0) on the question's hashed TF-IDF of word 1-2-grams and char 3-4-grams" in card
+    assert "- topics: one logistic regression per label, C=10.0; on the question's hashed TF-IDF of word 1-2-grams and char 3-4-grams" in card
     assert "cue phrases" not in card  # it predates the stance cues
     assert_expected_predictions(model)
 

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from classify.errors import DataError
 from classify.features import TextFeatures
 from classify.model import indicator
-from classify.topics import TopicClassifier, _best_threshold
+from classify.topics import RIDGE_MIN_POSITIVES, TopicClassifier, _best_threshold
 
 LABELS = ("fleet", "industry", "ukraine")
 
@@ -193,8 +193,8 @@ def test_decide_bounds_from_training_data(data):
     np.testing.assert_array_equal(clf.decide(proba).sum(axis=1), [1, 1])
 
 
-@pytest.mark.parametrize("loss", ["log", "squared_hinge"])
-def test_both_losses_are_calibrated(data, loss):
+@pytest.mark.parametrize("loss", ["log", "squared_hinge", "ridge", "auto"])
+def test_every_loss_is_calibrated(data, loss):
     X, Y = data
     clf = make(loss=loss).fit(X, Y)
     assert clf.label_status_ == ["calibrated"] * 3
@@ -205,5 +205,26 @@ def test_both_losses_are_calibrated(data, loss):
 
 
 def test_unknown_loss_names_the_choices(data):
-    with pytest.raises(DataError, match="loss must be one of log, squared_hinge; got 'hinge'"):
+    with pytest.raises(DataError, match="loss must be one of auto, ridge, log, squared_hinge; got 'hinge'"):
         make(loss="hinge").fit(*data)
+
+
+def test_auto_fits_labels_with_enough_examples_by_ridge():
+    """"auto": the shared ridge system for common labels, the class-weighted SVM for rare ones;
+    each part is exactly what its loss alone would fit."""
+    rng = np.random.default_rng(0)
+    words = ["defensie", "oekraïne", "schip", "trein", "fabriek", "begroting", "europa", "minister"]
+    X = [" ".join(rng.choice(words, 6)) for _ in range(120)]
+    common = np.array([int("oekraïne" in t) for t in X])
+    rare = np.zeros(len(X), dtype=int)
+    rare[np.flatnonzero(["schip" in t for t in X])[:6]] = 1
+    assert common.sum() >= RIDGE_MIN_POSITIVES > rare.sum() >= 2
+    Y = np.c_[common, rare]
+    def fit(Y, **params):
+        return TopicClassifier(features=TextFeatures(n_features=2**12), cv=3, **params).fit(X, Y)
+
+    auto = fit(Y, loss="auto")
+    for j, loss in ((0, "ridge"), (1, "squared_hinge")):
+        alone = fit(Y[:, [j]], loss=loss, class_weight=None if loss == "ridge" else "balanced")
+        np.testing.assert_allclose(auto.decision_function(X)[:, j], alone.decision_function(X)[:, 0], atol=1e-6)
+        assert auto.thresholds_[j] == pytest.approx(alone.thresholds_[0])

@@ -1,0 +1,131 @@
+"""Ridge regression for every label at once, with held-out scores for calibration.
+
+The topic head's ``loss="ridge"``. Per label, with targets ``y`` in {-1, +1} and sample weights
+``s``, it minimises ``sum_i s_i * (y_i - x_i.w - b)^2 + alpha * (|w|^2 + b^2)`` (scikit-learn's
+``Ridge`` convention; the intercept ``b`` is a constant feature of value 1, penalised like the
+weights, as in liblinear).
+
+All labels share one system, so one factorisation serves them all. Up to ``DUAL_LIMIT`` rows it is
+solved in the dual: ``M = K + alpha * diag(1/s)`` with the Gram matrix ``K = X X^T + 1``, factored once (Cholesky); ``alpha = M^-1 Y``, ``w = X^T alpha``. The
+leave-one-out score of every row comes in closed form, ``y_i - alpha_i / (M^-1)_ii`` (the
+hat-matrix identity of linear smoothers), so calibration needs no refits. Above the limit the
+``n x n`` matrices would cost too much memory (8 n^2 bytes each); the primal is solved by
+conjugate gradients (scikit-learn's ``Ridge``) and the held-out scores come from ``cv``-fold refits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DUAL_LIMIT = 5000  # rows; the dual's two n x n float64 matrices take 400 MB at this size
+DENSE_SHARE = 0.02  # Gram: columns in more than this share of rows go through BLAS, the rest sparse
+CHUNK = 2048  # Gram: dense columns per BLAS block (n x CHUNK float64 at a time)
+PRIMAL_TOL = 1e-5  # conjugate-gradient tolerance of the primal solver
+
+
+def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: int = 5, seed: int = 0,
+        dual_limit: int = DUAL_LIMIT):
+    """Fit one ridge model per column of ``Y``; return ``(coef, intercept, held_out)``.
+
+    Parameters
+    ----------
+    X : sparse matrix of shape (n_rows, n_features)
+    Y : array of shape (n_rows, n_labels)
+        0/1 (or -1/+1) targets; fitted as -1/+1.
+    alpha : float
+        Regularisation strength (see the module docstring).
+    sample_weight : array of shape (n_rows,) or (n_rows, n_labels), optional
+        One weight per row, or per row and label (e.g. class weights): then every label is its
+        own system and costs its own factorisation.
+    scored : int, optional
+        Held-out scores are returned for the first ``scored`` rows (default: all); later rows (e.g.
+        label descriptions) are training-only and never held out.
+    cv, seed : int
+        Folds and their shuffling for the held-out scores above ``dual_limit`` rows.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_labels, n_features)
+    intercept : ndarray of shape (n_labels,)
+    held_out : ndarray of shape (scored, n_labels)
+        Each row's score from a model that did not see it: leave-one-out (dual) or out-of-fold.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.eye(4))
+    >>> coef, b, held = fit(X, np.array([[1], [1], [0], [0]]), alpha=1.0)
+    >>> coef.shape, held.shape
+    ((1, 4), (4, 1))
+    """
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(X, dtype=np.float64)
+    T = np.where(np.asarray(Y) > 0, 1.0, -1.0).reshape(X.shape[0], -1)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    scored = X.shape[0] if scored is None else int(scored)
+    solve = _dual if X.shape[0] <= dual_limit else _primal
+    if s.ndim == 1:
+        return solve(X, T, s, alpha, scored, cv, seed)
+    # per-label weights: one system per label (the Gram matrix is shared)
+    K = gram(X) if solve is _dual else None
+    parts = [solve(X, T[:, [j]], s[:, j], alpha, scored, cv, seed, K) for j in range(T.shape[1])]
+    return tuple(np.concatenate(arrays, axis=axis) for arrays, axis in zip(zip(*parts), (0, 0, 1)))
+
+
+def _dual(X, T, s, alpha, scored, cv=None, seed=None, K=None):
+    import scipy.linalg as la
+
+    M = gram(X) if K is None else K.copy()
+    M[np.diag_indices_from(M)] += alpha / s
+    factor = la.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
+    del M
+    alpha = la.cho_solve((factor, True), T, check_finite=False)
+    potri = la.get_lapack_funcs("potri", (factor,))
+    inverse, info = potri(factor, lower=1, overwrite_c=1)  # M^-1 in the lower triangle, in place
+    if info != 0:  # M is positive definite by construction (alpha / s > 0); this would be a bug
+        raise np.linalg.LinAlgError(f"ridge: inverting the factored Gram matrix failed (LAPACK info {info})")
+    diag = np.diag(inverse)[:scored].copy()
+    del inverse, factor
+    held = T[:scored] - alpha[:scored] / diag[:, None]
+    coef = np.asarray(X.T @ alpha).T
+    return coef, alpha.sum(axis=0), held
+
+
+def _primal(X, T, s, alpha, scored, cv, seed, K=None):
+    import scipy.sparse as sp
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+
+    X1 = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")  # the penalised intercept column
+
+    def solve(rows):
+        model = Ridge(alpha=alpha, fit_intercept=False, solver="sparse_cg", tol=PRIMAL_TOL)
+        return np.atleast_2d(model.fit(X1[rows], T[rows], sample_weight=s[rows]).coef_)
+
+    coef = solve(np.arange(X.shape[0]))
+    held = np.zeros((scored, T.shape[1]))
+    always = np.arange(scored, X.shape[0])  # training-only rows stay in every fold
+    for train, test in KFold(n_splits=max(cv, 2), shuffle=True, random_state=seed).split(np.zeros(scored)):
+        w = solve(np.r_[train, always])
+        held[test] = X1[test] @ w.T
+    return coef[:, :-1], coef[:, -1], held
+
+
+def gram(X) -> np.ndarray:
+    """``X X^T + 1`` as a dense float64 array.
+
+    Frequent columns (char 2-grams are in nearly every text) make a sparse product slow; they go
+    through BLAS in dense blocks, the rest through the sparse product (~10x faster than all sparse
+    on 2,700 questions, measured).
+    """
+    Xc = X.tocsc()
+    frequent = np.diff(Xc.indptr) > DENSE_SHARE * X.shape[0]
+    rare = Xc[:, np.flatnonzero(~frequent)].tocsr()
+    K = (rare @ rare.T).toarray()
+    columns = np.flatnonzero(frequent)
+    for start in range(0, len(columns), CHUNK):
+        block = Xc[:, columns[start:start + CHUNK]].toarray()
+        K += block @ block.T
+    K += 1.0
+    return K

@@ -1,0 +1,76 @@
+"""classify.ridge: one system for many labels, exact leave-one-out scores, the same model in both solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.model_selection import KFold
+
+from classify import ridge
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    # a few columns in every row (the Gram matrix's dense, BLAS part) beside sparse ones
+    X = sp.hstack([rng.random((120, 3)), sp.random(120, 400, density=0.05, random_state=1)], format="csr")
+    Y = (rng.random((120, 3)) < 0.3).astype(int)
+    w = np.r_[np.ones(115), np.full(5, 3.0)]  # the last rows weigh more (like label descriptions)
+    return X, Y, w
+
+
+def test_solution_is_the_ridge_minimum(problem):
+    """The gradient of sum s (t - Xw - b)^2 + alpha (|w|^2 + b^2) vanishes at the returned (w, b)."""
+    X, Y, w = problem
+    coef, b, _ = ridge.fit(X, Y, alpha=0.7, sample_weight=w)
+    T = np.where(Y > 0, 1.0, -1.0)
+    residual = (T - (X @ coef.T + b)) * w[:, None]
+    np.testing.assert_allclose(X.T @ residual, 0.7 * coef.T, atol=1e-8)
+    np.testing.assert_allclose(residual.sum(axis=0), 0.7 * b, atol=1e-8)
+
+
+def test_held_out_scores_are_exact_leave_one_out(problem):
+    X, Y, w = problem
+    _, _, held = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115)
+    assert held.shape == (115, 3)
+    for i in (0, 57, 114):
+        keep = np.r_[0:i, i + 1:120]
+        coef, b, _ = ridge.fit(X[keep], Y[keep], alpha=0.7, sample_weight=w[keep], scored=0)
+        np.testing.assert_allclose(held[i], (X[i] @ coef.T + b).ravel(), atol=1e-10)
+
+
+def test_primal_solver_fits_the_same_model(problem):
+    """Above dual_limit rows the conjugate-gradient primal solves the same problem."""
+    X, Y, w = problem
+    dual = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115)
+    primal = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, cv=5, dual_limit=10)
+    np.testing.assert_allclose(primal[0], dual[0], atol=1e-4)
+    np.testing.assert_allclose(primal[1], dual[1], atol=1e-4)
+    # out-of-fold scores: each row scored by a model fitted without its fold (rows past
+    # ``scored`` in every fold)
+    held = primal[2]
+    unseen = np.flatnonzero(np.abs(held[:, 0] - (X[:115] @ primal[0][0] + primal[1][0])) > 1e-6)
+    assert len(unseen) == 115
+    fold = KFold(n_splits=5, shuffle=True, random_state=0)
+    train, test = next(fold.split(np.zeros(115)))
+    keep = np.r_[train, np.arange(115, 120)]
+    coef, b, _ = ridge.fit(X[keep], Y[keep], alpha=0.7, sample_weight=w[keep], scored=0)
+    np.testing.assert_allclose(held[test], X[test] @ coef.T + b, atol=1e-4)
+
+
+@pytest.mark.parametrize("dual_limit", [ridge.DUAL_LIMIT, 10])
+def test_per_label_weights_fit_each_label_alone(problem, dual_limit):
+    X, Y, w = problem
+    W = np.c_[w, 2 * w, np.where(Y[:, 2] > 0, 4.0, 1.0)]
+    coef, b, held = ridge.fit(X, Y, alpha=0.7, sample_weight=W, dual_limit=dual_limit)
+    for j in range(3):
+        c1, b1, h1 = ridge.fit(X, Y[:, [j]], alpha=0.7, sample_weight=W[:, j], dual_limit=dual_limit)
+        np.testing.assert_allclose(coef[j], c1[0], atol=1e-6)
+        np.testing.assert_allclose(b[j], b1[0], atol=1e-6)
+        np.testing.assert_allclose(held[:, j], h1[:, 0], atol=1e-6)
+
+
+def test_gram_matches_the_sparse_product(problem):
+    X, _, _ = problem
+    np.testing.assert_allclose(ridge.gram(X), (X @ X.T).toarray() + 1.0, atol=1e-12)
