@@ -12,8 +12,8 @@ from classify.fitted import FittedTopics, as_texts
 
 LOSSES = linear.TOPIC_LOSSES
 # "auto": labels with fewer positives than this get the class-weighted linear SVM. Unweighted squared
-# loss barely moves for a handful of positives: on the gold corpus's military_mobility (8 examples)
-# its out-of-fold average precision was 0.02-0.04 against the SVM's 0.09-0.19 (benchmarks/RESULTS.md)
+# loss barely moves for a handful of positives: ridge alone scored F1 0 on the gold corpus's two
+# rarest topics (8 and 3 examples), the SVM 0.154 and 0.105 (benchmarks/RESULTS.md, ablation)
 RIDGE_MIN_POSITIVES = 20
 
 
