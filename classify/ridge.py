@@ -6,18 +6,19 @@ The topic head's ``loss="ridge"``. Per label, with targets ``y`` in {-1, +1} and
 weights, as in liblinear).
 
 All labels share one system, so one factorisation serves them all. Up to ``DUAL_LIMIT`` rows it is
-solved in the dual: ``M = K + alpha * diag(1/s)`` with the Gram matrix ``K = X X^T + 1``, factored once (Cholesky); ``alpha = M^-1 Y``, ``w = X^T alpha``. The
-leave-one-out score of every row comes in closed form, ``y_i - alpha_i / (M^-1)_ii`` (the
-hat-matrix identity of linear smoothers), so calibration needs no refits. Above the limit the
-``n x n`` matrices would cost too much memory (8 n^2 bytes each); the primal is solved by
-conjugate gradients (scikit-learn's ``Ridge``) and the held-out scores come from ``cv``-fold refits.
+solved in the dual: ``M = K + alpha * diag(1/s)`` with the Gram matrix ``K = X X^T + 1`` is
+factored once (Cholesky); the dual coefficients are ``A = M^-1 Y`` and ``w = X^T A``. The
+leave-one-out score of every row comes in closed form, ``y_i - A_i / (M^-1)_ii`` (the hat-matrix
+identity of linear smoothers), so calibration needs no refits. Above the limit the ``n x n``
+matrix would cost too much memory (8 n^2 bytes); the primal is solved by conjugate gradients
+(scikit-learn's ``Ridge``) and the held-out scores come from ``cv``-fold refits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-DUAL_LIMIT = 5000  # rows; the dual's two n x n float64 matrices take 400 MB at this size
+DUAL_LIMIT = 5000  # rows; the dual's n x n float64 matrix takes 200 MB at this size
 DENSE_SHARE = 0.02  # Gram: columns in more than this share of rows go through BLAS, the rest sparse
 CHUNK = 2048  # Gram: dense columns per BLAS block (n x CHUNK float64 at a time)
 ROW_CHUNK = 512  # Gram: rows per sparse product (its result is ROW_CHUNK x n, then dense)

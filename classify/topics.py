@@ -85,6 +85,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         texts = as_texts(X)
         if self.loss not in LOSSES:
             raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
+        if self.loss in ("auto", "ridge") and not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
+            raise DataError(f"alpha must be a number > 0 (the ridge penalty); got {self.alpha!r}. The default is 0.3.")
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(

@@ -228,3 +228,9 @@ def test_auto_fits_labels_with_enough_examples_by_ridge():
         alone = fit(Y[:, [j]], loss=loss, class_weight=None if loss == "ridge" else "balanced")
         np.testing.assert_allclose(auto.decision_function(X)[:, j], alone.decision_function(X)[:, 0], atol=1e-6)
         assert auto.thresholds_[j] == pytest.approx(alone.thresholds_[0])
+
+
+@pytest.mark.parametrize("alpha", [0, -1.0, "0.3"])
+def test_ridge_alpha_must_be_positive(data, alpha):
+    with pytest.raises(DataError, match=f"alpha must be a number > 0 \\(the ridge penalty\\); got {alpha!r}"):
+        make(loss="ridge", alpha=alpha).fit(*data)
