@@ -26,7 +26,7 @@ PRIMAL_TOL = 1e-5  # conjugate-gradient tolerance of the primal solver
 
 
 def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: int = 5, seed: int = 0,
-        dual_limit: int = DUAL_LIMIT):
+        dual_limit: int | None = None):
     """Fit one ridge model per column of ``Y``; return ``(coef, intercept, held_out)``.
 
     Parameters
@@ -44,6 +44,8 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
         label descriptions) are training-only and never held out.
     cv, seed : int
         Folds and their shuffling for the held-out scores above ``dual_limit`` rows.
+    dual_limit : int, optional
+        Most rows solved in the dual (default ``DUAL_LIMIT``).
 
     Returns
     -------
@@ -66,7 +68,7 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
     T = np.where(np.asarray(Y) > 0, 1.0, -1.0).reshape(X.shape[0], -1)
     s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     scored = X.shape[0] if scored is None else int(scored)
-    solve = _dual if X.shape[0] <= dual_limit else _primal
+    solve = _dual if X.shape[0] <= (DUAL_LIMIT if dual_limit is None else dual_limit) else _primal
     if s.ndim == 1:
         return solve(X, T, s, alpha, scored, cv, seed)
     # per-label weights: one system per label (the Gram matrix is shared)

@@ -234,3 +234,15 @@ def test_auto_fits_labels_with_enough_examples_by_ridge():
 def test_ridge_alpha_must_be_positive(data, alpha):
     with pytest.raises(DataError, match=f"alpha must be a number > 0 \\(the ridge penalty\\); got {alpha!r}"):
         make(loss="ridge", alpha=alpha).fit(*data)
+
+
+def test_ridge_above_the_dual_limit_fits_the_same_model(data, monkeypatch):
+    """More rows than classify.ridge.DUAL_LIMIT: the primal solver, out-of-fold calibration."""
+    from classify import ridge
+
+    X, Y = data
+    dual = make(loss="ridge", class_weight=None).fit(X, Y)
+    monkeypatch.setattr(ridge, "DUAL_LIMIT", 5)
+    primal = make(loss="ridge", class_weight=None).fit(X, Y)
+    np.testing.assert_allclose(primal.decision_function(X), dual.decision_function(X), atol=1e-3)
+    assert primal.label_status_ == ["calibrated"] * 3
