@@ -389,16 +389,22 @@ be_themes,audit_answers --systems classify --classify-params '{"char_range": [3,
 ABLATION.json` against benchmarks/RESULTS.md) cost ~8% of the throughput against char
 3-5-grams in a timer run on 3,000 records. fastText's `predict` averages
 100-dimensional word and bigram embeddings in C++, with no char n-grams, TF-IDF or regex cues.
-Reaching 20x the scikit-learn pipeline needs ~1.5-2x less work per record, fastText's one-model
-figure ~3x: compiled code for the counting loop (C/Cython/numba, a new build or runtime
+In the two latest runs of this section (the table above and one before it, same code) classify
+labelled 8.6x and 8.5x the pipeline's records and 0.35x and 0.39x fastText's two-model rate, where
+earlier runs on a slower, busier VM had given 10.3x and 13.2x and 0.53x: the VM's speed varies
+and does not scale all three alike (fastText's own `predict` labelled 4,123, 2,610, 2,473, 7,434
+and 6,908 records/s in five runs; the plain pipeline 208, 126, 100, 308 and 315; classify 1,321
+in the third run, 2,633 and 2,679 in the last two). The issue's reference rates (~200 and ~6,000
+records/s) are closest to the last two runs, so 8.5x is the figure to beat. Reaching 20x the
+pipeline needs ~2.4x less work per record, fastText's two-model figure ~2.6x, its one-model
+figure ~3.5x: compiled code for the counting loop (C/Cython/numba, a new build or runtime
 dependency), or a lighter model (one question featuriser shared by both heads, cheaper cues).
-Both are outside this change; the accuracy side owns the model. Looking the cues' required
-strings up once per batch instead of once per answer (over all answers joined) was tried and
-not kept: it scans as many characters as the per-answer `in` checks and was slower (0.62 s vs
-0.55 s for the cues of 3,000 answers). The same-run ratios, not the absolute figures, are what
-to compare between runs: this shared VM's speed varies (fastText's own `predict` labelled 4,123,
-2,610 and 2,473 records/s in three runs; the plain pipeline 208, 126 and 100; classify's 10.3x
-and 13.2x the pipeline were measured with the same featuriser).
+Sharing the question's counts between the topic head and the stance head's question features
+is not possible as they are: the stance head hashes the question with another salt (so its
+answer and question n-grams take different rows of one weight matrix), and counting happens in
+each salt's column space. Looking the cues' required strings up once per batch instead of once
+per answer (over all answers joined) was tried and not kept: it scans as many characters as the
+per-answer `in` checks and was slower (0.62 s vs 0.55 s for the cues of 3,000 answers).
 
 ## Training, start-up, scale-out
 
