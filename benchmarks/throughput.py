@@ -434,7 +434,10 @@ click's plain help: typer's rich formatting imported rich and markdown-it, ~0.15
 keeps its caches warm) while the main process reads, checks and writes JSON; on this 2-core
 machine the main process competes with the two workers, and worker start-up is part of the
 figure. Efficiency rose from 72% (--jobs 2) and 62% (Dask) in the previous run of this section
-to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker's start). Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
+to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker's start). In the
+latest run (the table above, with today's model on a VM twice as fast: `--jobs 1` took 22.5 s
+instead of 47.6 s) they are 77% and 72%: the work per record halved, the main process's JSON
+reading and writing and the workers' start-up did not shrink alike. Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
 mmap threshold and made every numpy temporary pay page faults (labelling 2.4x slower on a
 worker); `classify.distributed` raises the thresholds in its worker tasks. The Dask run also
 shares the two cores with the scheduler and the client.
