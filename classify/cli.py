@@ -155,6 +155,7 @@ def train(
     id_field: IdField = "id",
     topics_field: TopicsField = "topics",
     stance_field: StanceField = "stance",
+    param: Annotated[list[str] | None, typer.Option("--param", help="Training parameter KEY=VALUE over the defaults, e.g. topic_loss=ridge (repeatable; see classify.training.DEFAULTS).")] = None,
     base: Annotated[Path | None, typer.Option("--base", help="Retrain this model on its own annotations plus the ANNOTATIONS given (its schema, params, seed, cv).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="With --base: new annotations override base ones with the same id (default: error).")] = False,
     ctx: typer.Context = None,
@@ -164,18 +165,23 @@ def train(
     Example: classify train my_annotations.jsonl --out models/mine --schema my_schema.toml
 
     Retrain: classify train --base models/mine round2.jsonl --out models/mine-v2
+
+    Parameters: classify train my_annotations.jsonl --out models/mine --param topic_loss=ridge
     """
     from classify.annotations import Fields
     from classify.metrics import format_report
     from classify.schema import LabelSchema
+    from classify.training import parse_params
     from classify.training import train as run
 
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
+    params = parse_params(param)  # before any reading: a typo fails fast
     if base is not None:
-        return _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace)
+        return _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params)
     label_schema = LabelSchema.from_toml(schema) if schema else None
     records = _hydrated(annotations, corpora, fields)
-    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, progress=_progress, sources=annotations, corpora=corpora)
+    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, params=params or None, progress=_progress,
+                sources=annotations, corpora=corpora)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out}")
     if model.info.get("metrics"):
@@ -308,7 +314,7 @@ def parse(
     _progress(f"parsed {count} records")
 
 
-def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace):
+def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params):
     """``classify train --base``: see :mod:`classify.retrain`."""
     from classify.errors import DataError
     from classify.metrics import format_report
@@ -319,7 +325,7 @@ def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fie
     # --seed / --cv given on the command line win; otherwise the base model's values are kept
     explicit = lambda name: getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"  # noqa: E731
     model = train_from_base(base, annotations, corpora=corpora, fields=fields, seed=seed if explicit("seed") else None,
-                            cv=cv if explicit("cv") else None, replace=replace, progress=_progress)
+                            cv=cv if explicit("cv") else None, params=params, replace=replace, progress=_progress)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out} "
               f"({model.info['training']['base']['n_records']} base + new annotations = {model.info['training']['n_records']})")

@@ -163,7 +163,7 @@ def merge(base: Annotations, new: Annotations, replace: bool = False) -> tuple[A
 
 
 def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fields(), seed=None, cv=None,
-                    replace: bool = False, progress=None):
+                    params: dict | None = None, replace: bool = False, progress=None):
     """Train on a base model's annotations plus ``new_annotations`` with the base's schema and params.
 
     Parameters
@@ -176,6 +176,8 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
         Folder of corpus JSONL files; default: the one the base model was trained with.
     seed, cv : int, optional
         Default: the base model's.
+    params : dict, optional
+        Training parameters that override the base model's (the rest are kept).
     replace : bool
         Let new annotations override base ones with the same id (default: such a clash is an error).
 
@@ -214,7 +216,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
         schema,
         seed=training.get("seed", 0) if seed is None else seed,
         cv=training.get("cv", 5) if cv is None else cv,
-        params=None if training.get("params") is None else {**LEGACY, **training["params"]},
+        params=None if training.get("params") is None and not params else {**LEGACY, **(training.get("params") or {}), **(params or {})},
         progress=progress,
         sources=[e["path"] for e in entries] + new_paths,
         provenance=record,

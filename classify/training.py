@@ -17,6 +17,46 @@ LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5]}
 DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5]}
 
 
+def parse_params(pairs) -> dict:
+    """Training parameters from ``KEY=VALUE`` strings (the CLI's ``--param``), checked against ``DEFAULTS``.
+
+    Values are read as JSON where they parse (``0.3``, ``null``, ``[3, 5]``), else as text.
+
+    Examples
+    --------
+    >>> parse_params(["topic_loss=ridge", "topic_alpha=0.5", "char_range=[3, 5]"])
+    {'topic_loss': 'ridge', 'topic_alpha': 0.5, 'char_range': [3, 5]}
+    """
+    import json
+
+    params = {}
+    for pair in pairs or []:
+        key, sep, text = str(pair).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise DataError(f"training parameter {pair!r} is not KEY=VALUE; e.g. topic_loss=ridge.")
+        if key not in DEFAULTS:
+            import difflib
+
+            close = difflib.get_close_matches(key, DEFAULTS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown training parameter {key!r}.{hint} Known: {', '.join(DEFAULTS)}.")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text.strip()
+        default = DEFAULTS[key]
+        if isinstance(default, (int, float)) and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            raise DataError(f"training parameter {key} must be a number (default {default}); got {text!r}.")
+        if isinstance(default, list) and not (isinstance(value, list) and len(value) == len(default)
+                                              and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            raise DataError(f"training parameter {key} must be a list of {len(default)} integers like {default}; got {text!r}.")
+        if isinstance(default, str) and not (value is None or isinstance(value, str)):
+            value = text.strip()  # e.g. a loss name that happens to parse as JSON
+        params[key] = value
+    return params
+
+
 def _as_annotations(records, schema, fields) -> Annotations:
     from classify import annotations as ann
 
@@ -125,6 +165,9 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         Seed of every random choice (folds, solvers): same data and seed, same model.
     cv : int
         Folds of the reported cross-validation (0 skips it) and of the threshold calibration.
+    params : dict, optional
+        Training parameters over ``classify.training.DEFAULTS`` (e.g. ``{"topic_loss": "ridge"}``;
+        the CLI's ``--param KEY=VALUE``); all of them are recorded in the manifest.
     progress : callable, optional
         Receives progress messages (the CLI prints them to stderr).
     sources, corpora : paths, optional

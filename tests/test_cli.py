@@ -307,3 +307,17 @@ def test_label_document_field_in_jsonl(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 15 and rows[0]["id"] == "nr300#1" and rows[0]["document_id"] == "nr300" and "stance" in rows[0]
+
+
+def test_train_param_sets_a_training_parameter(runner, records_path, tmp_path):
+    result = run(runner, "train", records_path, "--out", tmp_path / "m", "--cv", "0", "--param", "topic_loss=ridge",
+                 "--param", "topic_alpha=0.5")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["training"]["params"]["topic_loss"], manifest["training"]["params"]["topic_alpha"]) == ("ridge", 0.5)
+    assert "one ridge regression per label, alpha=0.5" in (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+
+
+def test_train_unknown_param_fails_before_reading(runner, tmp_path):
+    result = run(runner, "train", tmp_path / "missing.jsonl", "--out", tmp_path / "m", "--param", "topic_los=ridge")
+    assert_clean_error(result, 2, "unknown training parameter 'topic_los'. Did you mean 'topic_loss'?")

@@ -165,3 +165,13 @@ def test_base_trained_before_loss_and_char_range_keeps_its_old_meaning(base, tmp
     assert result.exit_code == 0, result.output
     params = manifest(tmp_path / "v2")["training"]["params"]
     assert (params["topic_loss"], params["stance_loss"], params["char_range"]) == ("log", "log", [3, 5])
+
+
+def test_param_given_with_base_overrides_only_that_parameter(base, tmp_path):
+    model_dir, _ = base
+    new = write_jsonl(tmp_path / "round1.jsonl", NEW)
+    result = invoke("train", "--base", model_dir, new, "--out", tmp_path / "v2", "--param", "topic_loss=ridge")
+    assert result.exit_code == 0, result.output
+    params = manifest(tmp_path / "v2")["training"]["params"]
+    assert params == {**manifest(model_dir)["training"]["params"], "topic_loss": "ridge"}
+    assert set(manifest(tmp_path / "v2")["heads"]["topics"]["label_loss"]) == {"ridge"}

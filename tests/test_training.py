@@ -119,3 +119,26 @@ def test_same_seed_gives_byte_identical_payload(tiny_model, tmp_path):
 
     assert digests(a) and digests(a) == digests(b)
     assert again.info == tiny_model.info
+
+
+def test_parse_params_reads_json_values_and_checks_them():
+    from classify.training import parse_params
+
+    assert parse_params(["topic_loss=ridge", "topic_alpha=0.5", "char_range=[3, 5]", "topic_class_weight=null"]) == {
+        "topic_loss": "ridge", "topic_alpha": 0.5, "char_range": [3, 5], "topic_class_weight": None}
+    assert parse_params(None) == {}
+    for pair, message in [
+        ("topic_los=ridge", "unknown training parameter 'topic_los'. Did you mean 'topic_loss'? Known: topic_C,"),
+        ("topic_alpha=abc", "training parameter topic_alpha must be a number (default 0.3); got 'abc'."),
+        ("char_range=[3]", "training parameter char_range must be a list of 2 integers like [2, 5]; got '[3]'."),
+        ("ridge", "training parameter 'ridge' is not KEY=VALUE; e.g. topic_loss=ridge."),
+    ]:
+        with pytest.raises(DataError) as err:
+            parse_params([pair])
+        assert message in str(err.value)
+
+
+def test_params_reach_the_heads_and_the_manifest(records):
+    model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None})
+    assert (model.topics.loss, model.topics.alpha, model.topics.class_weight) == ("ridge", 0.5, None)
+    assert model.info["training"]["params"]["topic_alpha"] == 0.5
