@@ -35,12 +35,7 @@ def parse_params(pairs) -> dict:
         key = key.strip()
         if not sep or not key:
             raise DataError(f"training parameter {pair!r} is not KEY=VALUE; e.g. topic_loss=ridge.")
-        if key not in DEFAULTS:
-            import difflib
-
-            close = difflib.get_close_matches(key, DEFAULTS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"unknown training parameter {key!r}.{hint} Known: {', '.join(DEFAULTS)}.")
+        _check_known([key])
         try:
             value = json.loads(text)
         except ValueError:
@@ -55,6 +50,17 @@ def parse_params(pairs) -> dict:
             value = text.strip()  # e.g. a loss name that happens to parse as JSON
         params[key] = value
     return params
+
+
+def _check_known(keys) -> None:
+    """Refuse the first key that is not a training parameter, naming the closest one."""
+    import difflib
+
+    for key in keys:
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown training parameter {key!r}.{hint} Known: {', '.join(DEFAULTS)}.")
 
 
 def _as_annotations(records, schema, fields) -> Annotations:
@@ -84,10 +90,8 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
     from classify.stance import StanceClassifier
     from classify.topics import TopicClassifier
 
+    _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise DataError(f"unknown training parameter {unknown[0]!r}; known: {', '.join(DEFAULTS)}.")
     features = TextFeatures(n_features=int(params["n_features"]), char_range=tuple(params["char_range"]))
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None

@@ -142,3 +142,8 @@ def test_params_reach_the_heads_and_the_manifest(records):
     model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None})
     assert (model.topics.loss, model.topics.alpha, model.topics.class_weight) == ("ridge", 0.5, None)
     assert model.info["training"]["params"]["topic_alpha"] == 0.5
+
+
+def test_unknown_param_in_the_api_names_the_closest(records):
+    with pytest.raises(DataError, match="unknown training parameter 'topic_alfa'. Did you mean 'topic_alpha'?"):
+        classify.train(records, cv=0, params={"topic_alfa": 0.5})
