@@ -55,6 +55,14 @@ def _verdict(gold, old, new, errors) -> str:
     return "fixed" if e_new < e_old else "broken" if e_new > e_old else "changed"
 
 
+def _fits(old, new, labels) -> dict:
+    """Per topic label: its threshold and the loss it was fitted with, in each model (None: unknown
+    to that model). Retraining can move a label to another loss (``"auto"``: at 20 examples)."""
+    return {label: {key: {"old": getattr(old, attr).get(label), "new": getattr(new, attr).get(label)}
+                    for key, attr in (("threshold", "thresholds"), ("loss", "topic_losses"))}
+            for label in labels}
+
+
 def compare(old, new, data: Annotations) -> dict:
     """Compare two models on annotated records.
 
@@ -69,7 +77,7 @@ def compare(old, new, data: Annotations) -> dict:
     dict
         ``n``, ``seen_in_training`` ({"old": k, "new": k}), per head ``topics`` / ``stance``:
         ``per_label`` {label: {metric: {old, new, delta}, support}}, ``summary`` (micro/macro F1,
-        accuracy), and ``changed``: the records whose predictions differ, with ``gold``, ``old``,
+        accuracy), for topics ``fits`` {label: {"threshold" | "loss": {old, new}}}, and ``changed``: the records whose predictions differ, with ``gold``, ``old``,
         ``new`` labels per head and a ``verdict`` (fixed / broken / changed), plus ``counts``.
 
     Examples
@@ -88,7 +96,8 @@ def compare(old, new, data: Annotations) -> dict:
     stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
     if old.topics is not None or new.topics is not None:
         a, b = reports["old"].get("topics"), reports["new"].get("topics")
-        result["topics"] = {"per_label": _delta(a, b, topic_labels), "summary": _summary(a, b, ("micro_f1", "macro_f1"))}
+        result["topics"] = {"per_label": _delta(a, b, topic_labels), "summary": _summary(a, b, ("micro_f1", "macro_f1")),
+                            "fits": _fits(old, new, topic_labels)}
     if old.stance is not None or new.stance is not None:
         a, b = reports["old"].get("stance"), reports["new"].get("stance")
         result["stance"] = {"per_label": _delta(a, b, stance_labels), "summary": _summary(a, b, ("macro_f1", "accuracy"))}
@@ -152,6 +161,12 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
             lines.append(f"  {label:<{width}}{cells}{row['support']:>9d}")
         for key, v in part["summary"].items():
             lines.append(f"  {key.replace('_', ' '):<{width}}{_f(v['old']):>8}{_f(v['new']):>8}{_f(v['delta'], True):>8}")
+        if part.get("fits"):
+            lines.append(f"  {'threshold':<{width}}{'old':>8}{'new':>8}")
+        for label, fit in part.get("fits", {}).items():
+            t, loss = fit["threshold"], fit["loss"]
+            moved = f"   fitted by {loss['old']} -> {loss['new']}" if None not in loss.values() and loss["old"] != loss["new"] else ""
+            lines.append(f"  {label:<{width}}{_f(t['old']):>8}{_f(t['new']):>8}{moved}")
     c = report["counts"]
     lines += ["", f"records whose predicted labels changed: {c['records_changed']} "
               f"({c['fixed']} fixed, {c['broken']} broken, {c['changed_otherwise']} changed otherwise)"]

@@ -131,6 +131,13 @@ class Model:
             return {}
         return {t: float(v) for t, v in zip(self.schema.topics, self._topics.thresholds_)}
 
+    @property
+    def topic_losses(self) -> dict[str, str]:
+        """The loss every topic label was fitted with (``"ridge"``, ``"squared_hinge"``, ``"log"``)."""
+        if self._topics is None:
+            return {}
+        return dict(zip(self.schema.topics, self._topics.label_loss_))
+
     # -- evaluation and persistence ------------------------------------------------------------
     def evaluate(self, annotations) -> dict:
         """Score the model on validated :class:`~classify.annotations.Annotations`."""

@@ -94,6 +94,20 @@ def test_text_rendering_lists_labels_and_changes(small_model, tiny_model):
     assert "ukraine" in text and "macro f1" in text and "records whose predicted labels changed:" in text
 
 
+def test_thresholds_and_a_label_moving_to_another_loss_are_shown(tiny_model):
+    import classify
+
+    ridge = classify.train(_records(), cv=0, params={"topic_loss": "ridge"})
+    report = compare(tiny_model, ridge, data())
+    fits = report["topics"]["fits"]
+    assert {label: fit["threshold"]["old"] for label, fit in fits.items()} == tiny_model.thresholds
+    assert {label: fit["threshold"]["new"] for label, fit in fits.items()} == ridge.thresholds
+    assert {fit["loss"]["old"] for fit in fits.values()} == {"squared_hinge"}  # too few examples for ridge
+    assert {fit["loss"]["new"] for fit in fits.values()} == {"ridge"}
+    text = format_comparison(report)
+    assert "fitted by squared_hinge -> ridge" in text and f"{tiny_model.thresholds['ukraine']:6.3f}" in text
+
+
 # -- CLI --------------------------------------------------------------------------------------
 def test_cli_compare_text_and_json(tiny_model_dir, small_model, tmp_path):
     old_dir = small_model.save(tmp_path / "old")
