@@ -256,11 +256,15 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
         typer.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
         return
     training = manifest.get("training", {})
+    topic_head = manifest["heads"].get("topics", {})
+    fitted_by = dict(zip(topic_head.get("labels", []), topic_head.get("label_loss", [])))  # older models: not recorded
     lines = [
         f"model      {path}",
         f"format     {manifest['format']} v{manifest['format_version']}",
         f"heads      {', '.join(manifest['heads']) or 'none'}",
-        "topics     " + ", ".join(f"{t['name']} (threshold {manifest['thresholds'].get(t['name'], float('nan')):.3f})" for t in manifest["schema"].get("topics", [])),
+        "topics     " + ", ".join(f"{t['name']} (threshold {manifest['thresholds'].get(t['name'], float('nan')):.3f}"
+                                  + (f", {fitted_by[t['name']]}" if t["name"] in fitted_by else "") + ")"
+                                  for t in manifest["schema"].get("topics", [])),
         "stances    " + ", ".join(s["name"] for s in manifest["schema"].get("stances", [])),
         f"trained on {training.get('n_records', '?')} records ({training.get('fingerprint', '?')})",
         "versions   " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),

@@ -219,6 +219,7 @@ def test_info(runner, tiny_model_dir):
     assert result.exit_code == 0, result.output
     assert "heads      topics, stance" in result.stdout
     assert "fleet (threshold" in result.stdout and "stances    agree, disagree, neutral" in result.stdout
+    assert ", squared_hinge)" in result.stdout  # the loss each topic was fitted with (too few examples for ridge)
     assert "cross-validated metrics" in result.stdout
 
 
