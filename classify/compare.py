@@ -58,9 +58,8 @@ def _verdict(gold, old, new, errors) -> str:
 def _fits(old, new, labels) -> dict:
     """Per topic label: its threshold and the loss it was fitted with, in each model (None: unknown
     to that model). Retraining can move a label to another loss (``"auto"``: at 20 examples)."""
-    return {label: {key: {"old": getattr(old, attr).get(label), "new": getattr(new, attr).get(label)}
-                    for key, attr in (("threshold", "thresholds"), ("loss", "topic_losses"))}
-            for label in labels}
+    values = {"threshold": (old.thresholds, new.thresholds), "loss": (old.topic_losses, new.topic_losses)}
+    return {label: {key: {"old": a.get(label), "new": b.get(label)} for key, (a, b) in values.items()} for label in labels}
 
 
 def compare(old, new, data: Annotations) -> dict:

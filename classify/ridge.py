@@ -16,6 +16,8 @@ matrix would cost too much memory (8 n^2 bytes); the primal is solved by conjuga
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 DUAL_LIMIT = 5000  # rows; the dual's n x n float64 matrix takes 200 MB at this size
@@ -72,8 +74,9 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
     if s.ndim == 1:
         return solve(X, T, s, alpha, scored, cv, seed)
     # per-label weights: one system per label (the Gram matrix is shared)
-    K = gram(X) if solve is _dual else None
-    parts = [solve(X, T[:, [j]], s[:, j], alpha, scored, cv, seed, K) for j in range(T.shape[1])]
+    if solve is _dual:
+        solve = functools.partial(_dual, K=gram(X))
+    parts = [solve(X, T[:, [j]], s[:, j], alpha, scored, cv, seed) for j in range(T.shape[1])]
     return tuple(np.concatenate(arrays, axis=axis) for arrays, axis in zip(zip(*parts), (0, 0, 1)))
 
 
@@ -96,7 +99,7 @@ def _dual(X, T, s, alpha, scored, cv=None, seed=None, K=None):
     return coef, dual_coef.sum(axis=0), held
 
 
-def _primal(X, T, s, alpha, scored, cv, seed, K=None):
+def _primal(X, T, s, alpha, scored, cv, seed):
     import scipy.sparse as sp
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold

@@ -10,7 +10,6 @@ from classify.errors import DataError
 from classify.features import TextFeatures
 from classify.fitted import FittedTopics, as_texts
 
-LOSSES = linear.TOPIC_LOSSES
 # "auto": labels with fewer positives than this get the class-weighted linear SVM. Unweighted squared
 # loss barely moves for a handful of positives: ridge alone scored F1 0 on the gold corpus's two
 # rarest topics (8 and 3 examples), the SVM 0.154 and 0.105 (benchmarks/RESULTS.md, ablation)
@@ -83,8 +82,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
 
     def fit(self, X, y):
         texts = as_texts(X)
-        if self.loss not in LOSSES:
-            raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
+        if self.loss not in linear.TOPIC_LOSSES:
+            raise DataError(f"loss must be one of {', '.join(linear.TOPIC_LOSSES)}; got {self.loss!r}.")
         if self.loss in ("auto", "ridge") and not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
             raise DataError(f"alpha must be a number > 0 (the ridge penalty); got {self.alpha!r}. The default is 0.3.")
         Y = np.asarray(y)
