@@ -20,6 +20,8 @@ import re
 from re import _constants as C
 from re import _parser
 
+import numpy as np
+
 SPECIAL = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: match i / s case-insensitively, but lowercase otherwise
 _plans: dict = {}
 
@@ -152,21 +154,115 @@ class Folded:
             plan = _plan(pattern)
         if low is None or not plan:
             return pattern.search(self.text) is not None
-        clauses, lead, plain = plan
-        for clause in clauses:  # plain loops: this runs ~50 times per answer
+        for clause in plan[0]:  # plain loops: this runs ~50 times per answer
             for s in clause:
                 if s in low:
                     break
             else:
                 return False
-        if lead is None:
-            return plain.search(low) is not None
-        if lead == "^":
-            return plain.match(low) is not None
-        for s in lead:  # a match starts where a leading string occurs: try only there
-            at = low.find(s)
-            while at >= 0:
-                if plain.match(low, at) is not None:
-                    return True
-                at = low.find(s, at + 1)
-        return False
+        return _confirm(plan, low)
+
+
+def _confirm(plan, low: str) -> bool:
+    """Whether the lowered text ``low``, which holds every required literal of ``plan``, matches."""
+    _, lead, plain = plan
+    if lead is None:
+        return plain.search(low) is not None
+    if lead == "^":
+        return plain.match(low) is not None
+    for s in lead:  # a match starts where a leading string occurs: try only there
+        at = low.find(s)
+        while at >= 0:
+            if plain.match(low, at) is not None:
+                return True
+            at = low.find(s, at + 1)
+    return False
+
+
+class _Literals:
+    """The required literals of many patterns, laid out for the compiled scan (:mod:`classify._compiled`)."""
+
+    def __init__(self, patterns):
+        self.plans = [_plan(p) for p in patterns]
+        # a prefilter needs only the rarest clauses: short strings (" ", "g") occur everywhere
+        kept = [[c for c in plan[0] if min(map(len, c)) >= 3][:2] or plan[0][:1] if plan else [] for plan in self.plans]
+        strings = sorted({s for clauses in kept for clause in clauses for s in clause})
+        index = {s: i for i, s in enumerate(strings)}
+        self.n = len(strings)
+        self.clauses = [[[index[s] for s in clause] for clause in clauses] for clauses in kept]
+        self.lit = np.frombuffer("".join(strings).encode("utf-32-le"), np.uint32)
+        self.lit_ptr = np.r_[0, np.cumsum([len(s) for s in strings])].astype(np.int64)
+        # grouped by a key of their first (up to) three characters, as the scan computes it
+        groups: dict = {}
+        for i, s in enumerate(strings):
+            width, key = min(len(s), 3), 0
+            for c in s[:width]:
+                key = key * 257 + (ord(c) & 0xFFFF)
+            groups.setdefault((width, key & 0xFFFF), []).append(i)
+        self.tables = np.full((3, 1 << 16), -1, np.int32)
+        for g, (width, key) in enumerate(groups):
+            self.tables[width - 1, key] = g
+        self.used = np.array([any(w == width for w, _ in groups) for width in (1, 2, 3)])
+        self.group_ptr = np.r_[0, np.cumsum([len(g) for g in groups.values()])].astype(np.int64)
+        self.group_lits = np.asarray([i for g in groups.values() for i in g], np.int64)
+
+    def found(self, scan, lowered: list[str]):
+        """(len(lowered), n literals) bool: which literal occurs in which lowered text."""
+        joined = "".join(lowered)
+        if joined.isascii():
+            cp = np.frombuffer(joined.encode("ascii"), np.uint8)
+        else:
+            cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        ends = np.cumsum([len(t) for t in lowered], dtype=np.int64)
+        found = np.zeros((len(lowered), self.n), bool)
+        scan(cp, ends - [len(t) for t in lowered], ends, self.lit, self.lit_ptr, self.tables, self.used, self.group_ptr,
+             self.group_lits, found)
+        return found
+
+
+_layouts: dict = {}
+
+
+def search_many(patterns, texts, only=None):
+    """``[[p.search(t) is not None for p in patterns] for t in texts]`` as a bool array, fast.
+
+    ``only`` (same shape, bool) restricts the work to the pairs marked True (the rest are False).
+    With numba installed one compiled pass per text finds which required literals occur
+    (:mod:`classify._compiled`), and only patterns whose literals are all there are matched;
+    without it every pair takes :meth:`Folded.contains`.
+
+    >>> p = re.compile(r"nader (te )?informeren", re.IGNORECASE)
+    >>> search_many([p], ["Wij zullen u NADER informeren.", "Nee."]).ravel().tolist()
+    [True, False]
+    """
+    from classify._compiled import kernel
+
+    patterns, n = list(patterns), len(texts)
+    out = np.zeros((n, len(patterns)), bool)
+    wanted = np.ones(out.shape, bool) if only is None else np.asarray(only, bool)
+    scan = kernel("literals")
+    if scan is None:
+        for i, text in enumerate(texts):
+            folded = None
+            for j in np.flatnonzero(wanted[i]).tolist():
+                folded = folded or Folded(text)
+                out[i, j] = folded.contains(patterns[j])
+        return out
+    key = tuple(patterns)
+    layout = _layouts.get(key) or _layouts.setdefault(key, _Literals(patterns))
+    lowered = [None if any(c in t for c in SPECIAL) else t.lower() for t in texts]
+    plain_rows = [i for i, low in enumerate(lowered) if low is not None]
+    found = np.zeros((n, layout.n), bool)
+    if plain_rows and layout.n:
+        found[plain_rows] = layout.found(scan, [lowered[i] for i in plain_rows])
+    special = np.ones(n, bool)
+    special[plain_rows] = False  # these take pattern.search itself
+    for j, (pattern, plan, clauses) in enumerate(zip(patterns, layout.plans, layout.clauses, strict=True)):
+        candidates = wanted[:, j].copy()
+        for clause in clauses or ():
+            candidates &= found[:, clause].any(axis=1)
+        for i in np.flatnonzero(candidates | (wanted[:, j] & special)).tolist():
+            low = lowered[i]
+            out[i, j] = pattern.search(texts[i]) is not None if low is None or not plan else _confirm(plan, low)
+    return out
+

@@ -111,14 +111,22 @@ class TokenHashes:
 
         Arrays are recognised by identity: fitting assigns new arrays, it never edits them in place.
         """
-        ref, have = self._per_slot.get(id(values), (None, None))
-        if ref is not values:
+        return self._cached((values,), lambda cols: np.take(values, cols, axis=0))
+
+    def slot_table(self, idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Rows ``[idf, idf * weights...]`` of every slot, float32, cached like :meth:`per_slot`."""
+        return self._cached((idf, weights), lambda cols: np.hstack([idf[cols, None], idf[cols, None] * np.take(weights, cols, axis=0)]).astype(np.float32))
+
+    def _cached(self, sources: tuple, rows):
+        key = tuple(map(id, sources))
+        refs, have = self._per_slot.get(key, (None, None))
+        if refs is None or any(r is not s for r, s in zip(refs, sources, strict=True)):
             if len(self._per_slot) >= 4:
                 self._per_slot.clear()
-            have = values[:0]
+            have = rows(self.columns[:0])
         if len(have) < len(self.columns):
-            have = np.concatenate([have, np.take(values, self.columns[len(have) :], axis=0)])
-        self._per_slot[id(values)] = (values, have)
+            have = np.concatenate([have, rows(self.columns[len(have) :])])
+        self._per_slot[key] = (sources, have)
         return have
 
 

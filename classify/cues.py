@@ -10,12 +10,13 @@ features, in their own namespace.
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 
 import numpy as np
 
-from classify._fastre import Folded
+from classify._fastre import search_many
 
 _SALT = 3
 _OPENING = re.compile(r"\w+")
@@ -46,7 +47,9 @@ CUES = {
     ],
     "inform": [r"\d", r"%|procent", r"\bmiljoen|\bmiljard|\beuro\b|€", r"bijlage", r"tabel"],
 }
-_COMPILED = {group: [re.compile(p, re.IGNORECASE | re.DOTALL) for p in patterns] for group, patterns in CUES.items()}
+_PATTERNS = [re.compile(p, re.IGNORECASE | re.DOTALL) for patterns in CUES.values() for p in patterns]
+_bounds = np.cumsum([0] + [len(patterns) for patterns in CUES.values()])
+_GROUPS = {group: slice(int(a), int(b)) for group, a, b in zip(CUES, _bounds[:-1], _bounds[1:], strict=True)}  # of _PATTERNS
 
 
 def cue_names(answer: str) -> list[str]:
@@ -57,26 +60,38 @@ def cue_names(answer: str) -> list[str]:
     >>> sorted(cue_names("Nee. Het kabinet deelt deze zorg niet."))[:3]
     ['open1:nee', 'open2:nee het', 'refuse:any']
     """
-    names = []
-    words = _OPENING.findall(answer[:80].lower())[:2]
-    if words:
-        names.append(f"open1:{words[0]}")
-        names.append(f"open2:{' '.join(words)}")
-    # Folded: lowercased once, literal prefilter; exactly p.search(...) is not None, ~5x faster
-    text, head = Folded(answer), Folded(answer[:_FIRST])
-    for group, patterns in _COMPILED.items():
-        hits = sum(1 for p in patterns if text.contains(p))
-        if hits:
-            names.append(f"{group}:any")
-            if hits > 1:
-                names.append(f"{group}:several")
-            if any(head.contains(p) for p in patterns):
-                names.append(f"{group}:opening")
-    if len(answer) < 200:
-        names.append("length:short")
-    elif len(answer) > 1500:
-        names.append("length:long")
-    return names
+    return batch_cue_names([answer])[0]
+
+
+def batch_cue_names(answers: list[str]) -> list[list[str]]:
+    """:func:`cue_names` of every answer; the phrase patterns run over the whole batch at once."""
+    # search_many: lowercased once, literal prefilter; exactly p.search(...) is not None, much faster
+    anywhere = search_many(_PATTERNS, answers)
+    starts = [sl.start for sl in _GROUPS.values()]
+    hits = np.add.reduceat(anywhere, starts, axis=1) if len(answers) else np.zeros((0, len(starts)), np.int64)
+    group_of = np.repeat(np.arange(len(starts)), [sl.stop - sl.start for sl in _GROUPS.values()])
+    opening = search_many(_PATTERNS, [a[:_FIRST] for a in answers], only=(hits > 0)[:, group_of])
+    opening = np.logical_or.reduceat(opening, starts, axis=1) if len(answers) else hits > 0
+    out = []
+    for answer, row_hits, row_opening in zip(answers, hits.tolist(), opening.tolist(), strict=True):
+        names = []
+        words = _OPENING.findall(answer[:80].lower())[:2]
+        if words:
+            names.append(f"open1:{words[0]}")
+            names.append(f"open2:{' '.join(words)}")
+        for group, n_hits, at_opening in zip(_GROUPS, row_hits, row_opening, strict=True):
+            if n_hits:
+                names.append(f"{group}:any")
+                if n_hits > 1:
+                    names.append(f"{group}:several")
+                if at_opening:
+                    names.append(f"{group}:opening")
+        if len(answer) < 200:
+            names.append("length:short")
+        elif len(answer) > 1500:
+            names.append("length:long")
+        out.append(names)
+    return out
 
 
 def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,16 +100,20 @@ def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarr
     A row lists each cue once; two cue names may share a hashed column (their values then add).
     """
     rows, cols, vals = [], [], []
-    for i, answer in enumerate(answers):
-        names = cue_names(answer or "")
+    for i, names in enumerate(batch_cue_names([answer or "" for answer in answers])):
         if not names:
             continue
         value = weight / np.sqrt(len(names))
         for name in names:
             rows.append(i)
-            cols.append(zlib.crc32(name.encode("utf-8"), _SALT) % n_features)
+            cols.append(_column(name, n_features))
             vals.append(value)
     return np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, np.float32)
+
+
+@functools.lru_cache(maxsize=65536)
+def _column(name: str, n_features: int) -> int:
+    return zlib.crc32(name.encode("utf-8"), _SALT) % n_features
 
 
 def cue_matrix(answers, n_features: int, weight: float = 1.0):

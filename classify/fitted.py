@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from classify import _ngrams, _tokens, linear
+from classify import _compiled, _ngrams, _tokens, linear
 from classify.errors import DataError
 
 _TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
@@ -188,6 +188,15 @@ class FittedFeatures:
         texts = as_texts(X)
         weights = np.asarray(weights, dtype=np.float32)
         out = np.zeros((len(texts), weights.shape[1]), np.float32)
+        score = _compiled.kernel("score")
+        if score is not None:  # numba installed: one compiled pass per text, same scores
+            with _tokens.LOCK:
+                tokens, (word, ptr, slots, _), _ = self._prepare(texts)
+                table = self._cache.slot_table(self.idf_, weights)
+            char_weight = float(self.char_weight) if self.char_range[1] > 0 else 0.0
+            score(tokens.ids, tokens.bounds, word, ptr, slots, self.n_features, self.word_ngrams >= 2, self.idf_, weights,
+                  table, char_weight, out)
+            return out
         chunks, _, (idf_by_slot, weights_by_slot) = self._chunks(texts, self.idf_, weights)
         for counted in chunks:
             a, n = counted[0], counted[1]

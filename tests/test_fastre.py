@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from classify._fastre import SPECIAL, Folded, leading_literals, required_literals
-from classify.cues import _COMPILED
+from classify import _compiled
+from classify._fastre import SPECIAL, Folded, leading_literals, required_literals, search_many
+from classify.cues import _PATTERNS as PATTERNS
 
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
-PATTERNS = [p for patterns in _COMPILED.values() for p in patterns]
 
 
 def test_lowercasing_agrees_with_case_insensitive_matching_over_all_of_unicode():
@@ -100,6 +100,40 @@ def test_contains_equals_search_on_random_texts(flags):
         assert [folded.contains(p) for p in patterns] == [p.search(text) is not None for p in patterns], text
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def scan(request, monkeypatch):
+    """search_many with numba's literal scan, and with the per-text fallback."""
+    if request.param == "compiled":
+        if _compiled.kernel("literals") is None:
+            pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
+    else:
+        monkeypatch.setattr(_compiled, "_kernels", {})
+    return request.param
+
+
+def expected(patterns, texts):
+    return [[p.search(t) is not None for p in patterns] for t in texts]
+
+
+@pytest.mark.parametrize("flags", [re.IGNORECASE, re.IGNORECASE | re.DOTALL, re.IGNORECASE | re.MULTILINE])
+def test_search_many_equals_search_on_random_texts(scan, flags):
+    import random
+
+    rng = random.Random(11)
+    patterns = [re.compile(p, flags) for p in SYNTHETIC]
+    alphabet = "abcdxABCDX kunnenKAN niet\n,.é"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))) for _ in range(400)]
+    assert search_many(patterns, texts).tolist() == expected(patterns, texts)
+
+
+def test_search_many_only_checks_the_marked_pairs(scan):
+    texts = ["Nee, wij zullen u nader informeren.", "Ja."]
+    only = [[True] * len(PATTERNS), [False] * len(PATTERNS)]
+    found = search_many(PATTERNS, texts, only=only)
+    assert found[0].tolist() == expected(PATTERNS, texts[:1])[0]
+    assert not found[1].any()
+
+
 TEXTS = [
     "", "Nee.", "NEE, dat deel ik niet.", "Wij zullen u NADER Informeren zodra", "Ja. Ik verwelkom dit.",
     "€ 5 miljoen", "İk zal u nader informeren", "ſteun ik ben ik bereid", "ı", "Kelvin: 5 K",
@@ -114,7 +148,12 @@ def test_contains_equals_search_on_edge_cases(text):
         assert [folded.contains(p) for p in PATTERNS] == [p.search(t) is not None for p in PATTERNS]
 
 
-def test_contains_equals_search_on_real_answers():
+def test_search_many_equals_search_on_edge_cases(scan):
+    texts = [v for t in TEXTS for v in (t, t[:10], t.upper(), t.title())]
+    assert search_many(PATTERNS, texts).tolist() == expected(PATTERNS, texts)
+
+
+def test_contains_and_search_many_equal_search_on_real_answers(monkeypatch):
     path = DATA_DIR / "be_kamer_2017_qa.jsonl"
     if not path.is_file():
         pytest.skip(f"{path} is absent; set CLASSIFY_DATA_DIR to run this test on real answers")
@@ -123,6 +162,9 @@ def test_contains_equals_search_on_real_answers():
     for answer in answers:
         folded = Folded(answer)
         assert [folded.contains(p) for p in PATTERNS] == [p.search(answer) is not None for p in PATTERNS]
+    assert search_many(PATTERNS, answers).tolist() == expected(PATTERNS, answers)
+    monkeypatch.setattr(_compiled, "_kernels", {})
+    assert search_many(PATTERNS, answers).tolist() == expected(PATTERNS, answers)
 
 
 def test_patterns_the_shortcut_cannot_take_fall_back():
@@ -131,3 +173,5 @@ def test_patterns_the_shortcut_cannot_take_fall_back():
     plain = re.compile(r"steun")  # no IGNORECASE at all
     for p, text in ((upper, "STEUN"), (micro, "Μ"), (plain, "STEUN"), (plain, "steun")):
         assert Folded(text).contains(p) == (p.search(text) is not None)
+    texts = ["STEUN", "Μ", "steun", "µ"]
+    assert search_many([upper, micro, plain], texts).tolist() == expected([upper, micro, plain], texts)

@@ -1,0 +1,134 @@
+"""The numba kernels that :mod:`classify._compiled` hands out (this module imports numba)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_MULT = np.uint64(0x9E3779B1)  # as classify.fitted._BIGRAM_MULT
+_LOG1 = (1.0 + np.log(np.arange(1, 257, dtype=np.float32))).astype(np.float32)  # 1 + log(count), small counts
+
+
+@numba.njit(inline="always")
+def _sublinear(count):
+    return _LOG1[count - 1] if count <= 256 else np.float32(1.0 + np.log(np.float32(count)))
+
+
+@numba.njit(cache=True, nogil=True)
+def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table, char_weight, out):
+    """out[d] += the word block's and char_weight x the char block's normalised scores of text d.
+
+    ``slot_table[s]`` is ``[idf, idf * weights...]`` of char slot s (one cache line per slot).
+    """
+    n, k = out.shape
+    N = np.uint64(n_features)
+    wcount = np.zeros(n_features, np.int32)
+    scount = np.zeros(len(slot_table), np.int32)
+    tcount = np.zeros(len(word), np.int32)
+    touched = np.empty(2 * (bounds[-1] - bounds[0]) + 1, np.int64)
+    tokens = np.empty(bounds[-1] - bounds[0] + 1, np.int64)
+    stouched = np.empty(len(slot_table), np.int64)
+    acc = np.zeros(k, np.float32)
+    for d in range(n):
+        a, b = bounds[d], bounds[d + 1]
+        if a == b:
+            continue
+        # word block: unigrams and bigrams of neighbours
+        m = 0
+        for i in range(a, b):
+            c = np.int64(word[ids[i]] % N)
+            if wcount[c] == 0:
+                touched[m] = c
+                m += 1
+            wcount[c] += 1
+            if bigrams and i + 1 < b:
+                c = np.int64((word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1)) % N)
+                if wcount[c] == 0:
+                    touched[m] = c
+                    m += 1
+                wcount[c] += 1
+        acc[:] = 0.0
+        sq = 0.0
+        for j in range(m):
+            c = touched[j]
+            v = _sublinear(wcount[c]) * idf[c]
+            wcount[c] = 0
+            sq += v * v
+            for o in range(k):
+                acc[o] += v * w[c, o]
+        if sq > 0:
+            inv = 1.0 / np.sqrt(sq)
+            for o in range(k):
+                out[d, o] += np.float32(acc[o] * inv)
+        if char_weight == 0 or len(slot_table) == 0:
+            continue
+        # char block: the n-gram slots of each distinct token, weighted by its count
+        t = 0
+        for i in range(a, b):
+            if tcount[ids[i]] == 0:
+                tokens[t] = ids[i]
+                t += 1
+            tcount[ids[i]] += 1
+        m = 0
+        for j in range(t):
+            tok = tokens[j]
+            cnt = tcount[tok]
+            tcount[tok] = 0
+            for p in range(ptr[tok], ptr[tok + 1]):
+                s = slots[p]
+                if scount[s] == 0:
+                    stouched[m] = s
+                    m += 1
+                scount[s] += cnt
+        acc[:] = 0.0
+        sq = 0.0
+        for j in range(m):
+            s = stouched[j]
+            u = _sublinear(scount[s])
+            scount[s] = 0
+            v = u * slot_table[s, 0]
+            sq += v * v
+            for o in range(k):
+                acc[o] += u * slot_table[s, o + 1]
+        if sq > 0:
+            inv = char_weight / np.sqrt(sq)
+            for o in range(k):
+                out[d, o] += np.float32(acc[o] * inv)
+
+
+@numba.njit(inline="always")
+def _prefix_key(cp, i, width):
+    key = np.int64(0)
+    for x in range(width):
+        key = key * 257 + (np.int64(cp[i + x]) & 0xFFFF)
+    return key & 0xFFFF
+
+
+@numba.njit(inline="always")
+def _match(cp, i, b, d, g, lit, lit_ptr, group_ptr, group_lits, found):
+    for j in range(group_ptr[g], group_ptr[g + 1]):
+        L = group_lits[j]
+        p, q = lit_ptr[L], lit_ptr[L + 1]
+        if found[d, L] or i + (q - p) > b:
+            continue
+        same = True
+        for x in range(q - p):
+            if cp[i + x] != lit[p + x]:
+                same = False
+                break
+        if same:
+            found[d, L] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def literals(cp, starts, ends, lit, lit_ptr, tables, used, group_ptr, group_lits, found):
+    """found[d, L] = literal L occurs in text d. Literals are grouped by a key of their first
+    one, two or three characters (``_prefix_key``): ``tables[width - 1, key]`` is the group."""
+    for d in range(len(starts)):
+        a, b = starts[d], ends[d]
+        for i in range(a, b):
+            for width in range(1, 4):
+                if used[width - 1] and i + width <= b:
+                    g = tables[width - 1, _prefix_key(cp, i, width)]
+                    if g >= 0:
+                        _match(cp, i, b, d, g, lit, lit_ptr, group_ptr, group_lits, found)
