@@ -14,6 +14,11 @@ def _sublinear(count):
     return _LOG1[count - 1] if count <= 256 else np.float32(1.0 + np.log(np.float32(count)))
 
 
+@numba.njit(inline="always")
+def _column(h, N, mask):
+    return np.int64(h & mask) if mask else np.int64(h % N)
+
+
 @numba.njit(cache=True, nogil=True)
 def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table, char_weight, out):
     """out[d] += the word block's and char_weight x the char block's normalised scores of text d.
@@ -22,6 +27,7 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
     """
     n, k = out.shape
     N = np.uint64(n_features)
+    mask = N - np.uint64(1) if n_features & (n_features - 1) == 0 else np.uint64(0)  # power of two: h % N == h & mask
     wcount = np.zeros(n_features, np.int32)
     scount = np.zeros(len(slot_table), np.int32)
     tcount = np.zeros(len(word), np.int32)
@@ -36,13 +42,13 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
         # word block: unigrams and bigrams of neighbours
         m = 0
         for i in range(a, b):
-            c = np.int64(word[ids[i]] % N)
+            c = _column(word[ids[i]], N, mask)
             if wcount[c] == 0:
                 touched[m] = c
                 m += 1
             wcount[c] += 1
             if bigrams and i + 1 < b:
-                c = np.int64((word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1)) % N)
+                c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
                 if wcount[c] == 0:
                     touched[m] = c
                     m += 1
