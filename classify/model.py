@@ -109,20 +109,21 @@ class Model:
         """
         topic_p, stance_p = self.predict_proba(questions, answers)
         n = len(topic_p) if topic_p is not None else len(stance_p)
-        chosen = self._topics.decide(topic_p) if self._topics is not None and topic_p is not None else None
-        out = []
-        for i in range(n):
-            result = {"topics": None, "topic_scores": None, "stance": None, "stance_scores": None}
-            if topic_p is not None and self._topics is not None:
-                row = topic_p[i]
-                result["topics"] = [t for j, t in enumerate(self.schema.topics) if chosen[i, j]]
-                result["topic_scores"] = {t: round(float(row[j]), 4) for j, t in enumerate(self.schema.topics)}
-            if stance_p is not None and not np.isnan(stance_p[i, 0]):
-                row = stance_p[i]
-                result["stance"] = self.schema.stances[int(np.argmax(row))]
-                result["stance_scores"] = {s: round(float(row[j]), 4) for j, s in enumerate(self.schema.stances)}
-            out.append(result)
-        return out
+        topics = stances = [None] * n
+        topic_scores = stance_scores = [None] * n
+        if topic_p is not None and self._topics is not None:
+            names = self.schema.topics
+            chosen = self._topics.decide(topic_p)
+            topics = [[names[j] for j in np.flatnonzero(row)] for row in chosen]
+            topic_scores = [dict(zip(names, row)) for row in _rounded(topic_p)]
+        if stance_p is not None:
+            names = self.schema.stances
+            has = ~np.isnan(stance_p[:, 0])
+            best = np.argmax(np.where(has[:, None], stance_p, 0.0), axis=1).tolist()
+            stances = [names[j] if h else None for j, h in zip(best, has.tolist())]
+            stance_scores = [dict(zip(names, row)) if h else None for row, h in zip(_rounded(stance_p), has.tolist())]
+        return [{"topics": t, "topic_scores": ts, "stance": s, "stance_scores": ss}
+                for t, ts, s, ss in zip(topics, topic_scores, stances, stance_scores)]
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -184,3 +185,8 @@ def indicator(topic_lists, labels) -> np.ndarray:
         for t in topics:
             Y[i, index[t]] = 1
     return Y
+
+
+def _rounded(p: np.ndarray) -> list[list[float]]:
+    """Probabilities to 4 decimals, as Python floats: ``round(float(x), 4)`` of every entry."""
+    return [[round(x, 4) for x in row] for row in p.tolist()]
