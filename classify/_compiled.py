@@ -26,7 +26,7 @@ _kernels: dict | None = None
 
 
 def kernel(name: str):
-    """The compiled function ``name`` (``"score"``, ``"literals"``), or None when numba is missing or disabled."""
+    """The compiled function ``name`` (``"score"``, ``"literals"``, ``"token_keys"``, ``"probe"``), or None when numba is missing or disabled."""
     global _kernels
     if _kernels is None:
         _kernels = {}
@@ -36,5 +36,5 @@ def kernel(name: str):
             except ImportError:
                 pass
             else:
-                _kernels = {"score": compiled.score, "literals": compiled.literals}
+                _kernels = {name: getattr(compiled, name) for name in ("score", "literals", "token_keys", "probe")}
     return _kernels.get(name)

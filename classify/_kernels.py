@@ -138,3 +138,52 @@ def literals(cp, starts, ends, lit, lit_ptr, tables, used, group_ptr, group_lits
                     g = tables[width - 1, _prefix_key(cp, i, width)]
                     if g >= 0:
                         _match(cp, i, b, d, g, lit, lit_ptr, group_ptr, group_lits, found)
+
+
+@numba.njit(cache=True, nogil=True)
+def token_keys(cp, is_word, base):
+    """(keys, starts, ends) of the runs of word characters of ``cp``: a run's key is the polynomial
+    hash ``sum(cp[i] * base**(i - start))`` mod 2**64, 1 where that is 0 (as :mod:`classify._tokens`)."""
+    n = len(cp)
+    keys = np.empty(n // 2 + 1, np.uint64)
+    starts = np.empty(n // 2 + 1, np.int64)
+    ends = np.empty(n // 2 + 1, np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        if not is_word[cp[i]]:
+            i += 1
+            continue
+        h = np.uint64(0)
+        power = np.uint64(1)
+        start = i
+        while i < n and is_word[cp[i]]:
+            h += np.uint64(cp[i]) * power
+            power *= base
+            i += 1
+        keys[m] = h if h != 0 else np.uint64(1)
+        starts[m] = start
+        ends[m] = i
+        m += 1
+    return keys[:m], starts[:m], ends[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def probe(keys, table_keys, table_ids, bits, mix):
+    """Id of every key in the open-addressing table (linear probing; 0 marks an empty slot), -1 if absent."""
+    out = np.empty(len(keys), np.int64)
+    mask = len(table_keys) - 1
+    shift = np.uint64(64 - bits)
+    for j in range(len(keys)):
+        key = keys[j]
+        slot = np.int64((key * mix) >> shift)
+        while True:
+            found = table_keys[slot]
+            if found == key:
+                out[j] = table_ids[slot]
+                break
+            if found == 0:
+                out[j] = -1
+                break
+            slot = (slot + 1) & mask
+    return out

@@ -18,6 +18,8 @@ import threading
 
 import numpy as np
 
+from classify._compiled import kernel
+
 _BASE = 0x100000001B3  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing of a key to a table slot
 _CHUNK_CHARS = 1 << 18  # code points hashed per pass: bounds the scratch arrays to ~8 MB
@@ -29,16 +31,21 @@ _inverse = np.ones(1, np.uint64)
 LOCK = threading.RLock()  # guards the vocabulary and the featurisers' token caches
 
 
-def _word_mask(cp: np.ndarray) -> np.ndarray:
-    """``\\w`` (as ``re`` defines it for str) of every code point."""
+def _bmp() -> np.ndarray:
+    """``\\w`` of every code point of the Basic Multilingual Plane, built on first use."""
     global _bmp_word
-    if cp.dtype == np.uint8:
-        return _ASCII_WORD[cp]
     if _bmp_word is None:
         every = "".join(map(chr, range(0x10000)))
         kept = re.sub(r"\W", "\x00", every).encode("utf-32-le", "surrogatepass")
         _bmp_word = np.frombuffer(kept, np.uint32) != 0
-    mask = _bmp_word[np.minimum(cp, 0xFFFF)]
+    return _bmp_word
+
+
+def _word_mask(cp: np.ndarray) -> np.ndarray:
+    """``\\w`` (as ``re`` defines it for str) of every code point."""
+    if cp.dtype == np.uint8:
+        return _ASCII_WORD[cp]
+    mask = _bmp()[np.minimum(cp, 0xFFFF)]
     astral = np.flatnonzero(cp > 0xFFFF)
     if len(astral):  # emoji and rare scripts: classify each distinct one with re itself
         values = np.unique(cp[astral])
@@ -73,6 +80,18 @@ def _spans(texts: list[str]):
         i = j
 
 
+def _token_keys(cp: np.ndarray):
+    """(keys, starts, ends) of the ``\\w`` runs of ``cp`` (which starts with a non-word character)."""
+    word = _word_mask(cp)
+    edges = np.flatnonzero(word[1:] != word[:-1]) + 1
+    starts, ends = edges[0::2], edges[1::2]
+    _grow_powers(len(cp) + 1)
+    prefix = np.cumsum(cp * _powers[: len(cp)])
+    keys = (prefix[ends - 1] - prefix[starts - 1]) * _inverse[starts]
+    keys[keys == 0] = 1  # 0 marks an empty slot
+    return keys, starts, ends
+
+
 class Vocabulary:
     """Dense ids for token hashes, with the token strings; cleared when ``limit`` is exceeded.
 
@@ -98,6 +117,9 @@ class Vocabulary:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Id of every key, -1 for keys not in the vocabulary (linear probing, vectorised)."""
+        probe = kernel("probe")
+        if probe is not None:
+            return probe(keys, self._keys, self._ids, self._bits, _MIX)
         mask = len(self._keys) - 1
         slot = self._slots(keys)
         found = self._keys[slot]
@@ -150,14 +172,12 @@ class Vocabulary:
             self._clear()
         lowered = [t.lower() for t in texts]
         ids, counts = [], np.zeros(len(texts), np.int64)
+        scan = kernel("token_keys")
         for joined, cp, i, j in _spans(lowered):
-            word = _word_mask(cp)
-            edges = np.flatnonzero(word[1:] != word[:-1]) + 1
-            starts, ends = edges[0::2], edges[1::2]
-            _grow_powers(len(cp) + 1)
-            prefix = np.cumsum(cp * _powers[: len(cp)])
-            keys = (prefix[ends - 1] - prefix[starts - 1]) * _inverse[starts]
-            keys[keys == 0] = 1  # 0 marks an empty slot
+            if scan is not None and (cp.dtype == np.uint8 or cp.max() <= 0xFFFF):  # numba: one loop, same keys
+                keys, starts, ends = scan(cp, _ASCII_WORD if cp.dtype == np.uint8 else _bmp(), np.uint64(_BASE))
+            else:
+                keys, starts, ends = _token_keys(cp)
             bounds = np.cumsum([1] + [len(t) + 1 for t in lowered[i:j]])
             counts[i:j] = np.diff(np.searchsorted(starts, bounds))
             found = self.lookup(keys)

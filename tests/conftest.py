@@ -100,3 +100,16 @@ def write_jsonl(path: Path, rows) -> Path:
         for row in rows:
             handle.write((row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)) + "\n")
     return path
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernels(request, monkeypatch):
+    """Run a test with the numba kernels (classify._compiled), then with the numpy fallback."""
+    from classify import _compiled
+
+    if request.param == "compiled":
+        if _compiled.kernel("score") is None:
+            pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
+    else:
+        monkeypatch.setattr(_compiled, "_kernels", {})
+    return request.param

@@ -100,23 +100,12 @@ def test_contains_equals_search_on_random_texts(flags):
         assert [folded.contains(p) for p in patterns] == [p.search(text) is not None for p in patterns], text
 
 
-@pytest.fixture(params=["compiled", "numpy"])
-def scan(request, monkeypatch):
-    """search_many with numba's literal scan, and with the per-text fallback."""
-    if request.param == "compiled":
-        if _compiled.kernel("literals") is None:
-            pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
-    else:
-        monkeypatch.setattr(_compiled, "_kernels", {})
-    return request.param
-
-
 def expected(patterns, texts):
     return [[p.search(t) is not None for p in patterns] for t in texts]
 
 
 @pytest.mark.parametrize("flags", [re.IGNORECASE, re.IGNORECASE | re.DOTALL, re.IGNORECASE | re.MULTILINE])
-def test_search_many_equals_search_on_random_texts(scan, flags):
+def test_search_many_equals_search_on_random_texts(kernels, flags):
     import random
 
     rng = random.Random(11)
@@ -126,7 +115,7 @@ def test_search_many_equals_search_on_random_texts(scan, flags):
     assert search_many(patterns, texts).tolist() == expected(patterns, texts)
 
 
-def test_search_many_only_checks_the_marked_pairs(scan):
+def test_search_many_only_checks_the_marked_pairs(kernels):
     texts = ["Nee, wij zullen u nader informeren.", "Ja."]
     only = [[True] * len(PATTERNS), [False] * len(PATTERNS)]
     found = search_many(PATTERNS, texts, only=only)
@@ -148,7 +137,7 @@ def test_contains_equals_search_on_edge_cases(text):
         assert [folded.contains(p) for p in PATTERNS] == [p.search(t) is not None for p in PATTERNS]
 
 
-def test_search_many_equals_search_on_edge_cases(scan):
+def test_search_many_equals_search_on_edge_cases(kernels):
     texts = [v for t in TEXTS for v in (t, t[:10], t.upper(), t.title())]
     assert search_many(PATTERNS, texts).tolist() == expected(PATTERNS, texts)
 

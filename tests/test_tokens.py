@@ -28,18 +28,32 @@ def tokens_of(vocabulary, texts):
     return out
 
 
-def test_tokens_equal_the_regex_on_odd_texts():
+def test_tokens_equal_the_regex_on_odd_texts(kernels):
     assert tokens_of(Vocabulary(), ODD) == [re.findall(r"\w+", t.lower()) for t in ODD]
 
 
-def test_tokens_equal_the_regex_on_random_unicode():
+def test_tokens_equal_the_regex_on_random_unicode(kernels):
     rng = random.Random(3)
     pool = "abcXYZ019_ -.,!?\n\téëïÉ" + "".join(map(chr, (0x130, 0x131, 0x17F, 0x2160, 0x1D400, 0x1F6A2, 0x0663, 0x4E00)))
     texts = ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 60))) for _ in range(300)]
     assert tokens_of(Vocabulary(), texts) == [re.findall(r"\w+", t.lower()) for t in texts]
 
 
-def test_ids_are_stable_within_a_generation_and_texts_span_chunks(monkeypatch):
+def test_both_paths_give_the_same_ids(monkeypatch):
+    from classify import _compiled
+
+    if _compiled.kernel("token_keys") is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
+    bmp = [t for t in ODD if all(ord(c) <= 0xFFFF for c in t)]  # chunks with astral characters take the numpy scan
+    batches = [ODD + ["Nee, het kabinet deelt die mening niet."] * 3, bmp, [t for t in bmp if t.isascii()]]
+    compiled = [Vocabulary().tokenize(texts) for texts in batches]
+    assert tokens_of(Vocabulary(), batches[1]) == [re.findall(r"\w+", t.lower()) for t in batches[1]]
+    monkeypatch.setattr(_compiled, "_kernels", {})
+    plain = [Vocabulary().tokenize(texts) for texts in batches]
+    assert all(np.array_equal(a, b) for c, p in zip(compiled, plain) for a, b in zip(c, p))
+
+
+def test_ids_are_stable_within_a_generation_and_texts_span_chunks(monkeypatch, kernels):
     monkeypatch.setattr(_tokens, "_CHUNK_CHARS", 64)  # many small chunks, and texts longer than one
     vocabulary = Vocabulary()
     texts = ODD * 3
