@@ -33,7 +33,7 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
     tcount = np.zeros(len(word), np.int32)
     touched = np.empty(2 * (bounds[-1] - bounds[0]) + 1, np.int64)
     tokens = np.empty(bounds[-1] - bounds[0] + 1, np.int64)
-    stouched = np.empty(len(slot_table), np.int64)
+    stouched = np.empty(len(slot_table) + 1, np.int64)  # +1: the branch-free append writes one past the distinct slots
     acc = np.zeros(k, np.float32)
     for d in range(n):
         a, b = bounds[d], bounds[d + 1]
@@ -43,15 +43,13 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
         m = 0
         for i in range(a, b):
             c = _column(word[ids[i]], N, mask)
-            if wcount[c] == 0:
-                touched[m] = c
-                m += 1
+            touched[m] = c  # branch-free: kept (m advances) only on the column's first occurrence
+            m += wcount[c] == 0
             wcount[c] += 1
             if bigrams and i + 1 < b:
                 c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
-                if wcount[c] == 0:
-                    touched[m] = c
-                    m += 1
+                touched[m] = c
+                m += wcount[c] == 0
                 wcount[c] += 1
         acc[:] = 0.0
         sq = 0.0
@@ -71,9 +69,8 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
         # char block: the n-gram slots of each distinct token, weighted by its count
         t = 0
         for i in range(a, b):
-            if tcount[ids[i]] == 0:
-                tokens[t] = ids[i]
-                t += 1
+            tokens[t] = ids[i]
+            t += tcount[ids[i]] == 0
             tcount[ids[i]] += 1
         m = 0
         for j in range(t):
@@ -82,9 +79,8 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
             tcount[tok] = 0
             for p in range(ptr[tok], ptr[tok + 1]):
                 s = slots[p]
-                if scount[s] == 0:
-                    stouched[m] = s
-                    m += 1
+                stouched[m] = s
+                m += scount[s] == 0
                 scount[s] += cnt
         acc[:] = 0.0
         sq = 0.0
