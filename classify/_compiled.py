@@ -36,5 +36,5 @@ def kernel(name: str):
             except ImportError:
                 pass
             else:
-                _kernels = {name: getattr(compiled, name) for name in ("score", "literals", "token_keys", "probe")}
+                _kernels = {name: getattr(compiled, name) for name in ("score", "count_rows", "literals", "token_keys", "probe")}
     return _kernels.get(name)

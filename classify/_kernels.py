@@ -183,3 +183,85 @@ def probe(keys, table_keys, table_ids, bits, mix):
                 break
             slot = (slot + 1) & mask
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def count_rows(ids, bounds, word, ptr, slots, columns, n_features, bigrams, chars):
+    """Per text, the distinct word / bigram columns and char n-gram columns with their counts.
+
+    Returns (word_counts_per_row, word_columns, word_counts, char_counts_per_row, char_columns,
+    char_counts): columns ascending within each row (CSR order), counts as float32. Char
+    n-grams are counted per distinct token, weighted by its count, as the scoring loop does.
+    Columns must be below 2**31 (``n_features`` is checked by the caller).
+    """
+    n = len(bounds) - 1
+    N = np.uint64(n_features)
+    mask = N - np.uint64(1) if n_features & (n_features - 1) == 0 else np.uint64(0)
+    n_tokens = bounds[-1] - bounds[0]
+    char_room = 0
+    if chars:
+        for i in range(bounds[0], bounds[-1]):
+            char_room += ptr[ids[i] + 1] - ptr[ids[i]]
+    wcount = np.zeros(n_features, np.int32)
+    scount = np.zeros(len(columns), np.int32)
+    tcount = np.zeros(len(word), np.int32)
+    touched = np.empty(2 * n_tokens + 1, np.int64)
+    tokens = np.empty(n_tokens + 1, np.int64)
+    stouched = np.empty(len(columns) + 1, np.int64)
+    w_per_row = np.zeros(n, np.int64)
+    w_cols = np.empty(2 * n_tokens + 1, np.int64)
+    w_vals = np.empty(2 * n_tokens + 1, np.float32)
+    c_per_row = np.zeros(n, np.int64)
+    c_cols = np.empty(char_room + 1, np.int64)
+    c_vals = np.empty(char_room + 1, np.float32)
+    wn = 0
+    cn = 0
+    for d in range(n):
+        a, b = bounds[d], bounds[d + 1]
+        m = 0
+        for i in range(a, b):
+            c = _column(word[ids[i]], N, mask)
+            touched[m] = c
+            m += wcount[c] == 0
+            wcount[c] += 1
+            if bigrams and i + 1 < b:
+                c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
+                touched[m] = c
+                m += wcount[c] == 0
+                wcount[c] += 1
+        cols = np.sort(touched[:m])
+        for j in range(m):
+            w_cols[wn + j] = cols[j]
+            w_vals[wn + j] = wcount[cols[j]]
+            wcount[cols[j]] = 0
+        w_per_row[d] = m
+        wn += m
+        if not chars:
+            continue
+        t = 0
+        for i in range(a, b):
+            tokens[t] = ids[i]
+            t += tcount[ids[i]] == 0
+            tcount[ids[i]] += 1
+        m = 0
+        for j in range(t):
+            tok = tokens[j]
+            cnt = tcount[tok]
+            tcount[tok] = 0
+            for p in range(ptr[tok], ptr[tok + 1]):
+                s = slots[p]
+                stouched[m] = s
+                m += scount[s] == 0
+                scount[s] += cnt
+        packed = np.empty(m, np.int64)  # column << 32 | count: one sort orders the pairs by column
+        for j in range(m):
+            s = stouched[j]
+            packed[j] = (columns[s] << 32) | scount[s]
+            scount[s] = 0
+        packed.sort()
+        for j in range(m):
+            c_cols[cn + j] = packed[j] >> 32
+            c_vals[cn + j] = packed[j] & 0xFFFFFFFF
+        c_per_row[d] = m
+        cn += m
+    return w_per_row, w_cols[:wn], w_vals[:wn], c_per_row, c_cols[:cn], c_vals[:cn]

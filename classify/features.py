@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classify import _compiled, _tokens
 from classify.errors import DataError
-from classify.fitted import FittedFeatures, as_texts, require_fitted
+from classify.fitted import FittedFeatures, _spans, as_texts, require_fitted
 
 
 class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
@@ -46,20 +47,31 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
     def fit(self, X, y=None):
         """Learn the IDF of every hashed feature from the texts ``X``."""
         texts = as_texts(X)
+        self._check_params()
+        self._fit_counts(self._counted(texts), len(texts))
+        return self
+
+    def fit_transform(self, X, y=None):
+        """``fit(X).transform(X)``, counting the n-grams of ``X`` once."""
+        texts = as_texts(X)
+        self._check_params()
+        counted = self._counted(texts)
+        self._fit_counts(counted, len(texts))
+        return self._weighted(counted, len(texts))
+
+    def _fit_counts(self, counted, n: int) -> None:
+        words, chars = counted
+        seen = [words.indices] + ([chars.indices] if chars is not None else [])  # a (document, column) pair per block
+        df = np.bincount(np.concatenate(seen), minlength=self.n_features)
+        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        self.n_documents_ = n
+
+    def _check_params(self) -> None:
         if not (isinstance(self.n_features, int) and self.n_features > 0):
             raise DataError(f"n_features must be a positive int, got {self.n_features!r}.")
         lo, hi = self.char_range
         if hi and not 1 <= lo <= hi:
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
-        chunks, columns, _ = self._chunks(texts)
-        seen = []  # columns of distinct (document, column) pairs, per block as before
-        for _, _, words, chars in chunks:
-            seen += [words[1]] + ([columns[chars[1]]] if chars is not None else [])
-        df = np.bincount(np.concatenate(seen), minlength=self.n_features) if seen else np.zeros(self.n_features, np.int64)
-        n = len(texts)
-        self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-        self.n_documents_ = n
-        return self
 
     def transform(self, X):
         """Return the L2-normalised TF-IDF matrix (CSR, float32, canonical) of the texts ``X``.
@@ -67,31 +79,61 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         From the counts on, this is the reference computation (sorted columns, scikit-learn's
         ``normalize``): training sees bit-for-bit the features it always did.
         """
-        import scipy.sparse as sp
-        from sklearn.preprocessing import normalize
-
         require_fitted(self, "idf_")
         texts = as_texts(X)
-        shape = (len(texts), self.n_features)
+        return self._weighted(self._counted(texts), len(texts))
+
+    def _counted(self, texts):
+        """(word counts, char counts or None): canonical CSR float32 count matrices of ``texts``.
+
+        With numba (:mod:`classify._compiled`) one compiled loop per chunk of texts counts and
+        sorts; without it, the numpy counting of :mod:`classify._ngrams`. Same matrices.
+        """
+        import scipy.sparse as sp
+
+        shape, chars_on = (len(texts), self.n_features), self.char_range[1] > 0
+        count = _compiled.kernel("count_rows") if self.n_features < 2**31 else None
+        if count is not None:
+            with _tokens.LOCK:
+                tokens, (word, ptr, slots, columns), _ = self._prepare(texts)
+            parts = [count(tokens.ids, tokens.bounds[a : b + 1], word, ptr, slots, columns, self.n_features,
+                           self.word_ngrams >= 2, chars_on) for a, b in _spans(tokens.bounds)]
+            blocks = []
+            for k in (0, 3):
+                per_row, cols, vals = ([p[k + i] for p in parts] for i in range(3))
+                indptr = np.r_[0, np.cumsum(np.concatenate(per_row))] if parts else np.zeros(1, np.int64)
+                cols = np.concatenate(cols) if parts else np.zeros(0, np.int64)
+                vals = np.concatenate(vals) if parts else np.zeros(0, np.float32)
+                blocks.append(sp.csr_matrix((vals, cols, indptr), shape=shape, dtype=np.float32))
+            return blocks[0], (blocks[1] if chars_on else None)
         chunks, columns, _ = self._chunks(texts)
         parts = ([], [])  # (rows, columns, counts) per block
         for a, _, words, chars in chunks:
             parts[0].append((words[0] + a, words[1], words[2]))
             if chars is not None:
                 parts[1].append((chars[0] + a, columns[chars[1]], chars[2]))
-        blocks = []
-        for part, weight in zip(parts, (1.0, self.char_weight), strict=True):
-            if not part or weight == 0:
-                continue
-            rows, cols, counts = (np.concatenate(p) for p in zip(*part, strict=True))
+        out = []
+        for part in parts:
+            rows, cols, counts = (np.concatenate(p) for p in zip(*part, strict=True)) if part else (np.zeros(0, np.int64),) * 3
             m = sp.csr_matrix((counts.astype(np.float32), (rows, cols)), shape=shape, dtype=np.float32)
             m.sum_duplicates()  # no duplicates: sorts the columns of every row
-            if m.nnz == 0:
+            out.append(m)
+        return out[0], (out[1] if chars_on else None)
+
+    def _weighted(self, counted, n: int):
+        """The L2-normalised TF-IDF matrix of the count matrices ``counted`` (the reference computation;
+        their data are replaced)."""
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        blocks = []
+        for m, weight in zip(counted, (1.0, self.char_weight), strict=True):
+            if m is None or weight == 0 or m.nnz == 0:
                 continue
             m.data = (1.0 + np.log(m.data)) * self.idf_[m.indices]
             blocks.append(normalize(m, copy=False) * np.float32(weight))
         if not blocks:
-            return sp.csr_matrix(shape, dtype=np.float32)  # all-empty input: a zero matrix of the right shape
+            return sp.csr_matrix((n, self.n_features), dtype=np.float32)  # all-empty input: a zero matrix of the right shape
         out = blocks[0] if len(blocks) == 1 else blocks[0] + blocks[1]
         return out.astype(np.float32, copy=False).tocsr()
 

@@ -45,12 +45,18 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
 
     _features = TextFeatures  # what a stored featuriser is rebuilt as
 
-    def _transform(self, questions, answers):
+    def _transform(self, questions, answers, fitting: bool = False):
+        """The answer, question and cue blocks, weighted and summed (``fitting``: fit the featurisers too)."""
         from classify.cues import cue_matrix
 
-        X = self.answer_features_.transform(answers)
-        if self.question_weight:
-            X = X + self.question_features_.transform(questions) * np.float32(self.question_weight)
+        def block(features, texts):
+            return features.fit_transform(texts) if fitting else features.transform(texts)
+
+        X = block(self.answer_features_, answers)
+        if self.question_weight or fitting:
+            Xq = block(self.question_features_, questions)
+            if self.question_weight:
+                X = X + Xq * np.float32(self.question_weight)
         if self.cue_weight:
             X = X + cue_matrix(answers, self.answer_features_.n_features, self.cue_weight)
         return X.tocsr()
@@ -69,9 +75,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
             raise DataError(f"stance {unknown[0]!r} is not among the labels {list(labels)}; add it to the labels.")
         self.classes_ = np.asarray(labels)
         template = self.features if self.features is not None else TextFeatures()
-        self.answer_features_ = clone(template).set_params(salt=1).fit(answers)
-        self.question_features_ = clone(template).set_params(salt=2).fit(questions)
-        Xf, active = linear.compact(self._transform(questions, answers))
+        self.answer_features_ = clone(template).set_params(salt=1)
+        self.question_features_ = clone(template).set_params(salt=2)
+        Xf, active = linear.compact(self._transform(questions, answers, fitting=True))
         n_features = self.answer_features_.n_features
         k = len(labels)
         coef = np.zeros((k, len(active)), dtype=np.float32)

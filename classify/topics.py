@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
@@ -107,9 +108,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         if priors and len(priors) != k:
             raise DataError(f"{len(priors)} label_texts for {k} labels; give one description per label (or None).")
         priors = [(j, t) for j, t in enumerate(priors) if t.strip() and self.prior_weight > 0]
-        self.features_ = clone(self.features if self.features is not None else TextFeatures()).fit(texts)
+        self.features_ = clone(self.features if self.features is not None else TextFeatures())
         n = len(texts)
-        Xall, active = linear.compact(self.features_.transform(texts + [t for _, t in priors]))
+        X = self.features_.fit_transform(texts)  # the texts' n-grams are counted once
+        if priors:
+            X = sp.vstack([X, self.features_.transform([t for _, t in priors])], format="csr")
+        Xall, active = linear.compact(X)
         Xf, Xp = Xall[:n], Xall[n:]
         n_features = self.features_.n_features
 
@@ -173,8 +177,6 @@ def _ridge_labels(loss, Y):
 
 def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
     """Labels fitted by ridge regression as one system (:mod:`classify.ridge`): per label as :func:`_fit_label`."""
-    import scipy.sparse as sp
-
     from classify import ridge
 
     n, k = Y.shape
@@ -222,8 +224,6 @@ def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):
 
 def _fit_with_priors(model, X, y, Xp, y_prior, weight):
     """Fit on the real examples plus the label descriptions (weighted), if any."""
-    import scipy.sparse as sp
-
     if Xp is None or Xp.shape[0] == 0:
         return model.fit(X, y)
     w = np.r_[np.ones(X.shape[0]), np.full(Xp.shape[0], float(weight))]

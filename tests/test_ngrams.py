@@ -64,13 +64,24 @@ def same(a, b) -> bool:
     [{}, {"n_features": 2**12}, {"word_ngrams": 1, "char_range": (2, 4), "char_weight": 0.5, "salt": 7},
      {"char_range": (0, 0)}, {"char_weight": 0.0, "salt": -3}, {"n_features": 3, "char_range": (1, 1)}],
 )
-def test_transform_is_bit_for_bit_the_reference(params):
+def test_transform_is_bit_for_bit_the_reference(params, kernels):
     f = TextFeatures(**params).fit(TEXTS)
     assert same(f.transform(TEXTS), reference(f, TEXTS))
     assert same(f.transform(TEXTS[::-1]), reference(f, TEXTS[::-1]))  # and independent of the cache's history
+    assert same(TextFeatures(**params).fit_transform(TEXTS), f.transform(TEXTS))  # counted once, same matrix
 
 
-def test_dot_is_the_matrix_product_up_to_float32_rounding():
+def test_both_paths_learn_the_same_idf(monkeypatch):
+    from classify import _compiled
+
+    if _compiled.kernel("count_rows") is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
+    compiled = TextFeatures(n_features=2**12).fit(TEXTS * 3).idf_
+    monkeypatch.setattr(_compiled, "_kernels", {})
+    assert np.array_equal(compiled, TextFeatures(n_features=2**12).fit(TEXTS * 3).idf_)
+
+
+def test_dot_is_the_matrix_product_up_to_float32_rounding(kernels):
     f = TextFeatures(n_features=2**14).fit(TEXTS)
     weights = np.random.default_rng(0).standard_normal((2**14, 3)).astype(np.float32)
     np.testing.assert_allclose(f.dot(TEXTS, weights), f.transform(TEXTS) @ weights, rtol=1e-5, atol=1e-5)
