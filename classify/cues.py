@@ -99,16 +99,12 @@ def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarr
 
     A row lists each cue once; two cue names may share a hashed column (their values then add).
     """
-    rows, cols, vals = [], [], []
-    for i, names in enumerate(batch_cue_names([answer or "" for answer in answers])):
-        if not names:
-            continue
-        value = weight / np.sqrt(len(names))
-        for name in names:
-            rows.append(i)
-            cols.append(_column(name, n_features))
-            vals.append(value)
-    return np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, np.float32)
+    per_answer = batch_cue_names([answer or "" for answer in answers])
+    lengths = np.fromiter(map(len, per_answer), np.int64, len(per_answer))
+    cols = np.fromiter((_column(name, n_features) for names in per_answer for name in names), np.int64, int(lengths.sum()))
+    with np.errstate(divide="ignore"):
+        value = weight / np.sqrt(lengths.astype(np.float64))  # answers without cues repeat nothing
+    return np.repeat(np.arange(len(per_answer)), lengths), cols, np.repeat(value, lengths).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=65536)
