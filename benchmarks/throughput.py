@@ -412,51 +412,58 @@ case-insensitive regexes run on the lowercased answer, only where a match can st
 the literal strings every match needs occur (`classify/_fastre.py`: exact, checked over all of
 Unicode; ~6x faster).
 
-## Why the throughput targets are missed, and by how much
+## Compiled kernels (`pip install "classify[fast]"`)
 
-One core's time per question + answer record (~2,700 characters), measured with timers on 3,000
-records of the shipped model: topic featuriser on the question ~20%, stance featuriser on the
-answer ~30% and on the question ~20%, stance cues and the rest ~30%. The model reads word
-1-2-grams and char 2-5-grams with TF-IDF and L2 normalisation three times per record (question
-twice, answer once): ~6,000 distinct char n-gram counts per record at ~40 ns each in numpy
-(tokenise, expand, count, weight, multiply), and ~55 regexes per answer. The char 2-grams (the
-accuracy issue's default since the topic head became a linear SVM: +0.4 macro F1 points on the
-Belgian themes, +0.7 on the Court of Audit answers: `python benchmarks/accuracy.py --tasks
-be_themes,audit_answers --systems classify --classify-params '{"char_range": [3, 5]}' --out
-ABLATION.json` against benchmarks/RESULTS.md) cost ~8% of the throughput against char
-3-5-grams in a timer run on 3,000 records. fastText's `predict` averages
-100-dimensional word and bigram embeddings in C++, with no char n-grams, TF-IDF or regex cues.
-In the two latest runs of this section (the table above and one before it, same code) classify
-labelled 8.6x and 8.5x the pipeline's records and 0.35x and 0.39x fastText's two-model rate, where
-earlier runs on a slower, busier VM had given 10.3x and 13.2x and 0.53x: the VM's speed varies
-and does not scale all three alike (fastText's own `predict` labelled 4,123, 2,610, 2,473, 7,434
-and 6,908 records/s in five runs; the plain pipeline 208, 126, 100, 308 and 315; classify 1,321
-in the third run, 2,633 and 2,679 in the last two). The issue's reference rates (~200 and ~6,000
-records/s) are closest to the last two runs, so 8.5x is the figure to beat. Reaching 20x the
-pipeline needs ~2.4x less work per record, fastText's two-model figure ~2.6x, its one-model
-figure ~3.5x: compiled code for the counting loop (C/Cython/numba, a new build or runtime
-dependency), or a lighter model (one question featuriser shared by both heads, cheaper cues).
-Sharing the question's counts between the topic head and the stance head's question features
-is not possible as they are: the stance head hashes the question with another salt (so its
-answer and question n-grams take different rows of one weight matrix), and counting happens in
-each salt's column space. Looking the cues' required strings up once per batch instead of once
-per answer (over all answers joined) was tried and not kept: it scans as many characters as the
-per-answer `in` checks and was slower (0.62 s vs 0.55 s for the cues of 3,000 answers).
+The numpy featuriser above runs a few array passes per n-gram; the work per record stayed
+~370 us (2,700 records/s), 8.5x the pipeline and 0.35x fastText in the two runs before this
+change. With numba installed (optional: the `fast` extra; `classify/_compiled.py` hands out the
+kernels of `classify/_kernels.py`, and without numba or with `CLASSIFY_NO_JIT=1` the numpy paths
+run) the hot loops are compiled:
+
+- scoring (`score`): one loop per text counts its word and bigram columns and the char n-gram
+  slots of each distinct token in dense scratch tables (first occurrences listed branch-free),
+  then adds `(1 + log count) * idf` times the weight row of every touched entry, block by block,
+  and divides by the block's norm. Char slots read one `[idf, idf * weights]` row each;
+- the cue phrases (`literals`): one pass per answer over its characters finds which of the
+  strings that the 52 patterns require occur (grouped by a key of their first three
+  characters); only patterns whose strings are all there run the regex engine (`_fastre.search_many`,
+  exact: tested equal to `pattern.search` on both paths);
+- tokenising (`token_keys`, `probe`): the same polynomial token hashes and vocabulary ids as the
+  numpy scan, in one loop;
+- training (`count_rows`): the n-gram counts of each text as canonical CSR rows (the same
+  matrices bit for bit, `tests/test_ngrams.py`), and `TextFeatures.fit_transform` counts once.
+
+Profile of `Model.predict` on 12,000 records with the kernels (cProfile): the scoring loop ~55%
+(three featurisers per record: the question for the topics, the answer and the question for
+the stance), the cue scan and regex confirmations ~20%, tokenising ~10%, the rest is Python
+around it (result dicts, batching). What still separates classify from fastText's `predict`:
+fastText averages word and bigram embeddings in C++ with no char n-grams (here ~3,200 char n-gram
+counts per answer, ~6,000 per record), no TF-IDF and no regexes, and its one-model variant reads
+each record once where classify reads the question twice (the stance head hashes the question
+with its own salt, so the two heads cannot share counts). Dropping the stance head's question
+features would cost 1.7 / 2.1 macro F1 points on gold_stance / audit_answers (previous
+measurement: `python benchmarks/accuracy.py --tasks gold_stance,audit_answers --systems classify
+--classify-params '{"question_weight": 0.0}' --out X.json`), so it was not done. Runs of this
+section vary with the VM: the peers' rates moved from 315 to 358 records/s (pipeline) and 6,908
+to 8,487 (fastText, two models) between two runs of the same code on the same day.
 
 ## Training, start-up, scale-out
 
 Training on the 2017 Belgian themes cost six liblinear fits per label (one, plus five for the
-out-of-fold calibration and threshold) for 18 labels: 68.9 CPU s against fastText's 10.7 in the
-previous run of this section (commit b33e7d1). The topic head's default loss is now `"auto"`
+out-of-fold calibration and threshold) for 18 labels: 68.9 CPU s against fastText's 10.7 in an
+earlier run of this section (commit b33e7d1). The topic head's default loss is now `"auto"`
 (`classify/topics.py`): every label with at least 20 positive examples is fitted by ridge
 regression, all such labels as one system (`classify/ridge.py`): the Gram matrix of the questions
-(BLAS on the frequent columns, a sparse product on the rest) is factored once, and the
-leave-one-out score of every question, which calibrates and sets the thresholds, comes from the
-inverse's diagonal, with no refits. All 18 themes go that way (4.1 CPU s, featurisation
-included; three runs of this section: 0.72-0.82x fastText). On the gold corpus the two common
-topics go the ridge way and the two rare ones (8 and 3 examples) keep the class-weighted linear
-SVM, which finds them where unweighted ridge does not (benchmarks/RESULTS.md, ablations). Accuracy
-rose with it: Belgian themes macro F1 0.799 (was 0.794), micro 0.849 (was 0.846).
+(BLAS on the columns in more than 8% of the texts, a float64 sparse product on the rest: 1.15 s
+instead of 1.8 s with the earlier 2% split, on one core) is factored once, and the leave-one-out
+score of every question, which calibrates and sets the thresholds, comes from the inverse's
+diagonal, with no refits. All 18 themes go that way. On the gold corpus the two common topics
+go the ridge way and the two rare ones (8 and 3 examples) keep the class-weighted linear SVM,
+which finds them where unweighted ridge does not (benchmarks/RESULTS.md, ablations). Timing is
+like for like: fastText trains on one thread, so classify's fits run with BLAS on one thread
+(threadpoolctl), each round from an empty token vocabulary; with two BLAS threads the CPU
+seconds rose (OpenBLAS threads spin while waiting: 3.8 CPU s for 2.4 s wall in a timer run)
+while the wall time fell.
 
 Loading and labelling import neither scikit-learn nor SciPy (`classify/fitted.py` holds the
 numpy-only fitted halves of the estimators; `tests/test_fitted.py` checks the imports in a fresh
