@@ -443,7 +443,11 @@ each record once where classify reads the question twice (the stance head hashes
 with its own salt, so the two heads cannot share counts). Dropping the stance head's question
 features would cost 1.7 / 2.1 macro F1 points on gold_stance / audit_answers (previous
 measurement: `python benchmarks/accuracy.py --tasks gold_stance,audit_answers --systems classify
---classify-params '{"question_weight": 0.0}' --out X.json`), so it was not done. Runs of this
+--classify-params '{"question_weight": 0.0}' --out X.json`), so it was not done. The lever left:
+train the stance head on the topic featuriser's question features (its salt and IDF; the answer
+keeps its own salt), so that one pass per question serves both heads with their two weight
+matrices: one question featurisation is ~18 of the ~126 us a record takes (timer runs), a model
+change that needs the accuracy benchmarks re-run; not done in this round. Runs of this
 section vary with the VM: the peers' rates moved from 315 to 358 records/s (pipeline) and 6,908
 to 8,487 (fastText, two models) between two runs of the same code on the same day.
 
@@ -470,18 +474,21 @@ numpy-only fitted halves of the estimators; `tests/test_fitted.py` checks the im
 process). Importing `sklearn.base` alone took ~1.7-2.2 s of a fresh process here (it imports
 scipy.stats and pandas), which was nearly all of the cold load before. What is left of a cold
 `classify.load()`: numpy's import (~0.08 s), hashing the payload files, and filling the two dense
-weight matrices (2^20 x 4 float32 each: first-touch page faults). `classify --help` prints
+weight matrices (2^20 x 4 float32 each: first-touch page faults). With the `fast` extra the first
+`predict` also imports numba and loads its cached kernels (~0.3 s, once per process; numba imports
+scipy.linalg's BLAS bindings for itself). `classify --help` prints
 click's plain help: typer's rich formatting imported rich and markdown-it, ~0.15 s of every
 `--help` (0.27-0.35 s before, on this machine).
 
 `--jobs N` runs featurisation and prediction in N loky processes (each loads the model once and
 keeps its caches warm) while the main process reads, checks and writes JSON; on this 2-core
 machine the main process competes with the two workers, and worker start-up is part of the
-figure. Efficiency rose from 72% (--jobs 2) and 62% (Dask) in the previous run of this section
-to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker's start). In the
-latest run (the table above, with today's model on a VM twice as fast: `--jobs 1` took 22.5 s
-instead of 47.6 s) they are 77% and 72%: the work per record halved, the main process's JSON
-reading and writing and the workers' start-up did not shrink alike. Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
+figure. Efficiency rose from 72% (--jobs 2) and 62% (Dask) in an earlier run of this section
+to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker's start), then
+fell as the work per record shrank while the main process's JSON reading and writing and the
+workers' start-up did not: 77% and 72% with the faster numpy featuriser, 78% and 59% in the
+latest run (the table above: compiled kernels, `--jobs 1` 11.0 s for 50,000 records; each
+worker also loads numba and its cached kernels, ~0.3 s). Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
 mmap threshold and made every numpy temporary pay page faults (labelling 2.4x slower on a
 worker); `classify.distributed` raises the thresholds in its worker tasks. The Dask run also
 shares the two cores with the scheduler and the client.
