@@ -19,6 +19,45 @@ def _column(h, N, mask):
     return np.int64(h & mask) if mask else np.int64(h % N)
 
 
+@numba.njit(inline="always")
+def _count_words(ids, a, b, word, N, mask, bigrams, wcount, touched):
+    """Count text ``ids[a:b]``'s word and bigram columns in ``wcount``; the distinct ones go to ``touched[:m]``."""
+    m = 0
+    for i in range(a, b):
+        c = _column(word[ids[i]], N, mask)
+        touched[m] = c  # branch-free: kept (m advances) only on the column's first occurrence
+        m += wcount[c] == 0
+        wcount[c] += 1
+        if bigrams and i + 1 < b:
+            c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
+            touched[m] = c
+            m += wcount[c] == 0
+            wcount[c] += 1
+    return m
+
+
+@numba.njit(inline="always")
+def _count_chars(ids, a, b, ptr, slots, tcount, tokens, scount, stouched):
+    """Count the char n-gram slots of text ``ids[a:b]`` (per distinct token, times its count) in
+    ``scount``; the distinct slots go to ``stouched[:m]``."""
+    t = 0
+    for i in range(a, b):
+        tokens[t] = ids[i]
+        t += tcount[ids[i]] == 0
+        tcount[ids[i]] += 1
+    m = 0
+    for j in range(t):
+        tok = tokens[j]
+        cnt = tcount[tok]
+        tcount[tok] = 0
+        for p in range(ptr[tok], ptr[tok + 1]):
+            q = slots[p]
+            stouched[m] = q
+            m += scount[q] == 0
+            scount[q] += cnt
+    return m
+
+
 @numba.njit(cache=True, nogil=True)
 def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table, char_weight, out):
     """out[d] += the word block's and char_weight x the char block's normalised scores of text d.
@@ -39,18 +78,7 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
         a, b = bounds[d], bounds[d + 1]
         if a == b:
             continue
-        # word block: unigrams and bigrams of neighbours
-        m = 0
-        for i in range(a, b):
-            c = _column(word[ids[i]], N, mask)
-            touched[m] = c  # branch-free: kept (m advances) only on the column's first occurrence
-            m += wcount[c] == 0
-            wcount[c] += 1
-            if bigrams and i + 1 < b:
-                c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
-                touched[m] = c
-                m += wcount[c] == 0
-                wcount[c] += 1
+        m = _count_words(ids, a, b, word, N, mask, bigrams, wcount, touched)  # word block
         acc[:] = 0.0
         sq = 0.0
         for j in range(m):
@@ -66,22 +94,7 @@ def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table
                 out[d, o] += np.float32(acc[o] * inv)
         if char_weight == 0 or len(slot_table) == 0:
             continue
-        # char block: the n-gram slots of each distinct token, weighted by its count
-        t = 0
-        for i in range(a, b):
-            tokens[t] = ids[i]
-            t += tcount[ids[i]] == 0
-            tcount[ids[i]] += 1
-        m = 0
-        for j in range(t):
-            tok = tokens[j]
-            cnt = tcount[tok]
-            tcount[tok] = 0
-            for p in range(ptr[tok], ptr[tok + 1]):
-                s = slots[p]
-                stouched[m] = s
-                m += scount[s] == 0
-                scount[s] += cnt
+        m = _count_chars(ids, a, b, ptr, slots, tcount, tokens, scount, stouched)  # char block
         acc[:] = 0.0
         sq = 0.0
         for j in range(m):
@@ -218,17 +231,7 @@ def count_rows(ids, bounds, word, ptr, slots, columns, n_features, bigrams, char
     cn = 0
     for d in range(n):
         a, b = bounds[d], bounds[d + 1]
-        m = 0
-        for i in range(a, b):
-            c = _column(word[ids[i]], N, mask)
-            touched[m] = c
-            m += wcount[c] == 0
-            wcount[c] += 1
-            if bigrams and i + 1 < b:
-                c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
-                touched[m] = c
-                m += wcount[c] == 0
-                wcount[c] += 1
+        m = _count_words(ids, a, b, word, N, mask, bigrams, wcount, touched)
         cols = np.sort(touched[:m])
         for j in range(m):
             w_cols[wn + j] = cols[j]
@@ -238,21 +241,7 @@ def count_rows(ids, bounds, word, ptr, slots, columns, n_features, bigrams, char
         wn += m
         if not chars:
             continue
-        t = 0
-        for i in range(a, b):
-            tokens[t] = ids[i]
-            t += tcount[ids[i]] == 0
-            tcount[ids[i]] += 1
-        m = 0
-        for j in range(t):
-            tok = tokens[j]
-            cnt = tcount[tok]
-            tcount[tok] = 0
-            for p in range(ptr[tok], ptr[tok + 1]):
-                s = slots[p]
-                stouched[m] = s
-                m += scount[s] == 0
-                scount[s] += cnt
+        m = _count_chars(ids, a, b, ptr, slots, tcount, tokens, scount, stouched)
         packed = np.empty(m, np.int64)  # column << 32 | count: one sort orders the pairs by column
         for j in range(m):
             s = stouched[j]
