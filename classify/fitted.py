@@ -238,6 +238,11 @@ class FittedFeatures:
         return self
 
 
+def same_features(a, b) -> bool:
+    """Whether two fitted featurisers give the same features (same parameters, salt and IDF)."""
+    return a is b or (a.params() == b.params() and a.n_documents_ == b.n_documents_ and np.array_equal(a.idf_, b.idf_))
+
+
 class FittedTopics:
     """The topic head's fitted part: calibrated per-label scores and label decisions.
 
@@ -259,15 +264,21 @@ class FittedTopics:
         self.cv = cv
         self.random_state = random_state
 
-    def decision_function(self, X):
-        """Raw linear scores, shape (n_samples, n_labels)."""
+    def decision_function(self, X, dot=None):
+        """Raw linear scores, shape (n_samples, n_labels).
+
+        ``dot``: ``features_.dot(X, weights_)`` when the caller has computed it already (a model
+        whose stance head reads the question with this featuriser scores both heads in one pass).
+        """
         require_fitted(self, "weights_")
         # features_.dot(X, W) == features_.transform(X) @ W up to float32 rounding, without building X
-        return self.features_.dot(as_texts(X), self.weights_).astype(np.float64) + self.intercept_
+        if dot is None:
+            dot = self.features_.dot(as_texts(X), self.weights_)
+        return dot.astype(np.float64) + self.intercept_
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, dot=None):
         """Calibrated marginal probability of every label, shape (n_samples, n_labels)."""
-        s = self.decision_function(X)
+        s = self.decision_function(X, dot)
         return linear.sigmoid(s * self.platt_[:, 0] + self.platt_[:, 1])
 
     def predict(self, X):
@@ -335,9 +346,10 @@ class FittedStance:
     _features = FittedFeatures
 
     def __init__(self, labels=None, features=None, question_weight=0.5, cue_weight=1.0, C=3.0, class_weight="balanced",
-                 random_state=0, loss="log"):
+                 random_state=0, loss="log", question_features=None):
         self.labels = labels
         self.features = features
+        self.question_features = question_features
         self.question_weight = question_weight
         self.cue_weight = cue_weight
         self.C = C
@@ -345,22 +357,26 @@ class FittedStance:
         self.class_weight = class_weight
         self.random_state = random_state
 
-    def decision_function(self, X):
+    def decision_function(self, X, question_dot=None):
+        """Raw scores, shape (n_samples, n_labels); ``question_dot``: ``question_features_.dot(questions,
+        weights_)`` when the caller has computed it already (see :meth:`FittedTopics.decision_function`)."""
         require_fitted(self, "weights_")
         questions, answers = as_pairs(X)
         # the answer, question and cue blocks times the weights, summed; no feature matrix is built
         scores = self.answer_features_.dot(answers, self.weights_)
         if self.question_weight:
-            scores += np.float32(self.question_weight) * self.question_features_.dot(questions, self.weights_)
+            if question_dot is None:
+                question_dot = self.question_features_.dot(questions, self.weights_)
+            scores += np.float32(self.question_weight) * question_dot
         if self.cue_weight:
             from classify.cues import cue_scores
 
             scores += cue_scores(answers, self.answer_features_.n_features, self.cue_weight, self.weights_)
         return scores.astype(np.float64) + self.intercept_
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, question_dot=None):
         """Probability of every stance label (columns in ``classes_`` order), rows summing to 1."""
-        scores = self.decision_function(X)
+        scores = self.decision_function(X, question_dot)
         if self.link_ == "softmax":  # models saved by format 1 with a multinomial fit
             return linear.softmax(scores)
         p = linear.sigmoid(scores)  # one-vs-rest: normalised per-label sigmoids, as sklearn's OvR does

@@ -83,16 +83,46 @@ class Model:
         answers = as_texts(answers, what="answers")
         if len(answers) != len(questions):
             raise DataError(f"{len(questions)} questions but {len(answers)} answers; pass one answer (or None) per question.")
-        topic_p = self._topics.predict_proba(questions) if self._topics is not None else None
+        topic_dot = question_dot = None
+        shared = self._shared_question()
+        if shared is not None and len(questions):  # one pass over the questions scores both heads
+            features, weights, k = shared
+            both = features.dot(questions, weights)
+            topic_dot, question_dot = both[:, :k], both[:, k:]
+        topic_p = self._topics.predict_proba(questions, topic_dot) if self._topics is not None else None
         stance_p = None
         if self._stance is not None:
             stance_p = np.full((len(questions), len(self.schema.stances)), np.nan)
             has = [i for i, a in enumerate(answers) if a.strip()]
             if has:
-                stance_p[has] = self._stance.predict_proba([(questions[i], answers[i]) for i in has])
+                pairs = [(questions[i], answers[i]) for i in has]
+                stance_p[has] = self._stance.predict_proba(pairs, question_dot[has] if question_dot is not None else None)
         if topic_p is None and not len(questions):
             topic_p = np.zeros((0, len(self.schema.topics))) if self.schema.topics else None
         return topic_p, stance_p
+
+    def _shared_question(self):
+        """(featuriser, [topic weights | stance weights], n topics) when the stance head reads the
+        question with the topic head's featuriser (models trained by this version), else None.
+
+        Checked once per pair of head objects (the check compares IDF arrays); the joined weight
+        matrix is built then too.
+        """
+        t, s = self._topics, self._stance
+        cached = self.__dict__.get("_shared")
+        if cached is None or cached[0] is not t or cached[1] is not s:
+            from classify.fitted import same_features
+
+            shared = None
+            if t is not None and s is not None and s.question_weight and same_features(t.features_, s.question_features_):
+                shared = (t.features_, np.hstack([t.weights_, s.weights_]), t.weights_.shape[1])
+            cached = self.__dict__["_shared"] = (t, s, shared)
+        return cached[2]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_shared", None)  # rebuilt on first use: never ship the joined weights to worker processes
+        return state
 
     def predict(self, questions, answers=None) -> list[dict]:
         """Label questions (and answers): one dict per record.

@@ -22,6 +22,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         Stance labels in column order; default: the sorted labels of ``y``.
     features : TextFeatures, optional
         Featuriser template (cloned for the answer and for the question, with distinct salts).
+    question_features : TextFeatures, optional
+        The question's featuriser. A fitted one is used as it is: :func:`classify.train` passes the
+        topic head's, so that labelling featurises each question once for both heads. An unfitted
+        one is fitted on the questions. Default: the template with salt 2. Its salt must differ
+        from the answer's (1).
     question_weight : float
         Weight of the question's features relative to the answer's.
     cue_weight : float
@@ -45,16 +50,17 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
 
     _features = TextFeatures  # what a stored featuriser is rebuilt as
 
-    def _transform(self, questions, answers, fitting: bool = False):
-        """The answer, question and cue blocks, weighted and summed (``fitting``: fit the featurisers too)."""
+    def _transform(self, questions, answers, fitting: bool = False, question_fitted: bool = False):
+        """The answer, question and cue blocks, weighted and summed (``fitting``: fit the featurisers too,
+        except a ``question_fitted`` question featuriser)."""
         from classify.cues import cue_matrix
 
-        def block(features, texts):
-            return features.fit_transform(texts) if fitting else features.transform(texts)
+        def block(features, texts, fit):
+            return features.fit_transform(texts) if fit else features.transform(texts)
 
-        X = block(self.answer_features_, answers)
-        if self.question_weight or fitting:
-            Xq = block(self.question_features_, questions)
+        X = block(self.answer_features_, answers, fitting)
+        if self.question_weight or (fitting and not question_fitted):
+            Xq = block(self.question_features_, questions, fitting and not question_fitted)
             if self.question_weight:
                 X = X + Xq * np.float32(self.question_weight)
         if self.cue_weight:
@@ -76,8 +82,15 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         self.classes_ = np.asarray(labels)
         template = self.features if self.features is not None else TextFeatures()
         self.answer_features_ = clone(template).set_params(salt=1)
-        self.question_features_ = clone(template).set_params(salt=2)
-        Xf, active = linear.compact(self._transform(questions, answers, fitting=True))
+        shared = self.question_features is not None and hasattr(self.question_features, "idf_")
+        if shared:  # fitted elsewhere (the topic head's): used as it is, so one pass serves both heads
+            self.question_features_ = self.question_features
+        else:
+            self.question_features_ = clone(self.question_features) if self.question_features is not None else clone(template).set_params(salt=2)
+        if self.question_features_.salt == self.answer_features_.salt:
+            raise DataError(f"question_features has salt {self.answer_features_.salt}, the answer's; give it another salt (e.g. 0 or 2) "
+                            "so that question and answer n-grams stay apart.")
+        Xf, active = linear.compact(self._transform(questions, answers, fitting=True, question_fitted=shared))
         n_features = self.answer_features_.n_features
         k = len(labels)
         coef = np.zeros((k, len(active)), dtype=np.float32)

@@ -103,8 +103,10 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
         topics.fit(data.questions, indicator(data.topics, schema.topics))
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
+        # the question is read with the topic head's featuriser: labelling featurises it once for both heads
         stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"], loss=params["stance_loss"],
-                                  question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed)
+                                  question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed,
+                                  question_features=topics.features_ if topics is not None else None)
         stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
     return topics, stance
 

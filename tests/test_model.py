@@ -148,3 +148,33 @@ def test_evaluate_annotations_without_stances(model):
     rows = [{**r, "stance": None} for r in _records()]
     report = model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(rows)), model.schema))
     assert report["topics"]["n"] == 24
+
+
+def test_both_heads_read_the_question_with_one_featuriser(tiny_model, records):
+    from classify.fitted import same_features
+
+    assert same_features(tiny_model.topics.features_, tiny_model.stance.question_features_)
+    questions, answers = [r["question"] for r in records], [r["answer"] for r in records]
+    fused = tiny_model.predict_proba(questions, answers)
+    assert tiny_model._shared_question() is not None
+    # the same model scored head by head, without the joined pass
+    topics = tiny_model.topics.predict_proba(questions)
+    has = [i for i, a in enumerate(answers) if a and a.strip()]
+    stance = tiny_model.stance.predict_proba([(questions[i], answers[i]) for i in has])
+    np.testing.assert_allclose(fused[0], topics, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fused[1][has], stance, rtol=0, atol=1e-12)
+
+
+def test_a_stance_head_with_its_own_question_featuriser_is_scored_alone(tiny_model, records):
+    import pickle
+
+    from classify.model import Model
+    from classify.stance import StanceClassifier
+
+    stance = StanceClassifier(labels=tiny_model.schema.stances).fit(
+        [(r["question"], r["answer"]) for r in records if r["stance"]], [r["stance"] for r in records if r["stance"]])
+    model = Model(tiny_model.schema, tiny_model.topics, stance)
+    assert model._shared_question() is None  # salt 2: models trained before the heads shared it
+    out = model.predict([r["question"] for r in records], [r["answer"] for r in records])
+    assert [p["stance"] for p in out if p["stance"]]
+    assert "_shared" not in pickle.loads(pickle.dumps(tiny_model)).__dict__  # the joined weights stay behind

@@ -160,3 +160,20 @@ def test_squared_hinge_loss(data):
     assert np.allclose(clf.predict_proba(X).sum(axis=1), 1.0)
     with pytest.raises(DataError, match="got 'hinge'"):
         make(loss="hinge").fit(X, y)
+
+
+def test_a_fitted_question_featuriser_is_used_as_it_is(data):
+    X, y = data
+    shared = TextFeatures(n_features=2**12).fit([q for q, _ in X] + ["Een andere vraag over munitie?"])
+    idf = shared.idf_.copy()
+    clf = make(question_features=shared).fit(X, y)
+    assert clf.question_features_ is shared and np.array_equal(shared.idf_, idf)  # not refitted
+    # an unfitted one (what sklearn's clone makes of it) is fitted on the questions
+    cloned = clone(clf).fit(X, y)
+    assert cloned.question_features_ is not shared and cloned.question_features_.n_documents_ == len(X)
+    assert cloned.predict(X).shape == (len(X),)
+
+
+def test_question_featuriser_must_not_share_the_answer_salt(data):
+    with pytest.raises(DataError, match="salt 1, the answer's"):
+        make(question_features=TextFeatures(n_features=2**12, salt=1)).fit(*data)
