@@ -225,8 +225,9 @@ def fast_path_agreement(model, records) -> dict:
     answers = [r["answer"] for r in records]
     fast = model.predict_proba(questions, answers), model.predict(questions, answers)
     t, s = model.topics, model.stance
-    t.decision_function = lambda X: linear.scores(t.features_.transform(as_texts(X)), t.weights_, t.intercept_)
-    s.decision_function = lambda X: linear.scores(s._transform(*as_pairs(X)), s.weights_, s.intercept_)
+    # the reference ignores the question scores Model.predict_proba computes once for both heads
+    t.decision_function = lambda X, *_: linear.scores(t.features_.transform(as_texts(X)), t.weights_, t.intercept_)
+    s.decision_function = lambda X, *_: linear.scores(s._transform(*as_pairs(X)), s.weights_, s.intercept_)
     try:
         reference = model.predict_proba(questions, answers), model.predict(questions, answers)
     finally:
@@ -433,21 +434,17 @@ run) the hot loops are compiled:
 - training (`count_rows`): the n-gram counts of each text as canonical CSR rows (the same
   matrices bit for bit, `tests/test_ngrams.py`), and `TextFeatures.fit_transform` counts once.
 
-Profile of `Model.predict` on 12,000 records with the kernels (cProfile): the scoring loop ~55%
-(three featurisers per record: the question for the topics, the answer and the question for
-the stance), the cue scan and regex confirmations ~20%, tokenising ~10%, the rest is Python
-around it (result dicts, batching). What still separates classify from fastText's `predict`:
-fastText averages word and bigram embeddings in C++ with no char n-grams (here ~3,200 char n-gram
-counts per answer, ~6,000 per record), no TF-IDF and no regexes, and its one-model variant reads
-each record once where classify reads the question twice (the stance head hashes the question
-with its own salt, so the two heads cannot share counts). Dropping the stance head's question
-features would cost 1.7 / 2.1 macro F1 points on gold_stance / audit_answers (previous
-measurement: `python benchmarks/accuracy.py --tasks gold_stance,audit_answers --systems classify
---classify-params '{"question_weight": 0.0}' --out X.json`), so it was not done. The lever left:
-train the stance head on the topic featuriser's question features (its salt and IDF; the answer
-keeps its own salt), so that one pass per question serves both heads with their two weight
-matrices: one question featurisation is ~18 of the ~126 us a record takes (timer runs), a model
-change that needs the accuracy benchmarks re-run; not done in this round. Runs of this
+One pass per question serves both heads: `classify.train` gives the stance head the topic
+head's question featuriser (same salt and IDF; the answer keeps its own salt), so `Model.predict`
+scores the question once against the two heads' weight matrices side by side (`Model._shared_question`;
+models trained before keep a question featuriser of their own and are scored head by head). In
+an A/B timer run on 12,000 records that took the shipped model from 7,716 to 9,425 records per
+CPU second; the stance head's cross-validated macro F1 went from 0.5507 to 0.5515 (accuracy 0.639
+to 0.644, `models/default/README.md`). The rest of a record's time (cProfile): the scoring loop
+over the question and the answer, then the cue scan and regex confirmations, tokenising, and the
+Python around them (result dicts, batching). What still separates classify from fastText's
+one-model `predict`: fastText averages word and bigram embeddings in C++ with no char n-grams
+(here ~3,200 char n-gram counts per answer), no TF-IDF and no regexes. Runs of this
 section vary with the VM: the peers' rates moved from 315 to 358 records/s (pipeline) and 6,908
 to 8,487 (fastText, two models) between two runs of the same code on the same day.
 
