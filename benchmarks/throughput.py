@@ -483,9 +483,11 @@ machine the main process competes with the two workers, and worker start-up is p
 figure. Efficiency rose from 72% (--jobs 2) and 62% (Dask) in an earlier run of this section
 to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker's start), then
 fell as the work per record shrank while the main process's JSON reading and writing and the
-workers' start-up did not: 77% and 72% with the faster numpy featuriser, 78% and 59% in the
-latest run (the table above: compiled kernels, `--jobs 1` 11.0 s for 50,000 records; each
-worker also loads numba and its cached kernels, ~0.3 s). Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
+workers' start-up did not: 77% and 72% with the faster numpy featuriser, 78% and 59% with the
+first compiled kernels, 72% and 50% in the latest run (the table above: `--jobs 1` 10.5 s for
+50,000 records, of which the main process's JSON reading, checking and writing is now about
+half; each worker also loads numba and its cached kernels, ~0.3 s). Moving the JSON parsing and
+serialising into the workers is the lever left for `--jobs`. Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
 mmap threshold and made every numpy temporary pay page faults (labelling 2.4x slower on a
 worker); `classify.distributed` raises the thresholds in its worker tasks. The Dask run also
 shares the two cores with the scheduler and the client.
