@@ -485,8 +485,8 @@ to 88% and 77% once loading stopped importing scikit-learn (~2 s of every worker
 fell as the work per record shrank while the main process's JSON reading and writing and the
 workers' start-up did not: 77% and 72% with the faster numpy featuriser, 78% and 59% with the
 first compiled kernels, 72% and 50% in the latest run (the table above: `--jobs 1` 10.5 s for
-50,000 records, of which the main process's JSON reading, checking and writing is now about
-half; each worker also loads numba and its cached kernels, ~0.3 s). Moving the JSON parsing and
+50,000 records; end to end 4,709 records per CPU second against 8,289 for `Model.predict` alone,
+so reading, checking and writing JSON is over 40% of a record's time; each worker also loads numba and its cached kernels, ~0.3 s). Moving the JSON parsing and
 serialising into the workers is the lever left for `--jobs`. Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
 mmap threshold and made every numpy temporary pay page faults (labelling 2.4x slower on a
 worker); `classify.distributed` raises the thresholds in its worker tasks. The Dask run also
