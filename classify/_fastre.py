@@ -22,6 +22,8 @@ from re import _parser
 
 import numpy as np
 
+from classify._compiled import kernel
+
 SPECIAL = ("\u0130", "\u0131", "\u017f")  # İ ı ſ: match i / s case-insensitively, but lowercase otherwise
 _plans: dict = {}
 
@@ -235,8 +237,6 @@ def search_many(patterns, texts, only=None):
     >>> search_many([p], ["Wij zullen u NADER informeren.", "Nee."]).ravel().tolist()
     [True, False]
     """
-    from classify._compiled import kernel
-
     patterns, n = list(patterns), len(texts)
     out = np.zeros((n, len(patterns)), bool)
     wanted = np.ones(out.shape, bool) if only is None else np.asarray(only, bool)
