@@ -28,7 +28,7 @@ Run (outside CI; ~30 minutes on 2 cores, most of it the 2 GB memory run):
 
     python benchmarks/throughput.py --workdir /tmp/classify-bench [--sections throughput,scale_out,...]
 
-Needs ``pip install -e ".[bench,dask]"``. Writes benchmarks/throughput.json and
+Needs ``pip install -e ".[bench,dask,fast]"`` (the figures are for the ``fast`` install; the numpy-only rate is measured beside it). Writes benchmarks/throughput.json and
 benchmarks/THROUGHPUT.md; exits 1 when a target is not met.
 """
 
