@@ -438,9 +438,12 @@ One pass per question serves both heads: `classify.train` gives the stance head 
 head's question featuriser (same salt and IDF; the answer keeps its own salt), so `Model.predict`
 scores the question once against the two heads' weight matrices side by side (`Model._shared_question`;
 models trained before keep a question featuriser of their own and are scored head by head). In
-an A/B timer run on 12,000 records that took the shipped model from 7,716 to 9,425 records per
+an A/B timer run on 12,000 records (a scratch script, not kept: both models loaded in one
+process, best of 4 alternating rounds) that took the shipped model from 7,716 to 9,425 records per
 CPU second; the stance head's cross-validated macro F1 went from 0.5507 to 0.5515 (accuracy 0.639
-to 0.644, `models/default/README.md`). The rest of a record's time (cProfile): the scoring loop
+to 0.644, `models/default/README.md`). benchmarks/accuracy.py's gold_stance and audit_answers
+tasks train stance-only models, which keep their own question featuriser, so RESULTS.md does not
+see this change. The rest of a record's time (cProfile): the scoring loop
 over the question and the answer, then the cue scan and regex confirmations, tokenising, and the
 Python around them (result dicts, batching). What still separates classify from fastText's
 one-model `predict`: fastText averages word and bigram embeddings in C++ with no char n-grams
