@@ -38,8 +38,14 @@ def kernel(name: str):
         if os.environ.get("CLASSIFY_NO_JIT", "") in ("", "0"):
             try:
                 from classify import _kernels as compiled
-            except ImportError:
+            except ImportError:  # numba is not installed: the numpy paths
                 pass
+            except Exception as exc:  # installed but unusable (e.g. no writable cache directory): say so once
+                import warnings
+
+                warnings.warn(f"classify: numba's kernels are unavailable ({type(exc).__name__}: {exc}); labelling uses the "
+                              "numpy code paths (about 2.7x slower). Set NUMBA_CACHE_DIR to a writable folder, or CLASSIFY_NO_JIT=1 "
+                              "to silence this.", RuntimeWarning, stacklevel=2)
             else:
                 _kernels = {name: getattr(compiled, name) for name in NAMES}
     return _kernels.get(name)

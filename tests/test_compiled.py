@@ -104,3 +104,19 @@ def test_labelling_works_without_numba(tmp_path):
     no_kernel, stance = json.loads(out)
     assert no_kernel is True
     assert stance in classify.load().schema.stances
+
+
+def test_an_unusable_numba_falls_back_with_a_warning(tmp_path):
+    # numba present but failing at import (as with no writable cache directory): numpy paths, one warning
+    blocker = tmp_path / "numba.py"
+    blocker.write_text("raise RuntimeError('cannot cache function: no locator available')\n")
+    code = ("import warnings, classify; from classify import _compiled\n"
+            "with warnings.catch_warnings(record=True) as caught:\n"
+            "    warnings.simplefilter('always')\n"
+            "    first, again = _compiled.kernel('score'), _compiled.kernel('literals')\n"
+            "    r = classify.load().predict(['Komt er meer munitie voor Oekraïne?'])\n"
+            "print(first is None and again is None, len(caught), 'NUMBA_CACHE_DIR' in str(caught[0].message), bool(r[0]['topic_scores']))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    env.pop("CLASSIFY_NO_JIT", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "1", "True", "True"]
