@@ -102,14 +102,24 @@ def write_jsonl(path: Path, rows) -> Path:
     return path
 
 
+def _have_numba() -> bool:
+    from classify import _compiled
+
+    return _compiled.kernel("score") is not None
+
+
+NO_NUMBA = "numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set"
+needs_numba = pytest.mark.skipif(not _have_numba(), reason=NO_NUMBA)
+
+
 @pytest.fixture(params=["compiled", "numpy"])
 def kernels(request, monkeypatch):
     """Run a test with the numba kernels (classify._compiled), then with the numpy fallback."""
     from classify import _compiled
 
     if request.param == "compiled":
-        if _compiled.kernel("score") is None:
-            pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
+        if not _have_numba():
+            pytest.skip(NO_NUMBA)
     else:
         monkeypatch.setattr(_compiled, "_kernels", {})
     return request.param

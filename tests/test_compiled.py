@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_numba
 
 import classify
 from classify import _compiled
@@ -23,8 +24,6 @@ TEXTS = [
     "x" * 300, "Is the minister aware of the shadow fleet? ✓ ½ ٣", "de de de de de", "F-16's € 5,3 mld.",
 ]
 
-needs_numba = pytest.mark.skipif(_compiled.kernel("score") is None,
-                                 reason="numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
 
 
 def numpy_only(fn, *args):

@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import needs_numba
 from sklearn.preprocessing import normalize
 
 from classify._ngrams import count, crc32
@@ -71,11 +72,10 @@ def test_transform_is_bit_for_bit_the_reference(params, kernels):
     assert same(TextFeatures(**params).fit_transform(TEXTS), f.transform(TEXTS))  # counted once, same matrix
 
 
+@needs_numba
 def test_both_paths_learn_the_same_idf(monkeypatch):
     from classify import _compiled
 
-    if _compiled.kernel("count_rows") is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
     compiled = TextFeatures(n_features=2**12).fit(TEXTS * 3).idf_
     monkeypatch.setattr(_compiled, "_kernels", {})
     assert np.array_equal(compiled, TextFeatures(n_features=2**12).fit(TEXTS * 3).idf_)

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import needs_numba
 
 from classify import _tokens
 from classify._tokens import Vocabulary
@@ -39,11 +40,10 @@ def test_tokens_equal_the_regex_on_random_unicode(kernels):
     assert tokens_of(Vocabulary(), texts) == [re.findall(r"\w+", t.lower()) for t in texts]
 
 
+@needs_numba
 def test_both_paths_give_the_same_ids(monkeypatch):
     from classify import _compiled
 
-    if _compiled.kernel("token_keys") is None:
-        pytest.skip("numba is not installed (pip install -e '.[fast]') or CLASSIFY_NO_JIT is set")
     bmp = [t for t in ODD if all(ord(c) <= 0xFFFF for c in t)]  # chunks with astral characters take the numpy scan
     batches = [ODD + ["Nee, het kabinet deelt die mening niet."] * 3, bmp, [t for t in bmp if t.isascii()]]
     compiled = [Vocabulary().tokenize(texts) for texts in batches]
