@@ -2,10 +2,11 @@
 
 - ``score`` (:meth:`classify.fitted.FittedFeatures.dot`): the numpy path counts a chunk's
   n-grams with a few passes per n-gram (:mod:`classify._ngrams`). This kernel does the same
-  arithmetic in one loop per text: word and bigram columns and the char n-gram slots of each
-  distinct token are counted in dense scratch tables, then every touched entry adds
-  ``(1 + log count) * idf`` times its weight row to the text's scores, block by block, each
-  block divided by its L2 norm. Same hashing and features; scores equal up to float32 rounding.
+  arithmetic in one loop per text: the slots (dense column ids, :class:`classify._ngrams.TokenHashes`)
+  of its words, bigrams (``pair_slots``, run first) and of the char n-grams of each distinct
+  token are counted in a scratch table, then every touched slot adds ``(1 + log count)`` times
+  its row ``[idf, idf * weights]`` to the text's scores, block by block, each block divided by
+  its L2 norm. Same hashing and features; scores equal up to float32 rounding.
 - ``count_rows`` (:meth:`classify.features.TextFeatures.transform` and ``fit``): the same
   counts as canonical CSR rows; the matrices are bit for bit the numpy path's.
 - ``literals`` (:func:`classify._fastre.search_many`): one pass per text finds which of the
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import os
 
-NAMES = ("score", "count_rows", "literals", "token_keys", "probe")
+NAMES = ("score", "pair_slots", "count_rows", "literals", "token_keys", "probe")
 _kernels: dict | None = None
 
 

@@ -58,57 +58,96 @@ def _count_chars(ids, a, b, ptr, slots, tcount, tokens, scount, stouched):
     return m
 
 
+@numba.njit(inline="always")
+def _count_word_slots(ids, a, b, first, unigram, pairs, bigrams, count, touched):
+    """Count text ``ids[a:b]``'s word and bigram slots in ``count`` (``pairs`` numbered from the
+    batch's first token); the distinct ones go to ``touched[:m]``."""
+    m = 0
+    for i in range(a, b):
+        s = unigram[ids[i]]
+        touched[m] = s  # branch-free: kept (m advances) only on the slot's first occurrence
+        m += count[s] == 0
+        count[s] += 1
+        if bigrams and i + 1 < b:
+            s = pairs[i - first]
+            touched[m] = s
+            m += count[s] == 0
+            count[s] += 1
+    return m
+
+
+@numba.njit(inline="always")
+def _add_block(touched, m, count, table, acc):
+    """acc = sum of sublinear count x table[slot, 1:] over the distinct slots (counts reset to 0);
+    returns the block's squared norm, sum of (sublinear count x idf)**2."""
+    acc[:] = 0.0
+    sq = 0.0
+    for j in range(m):
+        s = touched[j]
+        u = _sublinear(count[s])
+        count[s] = 0
+        v = u * table[s, 0]
+        sq += v * v
+        for o in range(len(acc)):
+            acc[o] += u * table[s, o + 1]
+    return sq
+
+
 @numba.njit(cache=True, nogil=True)
-def score(ids, bounds, word, ptr, slots, n_features, bigrams, idf, w, slot_table, char_weight, out):
+def score(ids, bounds, unigram, pairs, bigrams, ptr, slots, table, char_weight, out):
     """out[d] += the word block's and char_weight x the char block's normalised scores of text d.
 
-    ``slot_table[s]`` is ``[idf, idf * weights...]`` of char slot s (one cache line per slot).
+    Both blocks are read in slot space (:class:`classify._ngrams.TokenHashes`): ``unigram[t]``
+    is token t's word slot, ``pairs[i]`` the slot of the bigram at token i, ``slots[ptr[t]:ptr[t
+    + 1]]`` token t's char n-gram slots, and ``table[s]`` is ``[idf, idf * weights...]`` of slot
+    s (one cache line per slot, all of them in a table as small as the batch's vocabulary).
     """
     n, k = out.shape
-    N = np.uint64(n_features)
-    mask = N - np.uint64(1) if n_features & (n_features - 1) == 0 else np.uint64(0)  # power of two: h % N == h & mask
-    wcount = np.zeros(n_features, np.int32)
-    scount = np.zeros(len(slot_table), np.int32)
-    tcount = np.zeros(len(word), np.int32)
-    touched = np.empty(2 * (bounds[-1] - bounds[0]) + 1, np.int64)
+    count = np.zeros(len(table), np.int32)
+    tcount = np.zeros(len(unigram), np.int32)
+    touched = np.empty(max(2 * (bounds[-1] - bounds[0]), len(table)) + 1, np.int64)  # +1: the branch-free append writes one past
     tokens = np.empty(bounds[-1] - bounds[0] + 1, np.int64)
-    stouched = np.empty(len(slot_table) + 1, np.int64)  # +1: the branch-free append writes one past the distinct slots
     acc = np.zeros(k, np.float32)
     for d in range(n):
         a, b = bounds[d], bounds[d + 1]
         if a == b:
             continue
-        m = _count_words(ids, a, b, word, N, mask, bigrams, wcount, touched)  # word block
-        acc[:] = 0.0
-        sq = 0.0
-        for j in range(m):
-            c = touched[j]
-            v = _sublinear(wcount[c]) * idf[c]
-            wcount[c] = 0
-            sq += v * v
-            for o in range(k):
-                acc[o] += v * w[c, o]
+        m = _count_word_slots(ids, a, b, bounds[0], unigram, pairs, bigrams, count, touched)
+        sq = _add_block(touched, m, count, table, acc)
         if sq > 0:
             inv = 1.0 / np.sqrt(sq)
             for o in range(k):
                 out[d, o] += np.float32(acc[o] * inv)
-        if char_weight == 0 or len(slot_table) == 0:
+        if char_weight == 0:
             continue
-        m = _count_chars(ids, a, b, ptr, slots, tcount, tokens, scount, stouched)  # char block
-        acc[:] = 0.0
-        sq = 0.0
-        for j in range(m):
-            s = stouched[j]
-            u = _sublinear(scount[s])
-            scount[s] = 0
-            v = u * slot_table[s, 0]
-            sq += v * v
-            for o in range(k):
-                acc[o] += u * slot_table[s, o + 1]
+        m = _count_chars(ids, a, b, ptr, slots, tcount, tokens, count, touched)
+        sq = _add_block(touched, m, count, table, acc)
         if sq > 0:
             inv = char_weight / np.sqrt(sq)
             for o in range(k):
                 out[d, o] += np.float32(acc[o] * inv)
+
+
+@numba.njit(cache=True, nogil=True)
+def pair_slots(ids, bounds, word, n_features, slot_of, columns, n):
+    """(slot of the bigram column at every token, -1 at a text's last; new slot count). Columns
+    seen for the first time take slots n, n + 1, ... (``slot_of``, ``columns`` updated in place;
+    ``columns`` has room for one new slot per token)."""
+    N = np.uint64(n_features)
+    mask = N - np.uint64(1) if n_features & (n_features - 1) == 0 else np.uint64(0)
+    pairs = np.full(bounds[-1] - bounds[0], -1, np.int64)
+    first = bounds[0]
+    for d in range(len(bounds) - 1):
+        for i in range(bounds[d], bounds[d + 1] - 1):
+            c = _column(word[ids[i]] * _MULT + word[ids[i + 1]] + np.uint64(1), N, mask)
+            s = slot_of[c]
+            if s < 0:
+                s = n
+                slot_of[c] = n
+                columns[n] = c
+                n += 1
+            pairs[i - first] = s
+    return pairs, n
 
 
 @numba.njit(inline="always")

@@ -62,17 +62,42 @@ class TokenHashes:
     ``word[t]`` is token t's word hash. Its char n-grams are ``slots[ptr[t]:ptr[t + 1]]``: a
     slot is a dense id of a hashed column, numbered in order of first sight (``columns[slot]``).
     Counting in slot space rather than in the 2**20 columns keeps the counting table small and
-    puts the columns of frequent n-grams (seen first) close together in memory.
+    puts the columns of frequent n-grams (seen first) close together in memory. The compiled
+    scoring loop reads the word block in slot space too: ``unigram[t]`` is the slot of token t's
+    word column, :meth:`pair_slots` those of a batch's bigrams.
     """
 
     def __init__(self, key, n_features: int):
         self.key = key
         self.word = np.zeros(0, np.uint64)
+        self.unigram = np.zeros(0, np.int64)
         self.ptr = np.zeros(1, np.int64)
-        self.slots = np.zeros(0, np.int64)
-        self.columns = np.zeros(0, np.int64)
+        self.slots = np.zeros(0, np.int32)
+        self._columns = np.zeros(1024, np.int64)  # columns[slot], with room to grow (see _room)
+        self._n = 0
         self._slot_of = np.full(n_features, -1, np.int32)
         self._per_slot: dict = {}
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The hashed column of every slot."""
+        return self._columns[: self._n]
+
+    def _room(self, more: int) -> None:
+        """Capacity for ``more`` new slots (doubling: growing costs amortised O(1) per slot)."""
+        if self._n + more > len(self._columns):
+            grown = np.empty(max(2 * len(self._columns), self._n + more), np.int64)
+            grown[: self._n] = self.columns
+            self._columns = grown
+
+    def _slots_of(self, cols: np.ndarray) -> np.ndarray:
+        """The slots of hashed columns ``cols``; unseen columns get the next slots."""
+        new = np.unique(cols[self._slot_of[cols] < 0])
+        self._room(len(new))
+        self._columns[self._n : self._n + len(new)] = new
+        self._slot_of[new] = np.arange(self._n, self._n + len(new), dtype=np.int32)
+        self._n += len(new)
+        return self._slot_of[cols].astype(np.int64)
 
     def extend(self, strings: list[str], n_features: int, salt: int, char_range) -> None:
         """Hash the tokens ``strings``, which take the ids following the cached ones."""
@@ -88,8 +113,8 @@ class TokenHashes:
             offset = np.r_[0, np.cumsum(width)]
         chars = np.fromiter(map(len, strings), np.int64, len(strings)) + 2
         begin = np.cumsum(chars) - chars  # where every padded token starts
-        word = crc32(buf, offset[begin + 1], offset[begin + chars - 1], salt & 0xFFFFFFFF)
-        per_token, slots = np.zeros(len(strings), np.int64), np.zeros(0, np.int64)
+        word = crc32(buf, offset[begin + 1], offset[begin + chars - 1], salt & 0xFFFFFFFF).astype(np.uint64)
+        per_token, slots = np.zeros(len(strings), np.int64), np.zeros(0, np.int32)
         if hi > 0:
             parts = [(n, *ranges(np.maximum(chars - n + 1, 0))) for n in range(lo, hi + 1)]
             token = np.concatenate([group for _, group, _ in parts])
@@ -97,14 +122,19 @@ class TokenHashes:
             stop = start + np.concatenate([np.full(len(group), n) for n, group, _ in parts])
             order = np.argsort(token, kind="stable")  # n-grams grouped by token
             cols = crc32(buf, offset[start[order]], offset[stop[order]], ~salt & 0xFFFFFFFF).astype(np.int64) % n_features
-            new = np.unique(cols[self._slot_of[cols] < 0])
-            self._slot_of[new] = np.arange(len(self.columns), len(self.columns) + len(new), dtype=np.int32)
-            self.columns = np.concatenate([self.columns, new])
-            slots = self._slot_of[cols].astype(np.int64)
+            slots = self._slots_of(cols).astype(np.int32)  # int32: half the memory the scoring loop streams
             per_token = np.bincount(token, minlength=len(strings))
-        self.word = np.concatenate([self.word, word.astype(np.uint64)])
+        self.word = np.concatenate([self.word, word])
+        self.unigram = np.concatenate([self.unigram, self._slots_of((word % np.uint64(n_features)).astype(np.int64))])
         self.ptr = np.concatenate([self.ptr, self.ptr[-1] + np.cumsum(per_token)])
         self.slots = np.concatenate([self.slots, slots])
+
+    def pair_slots(self, kernel, ids: np.ndarray, bounds: np.ndarray, n_features: int) -> np.ndarray:
+        """The slot of the bigram starting at every token of a batch (-1 at a text's last token),
+        found by the compiled ``kernel``; unseen bigram columns get the next slots."""
+        self._room(len(ids))
+        pairs, self._n = kernel(ids, bounds, self.word, n_features, self._slot_of, self._columns, self._n)
+        return pairs
 
     def per_slot(self, values: np.ndarray) -> np.ndarray:
         """``values[columns]`` (an IDF vector or a weight matrix), cached and extended as slots appear.
@@ -118,16 +148,23 @@ class TokenHashes:
         return self._cached((idf, weights), lambda cols: np.hstack([idf[cols, None], idf[cols, None] * np.take(weights, cols, axis=0)]).astype(np.float32))
 
     def _cached(self, sources: tuple, rows):
+        """``rows(columns)``, kept per ``sources`` in a buffer that grows by doubling as slots appear."""
         key = tuple(map(id, sources))
-        refs, have = self._per_slot.get(key, (None, None))
+        refs, buf, have = self._per_slot.get(key, (None, None, 0))
         if refs is None or any(r is not s for r, s in zip(refs, sources, strict=True)):
             if len(self._per_slot) >= 4:
                 self._per_slot.clear()
-            have = rows(self.columns[:0])
-        if len(have) < len(self.columns):
-            have = np.concatenate([have, rows(self.columns[len(have) :])])
-        self._per_slot[key] = (sources, have)
-        return have
+            buf, have = rows(self.columns[:0]), 0
+        if have < self._n:
+            new = rows(self.columns[have:])
+            if len(buf) < self._n:
+                grown = np.empty((max(2 * len(buf), self._n), *new.shape[1:]), new.dtype)
+                grown[:have] = buf[:have]
+                buf = grown
+            buf[have : self._n] = new
+            have = self._n
+        self._per_slot[key] = (sources, buf, have)
+        return buf[:have]
 
 
 def _table(size: int) -> np.ndarray:

@@ -191,11 +191,12 @@ class FittedFeatures:
         score = _compiled.kernel("score")
         if score is not None:  # numba installed: one compiled pass per text, same scores
             with _tokens.LOCK:
-                tokens, (word, ptr, slots, _), _ = self._prepare(texts)
-                table = self._cache.slot_table(self.idf_, weights)
+                tokens, (_, ptr, slots, _), _ = self._prepare(texts)
+                cache, bigrams = self._cache, self.word_ngrams >= 2
+                pairs = cache.pair_slots(_compiled.kernel("pair_slots"), tokens.ids, tokens.bounds, self.n_features) if bigrams else tokens.ids[:0]
+                table = cache.slot_table(self.idf_, weights)  # after pair_slots: covers the new bigram slots
             char_weight = float(self.char_weight) if self.char_range[1] > 0 else 0.0
-            score(tokens.ids, tokens.bounds, word, ptr, slots, self.n_features, self.word_ngrams >= 2, self.idf_, weights,
-                  table, char_weight, out)
+            score(tokens.ids, tokens.bounds, cache.unigram, pairs, bigrams, ptr, slots, table, char_weight, out)
             return out
         chunks, _, (idf_by_slot, weights_by_slot) = self._chunks(texts, self.idf_, weights)
         for counted in chunks:

@@ -67,6 +67,23 @@ def test_score_kernel_is_batch_independent():
     np.testing.assert_array_equal(together, alone)
 
 
+
+@needs_numba
+def test_score_kernel_follows_the_slot_tables_as_they_grow():
+    # every batch brings unseen words and bigrams: the slot tables (one per weight matrix) grow
+    # by doubling between calls, and a table built for one matrix catches up on the slots
+    # another matrix's calls added meanwhile
+    rng = random.Random(5)
+    f = TextFeatures(n_features=2**16).fit(TEXTS)
+    a, b = (np.random.default_rng(i).normal(size=(f.n_features, 2)).astype(np.float32) for i in (2, 3))
+    for round_ in range(6):
+        batch = [" ".join(f"w{rng.randrange(10**6)}" for _ in range(rng.randrange(1, 80))) for _ in range(40)]
+        for weights in ((a, b) if round_ % 2 else (a,)):
+            np.testing.assert_allclose(f.dot(batch, weights), numpy_only(f.dot, batch, weights), rtol=1e-5, atol=1e-5)
+    cache = f._cache
+    assert len(cache.columns) > 1024  # past the first capacity
+    assert len(set(cache.columns.tolist())) == len(cache.columns)  # one slot per column
+
 @needs_numba
 def test_shipped_model_labels_real_records_alike_on_both_paths():
     path = DATA_DIR / "be_kamer_2017_qa.jsonl"
