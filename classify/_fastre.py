@@ -101,6 +101,7 @@ def _plan(pattern: re.Pattern):
                 clauses = [sorted(c, key=len, reverse=True) for c in required_literals(parsed)]
                 clauses.sort(key=lambda c: -min(map(len, c)))  # longest (rarest) strings first: absent sooner
                 lead = leading_literals(list(parsed), pattern.flags)
+                lead = tuple(sorted(lead)) if isinstance(lead, set) else lead
                 plan = (clauses, lead, re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE))
         _plans[pattern] = plan
     return plan
@@ -165,20 +166,34 @@ class Folded:
         return _confirm(plan, low)
 
 
-def _confirm(plan, low: str) -> bool:
-    """Whether the lowered text ``low``, which holds every required literal of ``plan``, matches."""
+def _confirm(plan, low: str, starts=None) -> bool:
+    """Whether the lowered text ``low``, which holds every required literal of ``plan``, matches.
+
+    ``starts``: where each of the plan's leading strings (``plan[1]``, in its order) first occurs
+    in ``low`` (-1: nowhere), when the caller knows it already; else they are searched for.
+    """
     _, lead, plain = plan
     if lead is None:
         return plain.search(low) is not None
     if lead == "^":
         return plain.match(low) is not None
-    for s in lead:  # a match starts where a leading string occurs: try only there
-        at = low.find(s)
+    for k, s in enumerate(lead):  # a match starts where a leading string occurs: try only there
+        at = low.find(s) if starts is None else starts[k]
         while at >= 0:
             if plain.match(low, at) is not None:
                 return True
             at = low.find(s, at + 1)
     return False
+
+
+# share of each character in Dutch text, in %: what the literal scan keys on should be rare
+_FREQUENCY = dict(zip(" enatirodslgvhkmubpwjzcfxyq", [17.0, 15.7, 8.3, 6.2, 5.7, 5.4, 5.3, 5.1, 4.9, 3.1, 3.0, 2.8, 2.3, 2.0,
+                                                    1.9, 1.8, 1.7, 1.3, 1.3, 1.3, 1.2, 1.1, 1.0, 0.7, 0.04, 0.04, 0.01]))
+
+
+def _commonness(s: str) -> float:
+    """How often the string ``s`` can be expected in Dutch text (product of character shares)."""
+    return float(np.prod([_FREQUENCY.get(c, 1.0) for c in s]))
 
 
 class _Literals:
@@ -188,81 +203,119 @@ class _Literals:
         self.plans = [_plan(p) for p in patterns]
         # a prefilter needs only the rarest clauses: short strings (" ", "g") occur everywhere
         kept = [[c for c in plan[0] if min(map(len, c)) >= 3][:2] or plan[0][:1] if plan else [] for plan in self.plans]
-        strings = sorted({s for clauses in kept for clause in clauses for s in clause})
-        index = {s: i for i, s in enumerate(strings)}
-        self.n = len(strings)
+        leads = [plan[1] if plan and plan[1] not in (None, "^") else () for plan in self.plans]
+        strings = {s for clauses in kept for clause in clauses for s in clause} | {s for lead in leads for s in lead}
+        self.strings = sorted(strings, key=lambda s: (len(s) < 3, s))
+        index = {s: i for i, s in enumerate(self.strings)}
+        self.n = len(self.strings)
+        self.lengths = np.array([len(s) for s in self.strings], np.int64)
         self.clauses = [[[index[s] for s in clause] for clause in clauses] for clauses in kept]
-        self.lit = np.frombuffer("".join(strings).encode("utf-32-le"), np.uint32)
-        self.lit_ptr = np.r_[0, np.cumsum([len(s) for s in strings])].astype(np.int64)
-        # grouped by a key of their first (up to) three characters, as the scan computes it
+        self.leads = [[index[s] for s in lead] for lead in leads]  # where _confirm starts, known from the scan
+        scanned = [s for s in self.strings if len(s) >= 3]  # the kernel's; shorter ones take str.find
+        self.n_scanned = len(scanned)
+        self.lit = np.frombuffer("".join(scanned).encode("utf-32-le"), np.uint32)
+        self.lit_ptr = np.r_[0, np.cumsum([len(s) for s in scanned])].astype(np.int64)
+        # the scan looks for each literal's rarest three characters (by Dutch letter frequencies:
+        # "de bedoeling" is found by "bed", not by "de " at every other word), grouped by key
+        at = [min(range(len(s) - 2), key=lambda o, s=s: _commonness(s[o : o + 3])) for s in scanned]
+        self.lit_at = np.asarray(at, np.int64)
         groups: dict = {}
-        for i, s in enumerate(strings):
-            width, key = min(len(s), 3), 0
-            for c in s[:width]:
-                key = key * 257 + (ord(c) & 0xFFFF)
-            groups.setdefault((width, key & 0xFFFF), []).append(i)
-        self.tables = np.full((3, 1 << 16), -1, np.int32)
-        for g, (width, key) in enumerate(groups):
-            self.tables[width - 1, key] = g
-        self.used = np.array([any(w == width for w, _ in groups) for width in (1, 2, 3)])
+        for i, (s, o) in enumerate(zip(scanned, at, strict=True)):
+            key = 0
+            for c in s[o : o + 3]:
+                key = (key * 257 + (ord(c) & 0xFFFF)) & 0xFFFF
+            groups.setdefault(key, []).append(i)
+        self.table = np.full(1 << 16, -1, np.int32)
+        self.table[list(groups)] = np.arange(len(groups), dtype=np.int32)
+        self.bits = np.packbits(self.table >= 0, bitorder="little")  # bit key & 7 of byte key >> 3
         self.group_ptr = np.r_[0, np.cumsum([len(g) for g in groups.values()])].astype(np.int64)
         self.group_lits = np.asarray([i for g in groups.values() for i in g], np.int64)
 
-    def found(self, scan, lowered: list[str]):
-        """(len(lowered), n literals) bool: which literal occurs in which lowered text."""
-        joined = "".join(lowered)
-        if joined.isascii():
-            cp = np.frombuffer(joined.encode("ascii"), np.uint8)
-        else:
-            cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-        ends = np.cumsum([len(t) for t in lowered], dtype=np.int64)
-        found = np.zeros((len(lowered), self.n), bool)
-        scan(cp, ends - [len(t) for t in lowered], ends, self.lit, self.lit_ptr, self.tables, self.used, self.group_ptr,
-             self.group_lits, found)
-        return found
+    def first(self, scan, lowered: list[str]) -> np.ndarray:
+        """(len(lowered), n literals) int64: where each literal first occurs in each lowered text, -1 if absent."""
+        first = np.full((len(lowered), self.n), -1, np.int64)
+        if self.n_scanned and lowered:
+            joined = "".join(lowered)
+            if joined.isascii():
+                cp = np.frombuffer(joined.encode("ascii"), np.uint8)
+            else:
+                cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+            ends = np.cumsum([len(t) for t in lowered], dtype=np.int64)
+            scan(cp, ends - [len(t) for t in lowered], ends, self.lit, self.lit_ptr, self.lit_at, self.table, self.bits, self.group_ptr,
+                 self.group_lits, first)
+        for j in range(self.n_scanned, self.n):
+            s = self.strings[j]
+            first[:, j] = [low.find(s) for low in lowered]
+        return first
 
 
 _layouts: dict = {}
+
+
+class Scan:
+    """Many case-insensitive ``patterns`` over one batch of ``texts``, searched with :meth:`search`.
+
+    With numba installed, the texts are lowered and scanned once, in one compiled pass per text,
+    for the literal strings the patterns require (:mod:`classify._compiled`); a search then
+    matches a pattern only against the texts holding all of its strings, from where its leading
+    strings occur. Without numba every pair takes :meth:`Folded.contains`.
+    """
+
+    def __init__(self, patterns, texts):
+        self.patterns, self.texts = list(patterns), list(texts)
+        self.kernel = kernel("literals")
+        if self.kernel is None:
+            return
+        key = tuple(self.patterns)
+        self.layout = _layouts.get(key) or _layouts.setdefault(key, _Literals(self.patterns))
+        self.lowered = [None if any(c in t for c in SPECIAL) else t.lower() for t in self.texts]
+        plain_rows = [i for i, low in enumerate(self.lowered) if low is not None]
+        self.first = np.full((len(self.texts), self.layout.n), -1, np.int64)
+        if plain_rows and self.layout.n:
+            self.first[plain_rows] = self.layout.first(self.kernel, [self.lowered[i] for i in plain_rows])
+        self.special = np.ones(len(self.texts), bool)
+        self.special[plain_rows] = False  # these take pattern.search itself
+
+    def search(self, only=None, limit: int | None = None) -> np.ndarray:
+        """``[[p.search(t[:limit]) is not None for p in patterns] for t in texts]`` as a bool array.
+
+        ``only`` (same shape, bool) restricts the work to the pairs marked True (the rest are False).
+        """
+        n = len(self.texts)
+        out = np.zeros((n, len(self.patterns)), bool)
+        wanted = np.ones(out.shape, bool) if only is None else np.asarray(only, bool)
+        if self.kernel is None:
+            for i, text in enumerate(self.texts):
+                folded = None
+                for j in np.flatnonzero(wanted[i]).tolist():
+                    folded = folded or Folded(text[:limit])
+                    out[i, j] = folded.contains(self.patterns[j])
+            return out
+        layout, first = self.layout, self.first
+        present = first >= 0 if limit is None else (first >= 0) & (first + layout.lengths <= limit)
+        lowered = self.lowered if limit is None else [low if low is None else low[:limit] for low in self.lowered]
+        for j, (pattern, plan, clauses, lead) in enumerate(zip(self.patterns, layout.plans, layout.clauses, layout.leads, strict=True)):
+            candidates = wanted[:, j].copy()
+            for clause in clauses or ():
+                candidates &= present[:, clause].any(axis=1)
+            special = wanted[:, j] & self.special
+            for i in np.flatnonzero(candidates | special).tolist():
+                low = lowered[i]
+                if low is None or not plan:
+                    out[i, j] = pattern.search(self.texts[i][:limit]) is not None
+                else:
+                    out[i, j] = _confirm(plan, low, [first[i, L] if present[i, L] else -1 for L in lead] if lead else None)
+        return out
 
 
 def search_many(patterns, texts, only=None):
     """``[[p.search(t) is not None for p in patterns] for t in texts]`` as a bool array, fast.
 
     ``only`` (same shape, bool) restricts the work to the pairs marked True (the rest are False).
-    With numba installed one compiled pass per text finds which required literals occur
-    (:mod:`classify._compiled`), and only patterns whose literals are all there are matched;
-    without it every pair takes :meth:`Folded.contains`.
+    One :class:`Scan` of the texts, searched once.
 
     >>> p = re.compile(r"nader (te )?informeren", re.IGNORECASE)
     >>> search_many([p], ["Wij zullen u NADER informeren.", "Nee."]).ravel().tolist()
     [True, False]
     """
-    patterns, n = list(patterns), len(texts)
-    out = np.zeros((n, len(patterns)), bool)
-    wanted = np.ones(out.shape, bool) if only is None else np.asarray(only, bool)
-    scan = kernel("literals")
-    if scan is None:
-        for i, text in enumerate(texts):
-            folded = None
-            for j in np.flatnonzero(wanted[i]).tolist():
-                folded = folded or Folded(text)
-                out[i, j] = folded.contains(patterns[j])
-        return out
-    key = tuple(patterns)
-    layout = _layouts.get(key) or _layouts.setdefault(key, _Literals(patterns))
-    lowered = [None if any(c in t for c in SPECIAL) else t.lower() for t in texts]
-    plain_rows = [i for i, low in enumerate(lowered) if low is not None]
-    found = np.zeros((n, layout.n), bool)
-    if plain_rows and layout.n:
-        found[plain_rows] = layout.found(scan, [lowered[i] for i in plain_rows])
-    special = np.ones(n, bool)
-    special[plain_rows] = False  # these take pattern.search itself
-    for j, (pattern, plan, clauses) in enumerate(zip(patterns, layout.plans, layout.clauses, strict=True)):
-        candidates = wanted[:, j].copy()
-        for clause in clauses or ():
-            candidates &= found[:, clause].any(axis=1)
-        for i in np.flatnonzero(candidates | (wanted[:, j] & special)).tolist():
-            low = lowered[i]
-            out[i, j] = pattern.search(texts[i]) is not None if low is None or not plan else _confirm(plan, low)
-    return out
-
+    return Scan(patterns, texts).search(only)

@@ -105,7 +105,7 @@ def score(ids, bounds, unigram, pairs, bigrams, ptr, slots, table, char_weight, 
     n, k = out.shape
     count = np.zeros(len(table), np.int32)
     tcount = np.zeros(len(unigram), np.int32)
-    touched = np.empty(max(2 * (bounds[-1] - bounds[0]), len(table)) + 1, np.int64)  # +1: the branch-free append writes one past
+    touched = np.empty(max(2 * (bounds[-1] - bounds[0]), len(table)) + 1, np.int32)  # +1: the branch-free append writes one past
     tokens = np.empty(bounds[-1] - bounds[0] + 1, np.int64)
     acc = np.zeros(k, np.float32)
     for d in range(n):
@@ -151,41 +151,56 @@ def pair_slots(ids, bounds, word, n_features, slot_of, columns, n):
 
 
 @numba.njit(inline="always")
-def _prefix_key(cp, i, width):
-    key = np.int64(0)
-    for x in range(width):
-        key = key * 257 + (np.int64(cp[i + x]) & 0xFFFF)
-    return key & 0xFFFF
-
-
-@numba.njit(inline="always")
-def _match(cp, i, b, d, g, lit, lit_ptr, group_ptr, group_lits, found):
+def _match(cp, i, a, b, d, g, lit, lit_ptr, lit_at, group_ptr, group_lits, first):
+    """Note where the literals of group g that occur around position i (their keyed three
+    characters at i) start, for those not seen yet; returns whether all of them are seen now."""
+    complete = True
     for j in range(group_ptr[g], group_ptr[g + 1]):
         L = group_lits[j]
-        p, q = lit_ptr[L], lit_ptr[L + 1]
-        if found[d, L] or i + (q - p) > b:
+        if first[d, L] >= 0:
             continue
-        same = True
-        for x in range(q - p):
-            if cp[i + x] != lit[p + x]:
-                same = False
-                break
+        p, q = lit_ptr[L], lit_ptr[L + 1]
+        start = i - lit_at[L]
+        same = start >= a and start + (q - p) <= b
+        x = 0
+        while same and x < q - p:
+            same = cp[start + x] == lit[p + x]
+            x += 1
         if same:
-            found[d, L] = True
+            first[d, L] = start - a
+        complete &= same
+    return complete
 
 
 @numba.njit(cache=True, nogil=True)
-def literals(cp, starts, ends, lit, lit_ptr, tables, used, group_ptr, group_lits, found):
-    """found[d, L] = literal L occurs in text d. Literals are grouped by a key of their first
-    one, two or three characters (``_prefix_key``): ``tables[width - 1, key]`` is the group."""
+def literals(cp, starts, ends, lit, lit_ptr, lit_at, table, bits, group_ptr, group_lits, first):
+    """first[d, L] = where literal L (three characters or more) first occurs in text d, counted
+    from the text's start (entries of absent literals are left as they are, -1 by the caller).
+
+    Literals are found by three of their characters, at offset ``lit_at[L]`` (rare ones, so few
+    positions need a look), grouped by the key ``key = (key * 257 + (c & 0xFFFF)) & 0xFFFF`` per
+    character of those three: ``table[key]`` is the group, and the bitmap ``bits`` (small enough
+    for the L1 cache) flags the keys in use, so most positions cost one bit test. Keys collide
+    (16 bits), so a literal is compared in full; a group seen whole is switched off until the
+    next text. Positions are scanned in order, so the first start found is the first occurrence.
+    """
+    live = bits.copy()
+    off = np.empty(len(group_ptr), np.int64)  # keys of the groups switched off
     for d in range(len(starts)):
         a, b = starts[d], ends[d]
-        for i in range(a, b):
-            for width in range(1, 4):
-                if used[width - 1] and i + width <= b:
-                    g = tables[width - 1, _prefix_key(cp, i, width)]
-                    if g >= 0:
-                        _match(cp, i, b, d, g, lit, lit_ptr, group_ptr, group_lits, found)
+        n_off = 0
+        if b - a >= 3:
+            key = (np.int64(cp[a]) & 0xFFFF) * 257 + (np.int64(cp[a + 1]) & 0xFFFF)
+            for i in range(a, b - 2):
+                key = (key * 257 + (np.int64(cp[i + 2]) & 0xFFFF)) & 0xFFFF  # characters i, i + 1, i + 2
+                if live[key >> 3] & (1 << (key & 7)):
+                    if _match(cp, i, a, b, d, table[key], lit, lit_ptr, lit_at, group_ptr, group_lits, first):
+                        live[key >> 3] &= np.uint8(255 - (1 << (key & 7)))
+                        off[n_off] = key
+                        n_off += 1
+                key = key - ((np.int64(cp[i]) & 0xFFFF) * 66049 & 0xFFFF)  # drop character i (257**2 = 66049)
+        for j in range(n_off):
+            live[off[j] >> 3] |= np.uint8(1 << (off[j] & 7))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 
-from classify._fastre import search_many
+from classify._fastre import Scan
 
 _SALT = 3
 _OPENING = re.compile(r"\w+")
@@ -65,12 +65,13 @@ def cue_names(answer: str) -> list[str]:
 
 def batch_cue_names(answers: list[str]) -> list[list[str]]:
     """:func:`cue_names` of every answer; the phrase patterns run over the whole batch at once."""
-    # search_many: lowercased once, literal prefilter; exactly p.search(...) is not None, much faster
-    anywhere = search_many(_PATTERNS, answers)
+    # Scan: lowercased and scanned for the patterns' literals once; exactly p.search(...) is not None, much faster
+    scan = Scan(_PATTERNS, answers)
+    anywhere = scan.search()
     starts = [sl.start for sl in _GROUPS.values()]
     hits = np.add.reduceat(anywhere, starts, axis=1) if len(answers) else np.zeros((0, len(starts)), np.int64)
     group_of = np.repeat(np.arange(len(starts)), [sl.stop - sl.start for sl in _GROUPS.values()])
-    opening = search_many(_PATTERNS, [a[:_FIRST] for a in answers], only=(hits > 0)[:, group_of])
+    opening = scan.search(only=(hits > 0)[:, group_of], limit=_FIRST)
     opening = np.logical_or.reduceat(opening, starts, axis=1) if len(answers) else hits > 0
     out = []
     for answer, row_hits, row_opening in zip(answers, hits.tolist(), opening.tolist(), strict=True):

@@ -144,7 +144,7 @@ class Model:
         if topic_p is not None and self._topics is not None:
             names = self.schema.topics
             chosen = self._topics.decide(topic_p)
-            topics = [[names[j] for j in np.flatnonzero(row)] for row in chosen]
+            topics = [[name for name, c in zip(names, row) if c] for row in np.asarray(chosen, bool).tolist()]
             topic_scores = [dict(zip(names, row)) for row in _rounded(topic_p)]
         if stance_p is not None:
             names = self.schema.stances
@@ -218,5 +218,13 @@ def indicator(topic_lists, labels) -> np.ndarray:
 
 
 def _rounded(p: np.ndarray) -> list[list[float]]:
-    """Probabilities to 4 decimals, as Python floats: ``round(float(x), 4)`` of every entry."""
-    return [[round(x, 4) for x in row] for row in p.tolist()]
+    """Probabilities to 4 decimals, as Python floats: ``round(float(x), 4)`` of every entry.
+
+    ``rint(x * 1e4) / 1e4`` is that double unless ``x * 1e4`` lies within rounding error of a
+    half (where ``round`` looks at the exact decimal value): those few take ``round`` itself.
+    """
+    scaled = np.asarray(p, np.float64) * 1e4
+    out = np.rint(scaled) / 1e4
+    for i, j in np.argwhere(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
+        out[i, j] = round(float(p[i, j]), 4)
+    return out.tolist()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from classify import _compiled
-from classify._fastre import SPECIAL, Folded, leading_literals, required_literals, search_many
+from classify._fastre import SPECIAL, Folded, Scan, leading_literals, required_literals, search_many
 from classify.cues import _PATTERNS as PATTERNS
 
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -121,6 +121,26 @@ def test_search_many_only_checks_the_marked_pairs(kernels):
     found = search_many(PATTERNS, texts, only=only)
     assert found[0].tolist() == expected(PATTERNS, texts[:1])[0]
     assert not found[1].any()
+
+
+def test_scan_finds_literals_at_every_position_and_within_a_limit(kernels):
+    # texts made of the cue patterns' own strings, cut anywhere: literals at a text's very start
+    # and end, overlapping, and straddling the limit (each literal is keyed by three of its
+    # characters at some offset, and checked in full from where it starts)
+    import random
+
+    rng = random.Random(13)
+    pieces = ["de bedoeling", "niet", "zal", "zullen", " u ", "inzetten", "nee", "ja", "€", "%", "het", "deel", "zorg",
+              "onderzo", "ek", "nader ", "informeren", "van plan", "eens", "miljoen", "euro", "5", ",", "\n", "x"]
+    texts = []
+    for _ in range(300):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randrange(0, 25)))
+        text = text[rng.randrange(0, 4) :][: rng.randrange(0, 200)]
+        texts.append(text.upper() if rng.random() < 0.2 else text)
+    scan = Scan(PATTERNS, texts)
+    assert scan.search().tolist() == expected(PATTERNS, texts)
+    for limit in (0, 3, 17, 40):
+        assert scan.search(limit=limit).tolist() == expected(PATTERNS, [t[:limit] for t in texts]), limit
 
 
 TEXTS = [

@@ -12,7 +12,7 @@ from conftest import STANCES, TOPICS, _records
 
 from classify.errors import DataError
 from classify.features import TextFeatures
-from classify.model import Model, indicator
+from classify.model import Model, _rounded, indicator
 from classify.schema import LabelSchema
 from classify.stance import StanceClassifier
 from classify.topics import TopicClassifier
@@ -178,3 +178,10 @@ def test_a_stance_head_with_its_own_question_featuriser_is_scored_alone(tiny_mod
     out = model.predict([r["question"] for r in records], [r["answer"] for r in records])
     assert [p["stance"] for p in out if p["stance"]]
     assert "_shared" not in pickle.loads(pickle.dumps(tiny_model)).__dict__  # the joined weights stay behind
+
+
+def test_rounded_scores_are_pythons_round_even_at_halves():
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.random(200_000), (np.arange(20001) + 0.5) / 1e4, np.arange(10001) / 1e4, [0.12345, 0.00005, 0.99995, 0.5]]
+    x = np.r_[x, np.nextafter(x, 2), np.nextafter(x, -1)].clip(0, 1).reshape(-1, 2)
+    assert _rounded(x) == [[round(float(v), 4) for v in row] for row in x]
