@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -311,8 +310,7 @@ def _cell(value):
     return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else value
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPE = re.compile("[\ud800-\udfff\x85\u2028\u2029]")  # see jsonl_line
+_LINE_ENDS = ("\x85", "\u2028", "\u2029")  # line ends for str.splitlines; see jsonl_line
 
 
 def jsonl_line(row: dict) -> str:
@@ -330,15 +328,23 @@ def jsonl_line(row: dict) -> str:
     '{"id": "a\\ud800", "n": 1}'
     """
     text = json.dumps(row, ensure_ascii=False, default=str)
-    if _ESCAPE.search(text):
+    if not text.isascii() and (any(end in text for end in _LINE_ENDS) or _has_surrogates(text)):
         text = json.dumps(row, default=str)
     return text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # strict UTF-8 refuses lone surrogates, and is much faster than a regex scan
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def without_surrogates(value):
     """CSV and Parquet have no escape for lone surrogates: each becomes '?' (as in labelling)."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
+        return value.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(value) else value
     if isinstance(value, list):
         return [without_surrogates(v) for v in value]
     if isinstance(value, dict):
