@@ -79,7 +79,7 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.io import read_rows, write_rows
+    from classify.io import AtomicWriter, detect_format, read_rows, write_rows
     from classify.labelling import Summary, label_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
@@ -101,15 +101,28 @@ def label(
 
         written = label_resumable(loaded, model, inputs, rows(), out, fmt, fields, batch_size, summary, say=_progress)
     else:
+        parallel = None
         if jobs > 1 or dask:
             import classify
-            from classify.distributed import label_rows_parallel
 
-            source = model if model is not None else classify.default_model_path()
-            labelled = _jsonable(label_rows_parallel(loaded, rows(), fields, batch_size, summary, jobs=jobs, model_dir=source, scheduler=dask))
+            parallel = {"jobs": jobs, "model_dir": model if model is not None else classify.default_model_path(), "scheduler": dask}
+        if parallel and fmt == "jsonl" and not document_field and all(p != "-" and detect_format(p) == "jsonl" for p in inputs):
+            # JSONL to JSONL: the workers parse and write the JSON too; this process moves raw lines and text
+            from classify.distributed import label_jsonl_parallel
+
+            sys.stdout.flush()  # output may go to sys.stdout.buffer
+            with AtomicWriter(out, binary=True) as handle:
+                for data in label_jsonl_parallel(loaded, inputs, fields, batch_size, summary, **parallel):
+                    handle.write(data)
+            written = summary.records
         else:
-            labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
-        written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
+            if parallel:
+                from classify.distributed import label_rows_parallel
+
+                labelled = _jsonable(label_rows_parallel(loaded, rows(), fields, batch_size, summary, **parallel))
+            else:
+                labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
+            written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
     for line in summary.first_errors or []:
         _progress(f"  {line}")

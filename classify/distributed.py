@@ -1,9 +1,12 @@
 """Labelling at scale: several processes on one machine (joblib/loky) or a Dask cluster.
 
 Both keep what :func:`classify.labelling.label_rows` guarantees: one output row per input row,
-in input order, rows that cannot be labelled carry an ``error`` field. The calling process
-reads, checks and writes the records; the workers only featurise and predict, batch by batch.
-Each worker gets the model once: loky workers load the model directory on their first batch
+in input order, rows that cannot be labelled carry an ``error`` field. For JSONL files labelled
+to JSONL (:func:`label_jsonl_parallel`, what ``classify label --jobs/--dask`` runs for them) the
+calling process only reads raw lines and writes the output bytes the workers return: parsing,
+checking, labelling and serialising all happen in the workers. For rows of any other source
+(:func:`label_rows_parallel`) the calling process reads, checks and merges the rows, and the
+workers featurise and predict, batch by batch. Each worker gets the model once: loky workers load the model directory on their first batch
 and keep it, a Dask cluster receives the model once per worker (``Client.scatter``), and
 either way the model's token caches stay warm in the worker from batch to batch.
 
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from classify.annotations import Fields
 from classify.errors import ClusterError
-from classify.labelling import PREDICTION_FIELDS, Summary, _label_batch, _prepare, label_rows
+from classify.labelling import PREDICTION_FIELDS, Summary, _label_batch, _prepare, label_jsonl_lines, label_rows
 
 _IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to hide latency, memory stays flat
 _CONNECT_TIMEOUT = "20s"  # how long to wait for a Dask scheduler before giving up
@@ -59,8 +62,8 @@ def _texts(batch) -> tuple[list, list]:
     return [b[0] for b in ok], [b[1] for b in ok]
 
 
-def _predict_with(model_dir: str, questions, answers):
-    """Runs in a loky worker: the model directory is loaded on the first batch and kept.
+def _worker_model(model_dir: str):
+    """In a loky worker: the model of ``model_dir``, loaded on the first batch and kept.
 
     Loky reuses its workers across runs: a directory retrained since is recognised by its manifest.
     """
@@ -72,7 +75,17 @@ def _predict_with(model_dir: str, questions, answers):
 
         _worker_models.clear()
         model = _worker_models[key] = classify.load(model_dir)
-    return model.predict(questions, answers) if questions else []
+    return model
+
+
+def _predict_with(model_dir: str, questions, answers):
+    """Runs in a loky worker: predictions for one batch."""
+    return _worker_model(model_dir).predict(questions, answers) if questions else []
+
+
+def _lines_with(model_dir: str, *chunk):
+    """Runs in a loky worker: one chunk of raw JSONL lines, labelled (:func:`label_jsonl_lines`)."""
+    return label_jsonl_lines(_worker_model(model_dir), *chunk)
 
 
 def _allocator_for_numpy() -> None:
@@ -103,6 +116,12 @@ def _predict(model, questions, answers):
     return model.predict(questions, answers) if questions else []
 
 
+def _lines(model, *chunk):
+    """Runs on a Dask worker: one chunk of raw JSONL lines, labelled (:func:`label_jsonl_lines`)."""
+    _allocator_for_numpy()
+    return label_jsonl_lines(model, *chunk)
+
+
 def label_rows_parallel(model, rows: Iterable, fields: Fields = Fields(), batch_size: int = 2000,
                         summary: Summary | None = None, *, jobs: int = 2, model_dir=None,
                         scheduler=None) -> Iterator[dict]:
@@ -127,30 +146,60 @@ def label_rows_parallel(model, rows: Iterable, fields: Fields = Fields(), batch_
     >>> out = list(label_rows_parallel(model, read_rows("big.jsonl"), jobs=2))  # doctest: +SKIP
     """
     summary = summary if summary is not None else Summary()
-    batches = _batches(rows, fields, batch_size)
+    sent: deque = deque()
+
+    def calls(on_dask):  # advanced as workers free up: reading stays ahead by a few batches only
+        for batch in _batches(rows, fields, batch_size):
+            sent.append(batch)
+            yield (_predict if on_dask else _predict_with), _texts(batch)
+
+    for predictions in _ordered(model, calls, jobs, model_dir, scheduler):
+        yield from _label_batch(_Predicted(predictions), sent.popleft(), summary)
+
+
+def label_jsonl_parallel(model, paths, fields: Fields = Fields(), batch_size: int = 2000, summary: Summary | None = None,
+                         *, jobs: int = 2, model_dir=None, scheduler=None) -> Iterator[bytes]:
+    """The output JSONL (UTF-8) of labelling JSONL files, in chunks in input order, made by ``jobs``
+    processes or a Dask cluster.
+
+    The chunks are exactly what the single-process run writes (``classify label FILE --out OUT``).
+    This process only reads raw lines and writes text: the workers parse, check, label and
+    serialise (:func:`classify.labelling.label_jsonl_lines`), so nearly all the work is spread
+    over them. Parameters as for :func:`label_rows_parallel`.
+    """
+    from classify.io import jsonl_chunks
+
+    summary = summary if summary is not None else Summary()
+
+    def calls(on_dask):
+        for path in paths:
+            for chunk in jsonl_chunks(path, batch_size):
+                yield (_lines if on_dask else _lines_with), (*chunk, fields, batch_size)
+
+    for data, part in _ordered(model, calls, jobs, model_dir, scheduler):
+        summary.add(part)
+        yield data
+
+
+def _ordered(model, calls, jobs, model_dir, scheduler) -> Iterator:
+    """Results of ``calls(on_dask)``'s ``(function, args)`` pairs, in order, computed by ``jobs`` loky
+    processes (the function's first argument is the model directory) or on Dask (the model)."""
     if scheduler is not None:
-        yield from _on_dask(model, batches, summary, scheduler)
+        yield from _on_dask(model, calls(True), scheduler)
     else:
-        yield from _on_loky(model, batches, summary, jobs, model_dir)
+        yield from _on_loky(model, calls(False), jobs, model_dir)
 
 
-def _on_loky(model, batches, summary, jobs, model_dir):
+def _on_loky(model, calls, jobs, model_dir):
     from joblib import Parallel, delayed
 
     with tempfile.TemporaryDirectory(prefix="classify-model-") as tmp:
         if model_dir is None:  # workers load a directory: a model made in memory is saved once
             model_dir = model.save(Path(tmp) / "model")
         source = str(model_dir)
-        sent: deque = deque()
-
-        def tasks():  # advanced by joblib as workers free up: reading stays ahead by a few batches only
-            for batch in batches:
-                sent.append(batch)
-                yield delayed(_predict_with)(source, *_texts(batch))
-
+        tasks = (delayed(fn)(source, *args) for fn, args in calls)
         with Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{_IN_FLIGHT_PER_WORKER}*n_jobs") as run:
-            for predictions in run(tasks()):
-                yield from _label_batch(_Predicted(predictions), sent.popleft(), summary)
+            yield from run(tasks)
 
 
 def connect(scheduler):
@@ -170,21 +219,19 @@ def connect(scheduler):
         ) from None
 
 
-def _on_dask(model, batches, summary, scheduler):
+def _on_dask(model, calls, scheduler):
     client = connect(scheduler)
     own = client is not scheduler
     try:
         window = _IN_FLIGHT_PER_WORKER * max(1, sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()))
         shipped = client.scatter(model, broadcast=True)  # the model goes to every worker once
         pending: deque = deque()
-        for batch in batches:
-            pending.append((batch, client.submit(_predict, shipped, *_texts(batch), pure=False)))
+        for fn, args in calls:
+            pending.append(client.submit(fn, shipped, *args, pure=False))
             if len(pending) >= window:
-                batch, future = pending.popleft()
-                yield from _label_batch(_Predicted(future.result()), batch, summary)
+                yield pending.popleft().result()
         while pending:
-            batch, future = pending.popleft()
-            yield from _label_batch(_Predicted(future.result()), batch, summary)
+            yield pending.popleft().result()
     finally:
         if own:
             client.close()

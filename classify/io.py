@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import sys
@@ -107,13 +108,31 @@ def _sniff(text: str) -> str:
 
 def _jsonl_lines(path: str) -> Iterator[tuple[str, dict | DataError]]:
     # streamed line by line: a multi-GB archive never sits in memory
+    for name, first, lines in jsonl_chunks(path, 1 << 12):
+        yield from jsonl_rows(lines, name, first)
+
+
+def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]:
+    """A JSONL file as ``(path, number of the first line, up to size raw lines)`` chunks, read as they
+    are consumed; :func:`jsonl_rows` turns a chunk into rows (parallel labelling ships raw chunks
+    to its workers, which parse them)."""
+    if not Path(path).exists():
+        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
     try:
         handle = open(path, "rb")
     except OSError as exc:
         raise _unreadable(path, exc) from None
     with handle:
-        for number, raw in enumerate(handle, 1):
-            yield from _jsonl_row(_decode(raw), f"{path}:{number}")
+        first = 1
+        while lines := list(itertools.islice(handle, size)):
+            yield path, first, lines
+            first += len(lines)
+
+
+def jsonl_rows(lines: Iterable[bytes], name: str, first: int = 1) -> Iterator[tuple[str, dict | DataError]]:
+    """``(location, row)`` of raw JSONL lines numbered from ``first`` (see :func:`read_rows`)."""
+    for number, raw in enumerate(lines, first):
+        yield from _jsonl_row(_decode(raw), f"{name}:{number}")
 
 
 def _jsonl_text(text: str, name: str):

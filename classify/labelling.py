@@ -28,6 +28,13 @@ class Summary:
         line = message if message.startswith(f"{where}:") else f"{where}: {message}"  # most messages name it already
         self.first_errors = (self.first_errors or []) + ([line] if len(self.first_errors or []) < 5 else [])
 
+    def add(self, other: Summary) -> None:
+        """Count in the summary of a later part of the same run (e.g. a worker's batch)."""
+        self.records += other.records
+        self.errors += other.errors
+        if other.first_errors:
+            self.first_errors = ((self.first_errors or []) + other.first_errors)[:5]
+
 
 def _prepare(where: str, row, fields: Fields):
     """(question, answer, output row) or (None, None, error row)."""
@@ -83,3 +90,18 @@ def _label_batch(model, batch, summary: Summary):
         else:
             summary.note_error(where, out["error"])
         yield out
+
+
+def label_jsonl_lines(model, name: str, first: int, lines: list[bytes], fields: Fields = Fields(),
+                      batch_size: int = 2000) -> tuple[bytes, Summary]:
+    """Label raw JSONL lines (of file ``name``, numbered from ``first``): their output JSONL and counts.
+
+    The output (UTF-8) is what ``write_rows(label_rows(model, read_rows(name)), out)`` writes
+    for these lines, byte for byte; parallel labelling runs this in its workers, so that parsing
+    and writing JSON, not only predicting, is spread over them.
+    """
+    from classify.io import jsonl_line, jsonl_rows
+
+    summary = Summary()
+    out = label_rows(model, jsonl_rows(lines, name, first), fields, batch_size, summary)
+    return "".join([jsonl_line(row) + "\n" for row in out]).encode("utf-8"), summary

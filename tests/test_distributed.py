@@ -19,9 +19,9 @@ from conftest import ROOT, _records, write_jsonl
 from typer.testing import CliRunner
 
 from classify.cli import app
-from classify.distributed import label_rows_parallel
+from classify.distributed import label_jsonl_parallel, label_rows_parallel
 from classify.io import read_rows
-from classify.labelling import label_rows
+from classify.labelling import Summary, label_rows
 
 BATCH = 5  # small batches: many of them, so that order across workers is really tested
 STARTUP = 60  # seconds a scheduler or worker process may take to come up
@@ -51,6 +51,30 @@ def test_cli_jobs_output_equals_single_process(archive, tiny_model_dir, tmp_path
     assert one.exit_code == two.exit_code == 1  # the two bad rows carry an error; every other row is labelled
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert one.stderr == two.stderr
+
+
+def test_cli_jobs_on_several_files_and_other_formats_equals_single_process(archive, tiny_model_dir, tmp_path):
+    # several JSONL files (blank lines, a BOM, a line that is not UTF-8) take the workers-parse path;
+    # a CSV input takes the path where this process reads and the workers predict
+    odd = tmp_path / "odd.jsonl"
+    odd.write_bytes(b'\xef\xbb\xbf{"id": "bom", "question": "Steun aan Oekra\xc3\xafne?"}\n\n  \n'
+                    b'{"id": "cp1252", "question": "Caf\xe9 en munitie?", "answer": "Ja."}\n[1, 2]\n')
+    csv_file = tmp_path / "records.csv"
+    csv_file.write_text("id,question,answer\nc1,Munitie voor Oekraïne?,Ja.\nc2,,Nee.\n", encoding="utf-8")
+    for inputs in ([archive, odd, archive], [odd, csv_file]):
+        one = invoke("label", *inputs, "--model", tiny_model_dir, "--batch-size", 3, "--out", tmp_path / "one.jsonl")
+        two = invoke("label", *inputs, "--model", tiny_model_dir, "--batch-size", 3, "--out", tmp_path / "two.jsonl", "--jobs", 2)
+        assert one.exit_code == two.exit_code == 1
+        assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+        assert one.stderr == two.stderr
+
+
+def test_api_jsonl_in_parallel_equals_single_process(archive, tiny_model, tiny_model_dir, tmp_path):
+    invoke("label", archive, "--model", tiny_model_dir, "--out", tmp_path / "one.jsonl")
+    summary = Summary()
+    text = b"".join(label_jsonl_parallel(tiny_model, [str(archive)], batch_size=BATCH, summary=summary, jobs=2)).decode("utf-8")
+    assert text == (tmp_path / "one.jsonl").read_text(encoding="utf-8")
+    assert (summary.records, summary.errors, len(summary.first_errors)) == (len(text.splitlines()), 2, 2)
 
 
 def test_api_jobs_with_a_model_made_in_memory(archive, tiny_model):
@@ -84,6 +108,12 @@ def client():
 def test_dask_rows_equal_single_process(client, archive, tiny_model):
     got = list(label_rows_parallel(tiny_model, read_rows(str(archive)), batch_size=BATCH, scheduler=client))
     assert got == single(tiny_model, archive)
+
+
+def test_dask_jsonl_text_equals_single_process(client, archive, tiny_model, tiny_model_dir, tmp_path):
+    invoke("label", archive, "--model", tiny_model_dir, "--out", tmp_path / "one.jsonl")
+    text = b"".join(label_jsonl_parallel(tiny_model, [str(archive)], batch_size=BATCH, scheduler=client)).decode("utf-8")
+    assert text == (tmp_path / "one.jsonl").read_text(encoding="utf-8")
 
 
 def test_label_bag_keeps_every_record_in_order(client, tiny_model):

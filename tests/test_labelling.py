@@ -96,3 +96,19 @@ def test_batch_size_does_not_change_results(tiny_model, batch_size):
     rows = [(f"x:{i}", {"id": str(i), "question": q}) for i, q in enumerate(["Oekraïne?", "Tankers?", "Orders?", "Kazerne?"])]
     out = list(label_rows(tiny_model, rows, batch_size=batch_size))
     assert out == list(label_rows(tiny_model, rows, batch_size=4))
+
+
+def test_label_jsonl_lines_writes_what_the_row_path_writes(tiny_model, tmp_path):
+    from classify.io import read_rows, write_rows
+    from classify.labelling import Summary, label_jsonl_lines, label_rows
+
+    lines = [b'{"id": "1", "question": "Steun aan Oekra\xc3\xafne?", "answer": "Ja."}\n', b"\n", b"{broken\n",
+             b'{"id": "2", "answer": "Nee."}\n', b'{"question": "Caf\xe9?"}']
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(lines))
+    expected = Summary()
+    write_rows(label_rows(tiny_model, read_rows(str(path)), summary=expected), str(tmp_path / "out.jsonl"))
+    text, summary = label_jsonl_lines(tiny_model, str(path), 1, lines, batch_size=2)
+    assert text == (tmp_path / "out.jsonl").read_bytes()
+    assert vars(summary) == vars(expected)
+    assert summary.first_errors[0].startswith(f"{path}:3: not valid JSON")
