@@ -45,7 +45,7 @@ def kernel(name: str):
                 import warnings
 
                 warnings.warn(f"classify: numba's kernels are unavailable ({type(exc).__name__}: {exc}); labelling uses the "
-                              "numpy code paths (about 2.7x slower). Set NUMBA_CACHE_DIR to a writable folder, or CLASSIFY_NO_JIT=1 "
+                              "numpy code paths (about 3.5x slower). Set NUMBA_CACHE_DIR to a writable folder, or CLASSIFY_NO_JIT=1 "
                               "to silence this.", RuntimeWarning, stacklevel=2)
             else:
                 _kernels = {name: getattr(compiled, name) for name in NAMES}
