@@ -100,7 +100,7 @@ def score(ids, bounds, unigram, pairs, bigrams, ptr, slots, table, char_weight, 
     Both blocks are read in slot space (:class:`classify._ngrams.TokenHashes`): ``unigram[t]``
     is token t's word slot, ``pairs[i]`` the slot of the bigram at token i, ``slots[ptr[t]:ptr[t
     + 1]]`` token t's char n-gram slots, and ``table[s]`` is ``[idf, idf * weights...]`` of slot
-    s (one cache line per slot, all of them in a table as small as the batch's vocabulary).
+    s (one row per slot, in a table as small as the vocabulary seen).
     """
     n, k = out.shape
     count = np.zeros(len(table), np.int32)
