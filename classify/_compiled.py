@@ -9,9 +9,9 @@
   its L2 norm. Same hashing and features; scores equal up to float32 rounding.
 - ``count_rows`` (:meth:`classify.features.TextFeatures.transform` and ``fit``): the same
   counts as canonical CSR rows; the matrices are bit for bit the numpy path's.
-- ``literals`` (:func:`classify._fastre.search_many`): one pass per text finds which of the
-  strings the stance cue patterns require occur, so only patterns whose strings are all there
-  run the regex engine. Results are exactly ``pattern.search``'s.
+- ``literals`` (:class:`classify._fastre.Scan`): one pass per text finds where the strings the
+  stance cue patterns require (and start with) first occur, so only patterns whose strings are
+  all there run the regex engine, from there on. Results are exactly ``pattern.search``'s.
 - ``token_keys`` and ``probe`` (:mod:`classify._tokens`): the token hashes and vocabulary ids
   of the numpy scan, in one loop.
 
