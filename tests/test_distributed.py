@@ -193,3 +193,10 @@ def test_unreachable_scheduler_is_a_clean_error(monkeypatch, archive, tiny_model
     assert result.exit_code == 2
     assert result.stderr.startswith("classify: error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' (")
     assert result.stderr.endswith("check the address (e.g. tcp://127.0.0.1:8786) and that 'dask scheduler' is running there.\n")
+
+
+def test_cli_jobs_to_stdout_equals_single_process(archive, tiny_model_dir):
+    one = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH)
+    two = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH, "--jobs", 2)
+    assert one.stdout_bytes == two.stdout_bytes and one.stdout_bytes.count(b"\n") == len(archive.read_text(encoding="utf-8").splitlines())
+    assert one.stderr == two.stderr
