@@ -474,7 +474,8 @@ from 7,493-8,921 to 10,573-11,253 records per CPU second. The rest of a record's
 record), the cue scan and regex confirmations (~20 us), tokenising (~10 us), bigram slots (~5 us)
 and the Python around them (result dicts, batching). Runs of this
 section vary with the VM: the peers' rates moved from 315 to 358 records/s (pipeline) and 6,908
-to 8,487 (fastText, two models) between two runs of the same code on the same day.
+to 8,487 (fastText, two models) between two runs of the same code on the same day, and fastText's
+one-model rate from 9,147 to 11,091 over three runs on 2026-12-01 (classify 1.10-1.22x of it).
 
 ## Training, start-up, scale-out
 
