@@ -116,11 +116,6 @@ def _predict(model, questions, answers):
     return model.predict(questions, answers) if questions else []
 
 
-def _apply(fn, model, args):
-    """Runs on a Dask worker: ``fn(model, *args)`` with the batch ``args`` scattered there."""
-    return fn(model, *args)
-
-
 def _lines(model, *chunk):
     """Runs on a Dask worker: one chunk of raw JSONL lines, labelled (:func:`label_jsonl_lines`)."""
     _allocator_for_numpy()
@@ -232,9 +227,7 @@ def _on_dask(model, calls, scheduler):
         shipped = client.scatter(model, broadcast=True)  # the model goes to every worker once
         pending: deque = deque()
         for fn, args in calls:
-            # the batch goes to a worker as data, not inside the task graph (MBs of text per batch)
-            [data] = client.scatter([args], hash=False)
-            pending.append(client.submit(_apply, fn, shipped, data, pure=False))
+            pending.append(client.submit(fn, shipped, *args, pure=False))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:
