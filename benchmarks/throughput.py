@@ -514,8 +514,11 @@ formats keep the earlier split (the main process reads, checks and writes; the w
 Before, on 50,000 records, efficiency was 72% (--jobs 2) and 33-50% (Dask), with JSON reading,
 checking and writing over 40% of a record's time in the main process. The table above is on
 200,000 records, so that the workers' start-up (loading numba's kernels and the model, ~1 s) is a
-small part; the start-up column shows it. `--jobs 2` went to 1.54x (77%) in the first run of this
-table and 1.73x (86%) in the run above. What keeps `--jobs 2` from 2x on this 2-core machine is
+small part; the start-up column shows it. `--jobs 2` ran at 1.54x (77%) and 1.73x (86%) in the
+first two runs of this table (commit 5d93dc1, `--jobs 1` 30-31 s); 1 MiB file buffers (commit
+72ad0e4: an 8 KiB buffer cost a system call every two records) then made the single process
+faster (`--jobs 1` 24.5 s, 8,161 records per wall second end to end), and the run above gives
+1.55x (78%). What keeps `--jobs 2` from 2x on this 2-core machine is
 the main process's share of the same two cores: ~20% of a core, mostly kernel time moving the
 data (a timer run on 120,000 records: 0.67 s user, 1.76 s system in the main process for ~12 s
 wall: lines into the workers' pipes, results out of them, the output file written). With more
