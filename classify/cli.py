@@ -150,9 +150,16 @@ def _table(rows, fields) -> int:
     return count
 
 
+_JSON_TYPES = (str, int, float, bool, list, dict, type(None))
+
+
 def _jsonable(rows):
+    """Rows with every top-level value JSON can hold (dates and the like from Parquet become str)."""
     for row in rows:
-        yield {k: (v if isinstance(v, (str, int, float, bool, list, dict, type(None))) else str(v)) for k, v in row.items()}
+        if all(isinstance(v, _JSON_TYPES) for v in row.values()):
+            yield row  # the usual case (rows from JSONL or CSV): no copy
+        else:
+            yield {k: (v if isinstance(v, _JSON_TYPES) else str(v)) for k, v in row.items()}
 
 
 @app.command()
