@@ -522,7 +522,10 @@ faster (`--jobs 1` 24.5 s, 8,161 records per wall second end to end), and the ru
 the main process's share of the same two cores: ~20% of a core, mostly kernel time moving the
 data (a timer run on 120,000 records: 0.67 s user, 1.76 s system in the main process for ~12 s
 wall: lines into the workers' pipes, results out of them, the output file written). With more
-cores than workers it would not compete. An idle Dask LocalCluster in the benchmark process also
+cores than workers it would not compete; at ~20 us per record it can feed about 50,000 records
+per second, some six to seven workers at this machine's per-core rate, beyond which one command's
+main process is the limit (the README points larger clusters to `label_bag` on files the Dask
+workers read themselves). An idle Dask LocalCluster in the benchmark process also
 took enough CPU to lower `--jobs 2` to 1.23-1.27x in two runs, so the cluster is started only for
 the Dask run. Dask's nanny starts workers with `MALLOC_TRIM_THRESHOLD_=65536`, which pins glibc's
 mmap threshold and made every numpy temporary pay page faults (labelling 2.4x slower on a
