@@ -84,11 +84,8 @@ class TokenHashes:
         return self._columns[: self._n]
 
     def _room(self, more: int) -> None:
-        """Capacity for ``more`` new slots (doubling: growing costs amortised O(1) per slot)."""
-        if self._n + more > len(self._columns):
-            grown = np.empty(max(2 * len(self._columns), self._n + more), np.int64)
-            grown[: self._n] = self.columns
-            self._columns = grown
+        """Capacity for ``more`` new slots."""
+        self._columns = _with_room(self._columns, self._n + more, self._n)
 
     def _slots_of(self, cols: np.ndarray) -> np.ndarray:
         """The slots of hashed columns ``cols``; unseen columns get the next slots."""
@@ -156,15 +153,21 @@ class TokenHashes:
                 self._per_slot.clear()
             buf, have = rows(self.columns[:0]), 0
         if have < self._n:
-            new = rows(self.columns[have:])
-            if len(buf) < self._n:
-                grown = np.empty((max(2 * len(buf), self._n), *new.shape[1:]), new.dtype)
-                grown[:have] = buf[:have]
-                buf = grown
-            buf[have : self._n] = new
+            buf = _with_room(buf, self._n, have)
+            buf[have : self._n] = rows(self.columns[have:])
             have = self._n
         self._per_slot[key] = (sources, buf, have)
         return buf[:have]
+
+
+def _with_room(buf: np.ndarray, rows: int, keep: int) -> np.ndarray:
+    """``buf`` if it has ``rows`` rows, else a larger array (twice the size at least: growing costs
+    amortised O(1) per row) holding its first ``keep`` rows."""
+    if len(buf) >= rows:
+        return buf
+    grown = np.empty((max(2 * len(buf), rows), *buf.shape[1:]), buf.dtype)
+    grown[:keep] = buf[:keep]
+    return grown
 
 
 def _table(size: int) -> np.ndarray:
