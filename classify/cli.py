@@ -107,7 +107,7 @@ def label(
 
             parallel = {"jobs": jobs, "model_dir": model if model is not None else classify.default_model_path(), "scheduler": dask}
         if parallel and fmt == "jsonl" and not document_field and all(p != "-" and detect_format(p) == "jsonl" for p in inputs):
-            # JSONL to JSONL: the workers parse and write the JSON too; this process moves raw lines and text
+            # JSONL to JSONL: the workers parse and write the JSON too; this process moves raw lines and bytes
             from classify.distributed import label_jsonl_parallel
 
             sys.stdout.flush()  # output may go to sys.stdout.buffer

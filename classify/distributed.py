@@ -6,9 +6,10 @@ to JSONL (:func:`label_jsonl_parallel`, what ``classify label --jobs/--dask`` ru
 calling process only reads raw lines and writes the output bytes the workers return: parsing,
 checking, labelling and serialising all happen in the workers. For rows of any other source
 (:func:`label_rows_parallel`) the calling process reads, checks and merges the rows, and the
-workers featurise and predict, batch by batch. Each worker gets the model once: loky workers load the model directory on their first batch
-and keep it, a Dask cluster receives the model once per worker (``Client.scatter``), and
-either way the model's token caches stay warm in the worker from batch to batch.
+workers featurise and predict, batch by batch. Each worker gets the model once: loky workers
+load the model directory on their first batch and keep it, a Dask cluster receives the model
+once per worker (``Client.scatter``), and either way the model's token caches stay warm in the
+worker from batch to batch.
 
 Examples
 --------
@@ -163,7 +164,7 @@ def label_jsonl_parallel(model, paths, fields: Fields = Fields(), batch_size: in
     processes or a Dask cluster.
 
     The chunks are exactly what the single-process run writes (``classify label FILE --out OUT``).
-    This process only reads raw lines and writes text: the workers parse, check, label and
+    This process only reads raw lines and writes bytes: the workers parse, check, label and
     serialise (:func:`classify.labelling.label_jsonl_lines`), so nearly all the work is spread
     over them. Parameters as for :func:`label_rows_parallel`.
     """

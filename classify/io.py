@@ -61,6 +61,11 @@ def _read_text(path: str) -> str:
         raise _unreadable(path, exc) from None
 
 
+def _require(path: str) -> None:
+    if not Path(path).exists():
+        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
+
+
 def _unreadable(path: str, exc: OSError) -> DataError:
     return DataError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is a readable file.")
 
@@ -74,8 +79,8 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
     >>> rows[0][0]
     'labels/seed.jsonl:1'
     """
-    if path != "-" and not Path(path).exists():
-        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
+    if path != "-":
+        _require(path)
     fmt = fmt or detect_format(path)
     name = "<stdin>" if path == "-" else path
     if fmt == "unknown":
@@ -117,8 +122,7 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     """A JSONL file as ``(path, number of the first line, up to size raw lines)`` chunks, read as they
     are consumed; :func:`jsonl_rows` turns a chunk into rows (parallel labelling ships raw chunks
     to its workers, which parse them)."""
-    if not Path(path).exists():
-        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
+    _require(path)
     try:
         handle = open(path, "rb", buffering=_BUFFER)
     except OSError as exc:
