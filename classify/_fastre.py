@@ -259,6 +259,10 @@ class Scan:
     for the literal strings the patterns require (:mod:`classify._compiled`); a search then
     matches a pattern only against the texts holding all of its strings, from where its leading
     strings occur. Without numba every pair takes :meth:`Folded.contains`.
+
+    >>> p = re.compile(r"nader (te )?informeren", re.IGNORECASE)
+    >>> Scan([p], ["Wij zullen u NADER informeren.", "Nee."]).search().ravel().tolist()
+    [True, False]
     """
 
     def __init__(self, patterns, texts):
@@ -306,16 +310,3 @@ class Scan:
                 else:
                     out[i, j] = _confirm(plan, low, [first[i, L] if present[i, L] else -1 for L in lead] if lead else None)
         return out
-
-
-def search_many(patterns, texts, only=None):
-    """``[[p.search(t) is not None for p in patterns] for t in texts]`` as a bool array, fast.
-
-    ``only`` (same shape, bool) restricts the work to the pairs marked True (the rest are False).
-    One :class:`Scan` of the texts, searched once.
-
-    >>> p = re.compile(r"nader (te )?informeren", re.IGNORECASE)
-    >>> search_many([p], ["Wij zullen u NADER informeren.", "Nee."]).ravel().tolist()
-    [True, False]
-    """
-    return Scan(patterns, texts).search(only)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from classify import _compiled
-from classify._fastre import SPECIAL, Folded, Scan, leading_literals, required_literals, search_many
+from classify._fastre import SPECIAL, Folded, Scan, leading_literals, required_literals
 from classify.cues import _PATTERNS as PATTERNS
 
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -98,6 +98,11 @@ def test_contains_equals_search_on_random_texts(flags):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
         folded = Folded(text)
         assert [folded.contains(p) for p in patterns] == [p.search(text) is not None for p in patterns], text
+
+
+def search_many(patterns, texts, only=None):
+    """All pairs through one :class:`Scan` (what classify.cues does)."""
+    return Scan(patterns, texts).search(only)
 
 
 def expected(patterns, texts):
