@@ -60,7 +60,7 @@ SPLITS = 5  # held-out test sets: the first SPLITS qualifying split seeds, see t
 START_SIZE = 100  # records annotated before the first round (random, shared by both arms)
 BATCH_SIZE = 50  # records added per round
 ROUNDS = 16  # rounds after the start: final budget START_SIZE + ROUNDS * BATCH_SIZE = 900
-SEEDS = tuple(range(4))  # repetitions per split (start set and random draws): 5 x 4 = 20 curves per arm
+SEEDS = tuple(range(10))  # repetitions per split (start set and random draws): 5 x 10 = 50 curves per arm
 CALIBRATION_CV = 5  # folds of the per-label calibration inside each fit, as in classify train
 PARAMS: dict = {}  # training parameters: classify's defaults
 MIN_SAVING = 0.2  # suggestion must save at least this share of the random arm's final annotations
