@@ -176,7 +176,9 @@ def needed(curve_x, curve_y, target):
     return None
 
 
-def summarise(results, rounds):
+def summarise(results):
+    """Mean curves per arm, and the verdict per metric: the saving, and the paired comparison of the
+    two arms of each repetition (same split, seed and start set)."""
     arms = {}
     for arm in ("suggest", "random"):
         curves = [c for a, _, _, c in results if a == arm]
@@ -189,8 +191,11 @@ def summarise(results, rounds):
         summary["topic_positives"] = np.mean([[row["topic_positives"] for row in c] for c in curves], 0).round(1).tolist()
         summary["with_stance"] = np.mean([[row["with_stance"] for row in c] for c in curves], 0).round(1).tolist()
         arms[arm] = summary
+    curves = {(a, split, seed): c for a, split, seed, c in results}
+    pairs = [(c, curves["random", split, seed]) for (a, split, seed), c in curves.items() if a == "suggest"]
     verdict = {}
     for metric in ("macro_f1", "topic_macro_f1", "stance_macro_f1"):
+        gaps = np.array([[x[metric] - y[metric] for x, y in zip(s, r, strict=True)] for s, r in pairs])
         target = arms["random"][metric][-1]
         need = needed(arms["suggest"]["annotations"], arms["suggest"][metric], target)
         final = arms["random"]["annotations"][-1]
@@ -200,6 +205,9 @@ def summarise(results, rounds):
             "suggest_annotations_to_match": need,
             "saving": None if need is None else round(1 - need / final, 3),
             "suggest_final": arms["suggest"][metric][-1],
+            "repetitions": len(pairs),
+            "ahead_at_end": int((gaps[:, -1] > 0).sum()),
+            "mean_gap": round(float(gaps[:, 1:].mean()), 4),  # over the rounds after the shared start
         }
     return arms, verdict
 
@@ -256,13 +264,14 @@ def table(arms, verdict, meta) -> str:
             f"| {s['topic_positives'][i]:.1f} / {r['topic_positives'][i]:.1f} |"
         )
     lines += ["",
-              "| metric | random's final figure (at n) | suggest reaches it at | annotations saved | suggest's final figure |",
-              "|---|---:|---:|---:|---:|"]
+              "| metric | random's final figure (at n) | suggest reaches it at | annotations saved | suggest's final figure "
+              "| suggest ahead at the end (repetitions) | mean gap over the rounds |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     for metric, v in verdict.items():
         reach = "never" if v["suggest_annotations_to_match"] is None else str(v["suggest_annotations_to_match"])
         saving = "-" if v["saving"] is None else f"{100 * v['saving']:.0f}%"
         lines.append(f"| {metric} | {v['random_final']:.3f} ({v['random_annotations']}) | {reach} | {saving} "
-                     f"| {v['suggest_final']:.3f} |")
+                     f"| {v['suggest_final']:.3f} | {v['ahead_at_end']} of {v['repetitions']} | {v['mean_gap']:+.3f} |")
     lines += ["", "Per split (mean over its seeds): annotations saved reaching random's final figure.", "",
               "| split seed | test records | test topic positives | with stance | mean F1 | topic F1 | stance F1 |",
               "|---:|---:|---|---:|---:|---:|---:|"]
@@ -315,7 +324,12 @@ def main() -> int:
     parser.add_argument("--splits", type=int, default=SPLITS, help=f"held-out test splits (default {SPLITS})")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--explore", type=float, default=None, help="suggest's random share (default: suggest's own default)")
+    parser.add_argument("--report-only", action="store_true", help="re-render the table and plot from active_learning.json")
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads(OUT_JSON.read_text(encoding="utf-8"))
+        results = [(r["arm"], r["split_seed"], r["seed"], r["curve"]) for r in saved["runs"]]
+        return report(results, saved["meta"], write=not args.no_write)
     seeds, rounds = ((0,), 3) if args.quick else (tuple(int(s) for s in args.seeds.split(",")), args.rounds)
     n_splits = 1 if args.quick else args.splits
     if args.explore is not None:
@@ -335,14 +349,12 @@ def main() -> int:
             results = pool.map(run_arm, jobs, chunksize=1)
     else:
         results = [run_arm(job) for job in jobs]
-    arms, verdict = summarise(results, rounds)
     meta = {
         "splits": [{
             "split_seed": split_seed, "n_test": len(test_index), "n_pool": len(pool_index),
             "test_topic_positives": {t: int(Y[test_index, j].sum()) for j, t in enumerate(schema.topics)},
             "pool_topic_positives": {t: int(Y[pool_index, j].sum()) for j, t in enumerate(schema.topics)},
             "test_stance": int(sum(data.stances[i] is not None for i in test_index)),
-            "verdict": summarise([r for r in results if r[1] == split_seed], rounds)[1],
         } for test_index, pool_index, split_seed in splits],
         "seeds": list(seeds),
         "start": START_SIZE, "batch": BATCH_SIZE, "rounds": rounds, "calibration_cv": CALIBRATION_CV, "params": PARAMS,
@@ -350,12 +362,20 @@ def main() -> int:
         "code": _code_version(),
         "suggest_defaults": _suggest_defaults(),
     }
+    return report(results, meta, write=not (args.quick or args.no_write))
+
+
+def report(results, meta, write: bool) -> int:
+    """Print the table; with ``write`` also the JSON, the markdown table and the plot. Exit code."""
+    arms, verdict = summarise(results)
+    for entry in meta["splits"]:
+        entry["verdict"] = summarise([r for r in results if r[1] == entry["split_seed"]])[1]
     print(table(arms, verdict, meta))
-    if args.quick or args.no_write:
+    if not write:
         return 0
     runs = [{"arm": a, "split_seed": sp, "seed": s, "curve": c} for a, sp, s, c in results]
-    report = {"meta": meta, "arms": arms, "verdict": verdict, "runs": runs}
-    OUT_JSON.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    OUT_JSON.write_text(json.dumps({"meta": meta, "arms": arms, "verdict": verdict, "runs": runs}, indent=1) + "\n",
+                        encoding="utf-8")
     write_markdown(table(arms, verdict, meta))
     plot(arms, OUT_PNG)
     saving = verdict["macro_f1"]["saving"]
