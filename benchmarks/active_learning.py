@@ -6,23 +6,24 @@ source document (siblings of one document never straddle the split), in SPLITS d
 the topic positives are so few (13 / 4 / 15 / 2 in one test set) that one split decides the
 verdict by itself (the saving measured 11 % on split seed 0 and 28 % on split seed 1 with the
 same code). For every split, each repetition draws a random START set of START_SIZE records from
-the pool; then, for ROUNDS rounds, both arms
-add BATCH_SIZE pool records whose gold labels are revealed ("annotated"), retrain, and are
-evaluated on TEST:
+the pool; then, for ROUNDS rounds, both arms add BATCH_SIZE pool records whose gold labels are
+revealed ("annotated"), retrain, and are evaluated on TEST:
 
 - ``suggest``: the batch is :func:`classify.suggest.suggest` of the current model over the
   unannotated pool (the same function, defaults included, as ``classify suggest``);
 - ``random``: the batch is drawn uniformly from the unannotated pool.
 
 Both arms of a repetition share the split, the seed, the start set and everything else;
-repetitions differ in the start set and the random draws (SEEDS). Models are trained exactly as ``classify train`` fits its
-final model (``classify.training.fit_heads``, same parameters, calibration folds CALIBRATION_CV), only
-without the outer cross-validation, which the loop does not need.
+repetitions differ in the start set and the random draws (SEEDS). Models are trained exactly as
+``classify train`` fits its final model (``classify.training.fit_heads``, same parameters,
+calibration folds CALIBRATION_CV), only without the outer cross-validation, which the loop does
+not need.
 
-Reported per round (mean over splits and seeds, and per split and seed in the JSON): topic macro F1 (4 labels), stance
-macro F1 (4 labels) and their mean, the headline. The verdict, on those means: how
-many annotations ``suggest`` needs to reach the ``random`` arm's final headline figure, versus the
-random arm's final count (also shown per split, which is where the noise lives).
+Reported per round (mean over splits and seeds, and per split and seed in the JSON): topic macro
+F1 (4 labels), stance macro F1 (4 labels) and their mean, the headline. The verdict, on those
+means: how many annotations ``suggest`` needs to reach the ``random`` arm's final headline figure,
+versus the random arm's final count (also per split, which is where the noise lives), and in how
+many repetitions ``suggest`` ends ahead of its paired ``random`` arm.
 Exit code 1 when suggestion does not save at least MIN_SAVING of the annotations (a regression).
 
 Caveat, stated in the report: topic positives are very rare (shadow_fleet 3, military_mobility 8
@@ -190,6 +191,8 @@ def summarise(results):
             summary[metric + "_sd"] = values.std(0).round(4).tolist()
         summary["topic_positives"] = np.mean([[row["topic_positives"] for row in c] for c in curves], 0).round(1).tolist()
         summary["with_stance"] = np.mean([[row["with_stance"] for row in c] for c in curves], 0).round(1).tolist()
+        summary["topic_f1"] = {label: np.mean([[row["topic_f1"].get(label, 0.0) for row in c] for c in curves], 0).round(4).tolist()
+                               for label in curves[0][0]["topic_f1"]}
         arms[arm] = summary
     curves = {(a, split, seed): c for a, split, seed, c in results}
     pairs = [(c, curves["random", split, seed]) for (a, split, seed), c in curves.items() if a == "suggest"]
@@ -272,6 +275,12 @@ def table(arms, verdict, meta) -> str:
         saving = "-" if v["saving"] is None else f"{100 * v['saving']:.0f}%"
         lines.append(f"| {metric} | {v['random_final']:.3f} ({v['random_annotations']}) | {reach} | {saving} "
                      f"| {v['suggest_final']:.3f} | {v['ahead_at_end']} of {v['repetitions']} | {v['mean_gap']:+.3f} |")
+    lines += ["", "Topic F1 per label (mean over splits and seeds):", "",
+              "| annotated | arm | " + " | ".join(s["topic_f1"]) + " |", "|---:|---|" + "---:|" * len(s["topic_f1"])]
+    for i, n in enumerate(s["annotations"]):
+        if i and (i % 4 == 0 or i == len(s["annotations"]) - 1):
+            for arm, a in (("suggest", s), ("random", r)):
+                lines.append(f"| {n} | {arm} | " + " | ".join(f"{v[i]:.3f}" for v in a["topic_f1"].values()) + " |")
     lines += ["", "Per split (mean over its seeds): annotations saved reaching random's final figure.", "",
               "| split seed | test records | test topic positives | with stance | mean F1 | topic F1 | stance F1 |",
               "|---:|---:|---|---:|---:|---:|---:|"]

@@ -22,8 +22,8 @@ The batch is shared between objectives rather than ranked on one summed score: a
 share, the topic labels get half of the rest (split evenly) and the stance half, or all of it
 when the model has only one head. A topic label keeps only the part of its share it can use:
 the positives it can expect among its best candidates (:func:`rebalanced`); the stance takes the
-rest (on the gold corpus this turned a 6 % saving of annotations into 11 %, and 11 % into 33 % for
-the stance: benchmarks/ACTIVE_LEARNING.md).
+rest (on one test split of the gold corpus this turned a 6 % saving of annotations into 11 %, and
+11 % into 33 % for the stance; over five splits suggestion saves 28 %: benchmarks/ACTIVE_LEARNING.md).
 Summing would let the stance, uncertain on most answered records, crowd out the rare topic
 labels, whose candidates are often questions without an answer. In its turn an objective takes
 the record maximising its score minus ``diversity`` times the record's highest cosine similarity
