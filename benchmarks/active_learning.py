@@ -194,8 +194,8 @@ def summarise(results):
         summary["topic_f1"] = {label: np.mean([[row["topic_f1"].get(label, 0.0) for row in c] for c in curves], 0).round(4).tolist()
                                for label in curves[0][0]["topic_f1"]}
         arms[arm] = summary
-    curves = {(a, split, seed): c for a, split, seed, c in results}
-    pairs = [(c, curves["random", split, seed]) for (a, split, seed), c in curves.items() if a == "suggest"]
+    by_key = {(a, split, seed): c for a, split, seed, c in results}
+    pairs = [(c, by_key["random", split, seed]) for (a, split, seed), c in by_key.items() if a == "suggest"]
     verdict = {}
     for metric in ("macro_f1", "topic_macro_f1", "stance_macro_f1"):
         gaps = np.array([[x[metric] - y[metric] for x, y in zip(s, r, strict=True)] for s, r in pairs])
