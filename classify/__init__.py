@@ -12,14 +12,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassifyError",
+    "ClassifyWarning",
     "DataError",
     "DocumentError",
     "InputNotFoundError",
     "LabelSchema",
+    "LabelWarning",
     "Model",
     "ModelFormatError",
+    "ParseWarning",
     "Record",
     "SchemaError",
+    "VersionWarning",
     "default_model_path",
     "evaluate",
     "hydrate",
@@ -31,11 +35,15 @@ __all__ = [
 
 from classify.errors import (  # noqa: E402  (light: no third-party imports)
     ClassifyError,
+    ClassifyWarning,
     DataError,
     DocumentError,
     InputNotFoundError,
+    LabelWarning,
     ModelFormatError,
+    ParseWarning,
     SchemaError,
+    VersionWarning,
 )
 from classify.record import Record  # noqa: E402
 

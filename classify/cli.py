@@ -9,24 +9,36 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
 
-from classify.errors import ClassifyError
+from classify.errors import ClassifyError, ClassifyWarning
 
 
 class _Boundary(TyperGroup):
-    """Turns every ClassifyError into one line on stderr and exit code 2."""
+    """Turns every ClassifyError into one line on stderr and exit code 2, and every
+    ClassifyWarning into one ``classify: warning:`` line (other libraries' warnings as usual)."""
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ClassifyError as exc:
-            typer.echo(f"classify: error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        with warnings.catch_warnings():  # restores the caller's warning display on the way out
+            show = warnings.showwarning
+
+            def _show(message, category, filename, lineno, file=None, line=None):
+                if issubclass(category, ClassifyWarning):
+                    typer.echo(f"classify: warning: {message}", err=True)
+                else:
+                    show(message, category, filename, lineno, file, line)
+
+            warnings.showwarning = _show
+            try:
+                return super().invoke(ctx)
+            except ClassifyError as exc:
+                typer.echo(f"classify: error: {exc}", err=True)
+                raise typer.Exit(2) from None
 
 
 app = typer.Typer(

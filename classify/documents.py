@@ -21,10 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import warnings
 
 from classify import _layout, _segments
-from classify.errors import DocumentError, ParseWarning
+from classify.errors import DocumentError, ParseWarning, warn
 from classify.record import Record
 
 __all__ = ["parse", "looks_like_document"]
@@ -116,11 +115,10 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
             "records, read it as data instead of as a document."
         )
     if skipped:
-        warnings.warn(
+        warn(
             f"{name}: skipped {len(skipped)} of {len(blocks) + len(skipped)} question/answer blocks "
             f"({', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}); kept {len(blocks)}.",
             ParseWarning,
-            stacklevel=2,
         )
     header = text[:HEADER_CHARS]
     doc_id = doc_id or _document_id(text)

@@ -5,6 +5,12 @@ matching builtin so that ``except ValueError`` keeps working for callers who do 
 library. Messages say what is wrong, the offending value, what was expected and the fix.
 """
 
+import sys
+import warnings
+from pathlib import Path
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
 
 class ClassifyError(Exception):
     """Base class of every error classify raises on purpose."""
@@ -38,9 +44,25 @@ class NotFittedError(ClassifyError, AttributeError):
     """A model was used before it was trained."""
 
 
-class ParseWarning(UserWarning):
+class ClassifyWarning(UserWarning):
+    """Base class of every warning classify gives on purpose (the CLI prints them as one line)."""
+
+
+class ParseWarning(ClassifyWarning):
     """Part of a document could not be parsed; the message says how much was skipped."""
 
 
-class VersionWarning(UserWarning):
+class VersionWarning(ClassifyWarning):
     """A model was saved with other library versions than the ones loading it."""
+
+
+class LabelWarning(ClassifyWarning):
+    """A label of the schema has no example in the training annotations: the model cannot predict it."""
+
+
+def warn(message: str, category: type[ClassifyWarning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside this package (the user's line)."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

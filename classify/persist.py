@@ -16,12 +16,11 @@ import os
 import platform
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning
+from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning, warn
 from classify.schema import LabelSchema
 
 FORMAT = "classify-model"
@@ -160,9 +159,8 @@ def _warn_versions(saved: dict, path: Path) -> None:
     for lib in ("numpy", "scikit-learn"):
         a, b = str(saved.get(lib, "?")), current[lib]
         if a.split(".")[:2] != b.split(".")[:2]:
-            warnings.warn(
+            warn(
                 f"{path} was saved with {lib} {a}, this environment has {b}; predictions use only stored arrays "
                 "and should be identical, but re-check with 'classify evaluate' if in doubt.",
                 VersionWarning,
-                stacklevel=3,
             )

@@ -93,7 +93,10 @@ class LabelSchema:
         for kind in ("topics", "stances"):
             entries = data.get(kind, [])
             if not isinstance(entries, list):
-                raise SchemaError(f"{where}: '{kind}' must be a list of {{name, description}} tables.")
+                raise SchemaError(
+                    f"{where}: '{kind}' must be a list of {{name, description}} tables, got {type(entries).__name__} {entries!r}. "
+                    f'Write each label as [[{kind}]] name = "..." description = "..." (see labels/schema.toml).'
+                )
             names = []
             for entry in entries:
                 if isinstance(entry, str):
@@ -105,7 +108,7 @@ class LabelSchema:
                 else:
                     raise SchemaError(
                         f"{where}: each entry of '{kind}' needs a 'name' string, got {entry!r}. "
-                        'Write it as [[{kind}]] name = "..." description = "...".'
+                        f'Write it as [[{kind}]] name = "..." description = "...".'
                     )
             lists[kind] = tuple(names)
         return cls(lists["topics"], lists["stances"], descriptions, str(data.get("name", "custom")))

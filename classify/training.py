@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 
 from classify.annotations import Annotations, Fields
-from classify.errors import DataError, SchemaError
+from classify.errors import DataError, LabelWarning, SchemaError, warn
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
@@ -199,14 +199,15 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         schema = LabelSchema.infer(data.topics, data.stances)
     else:
         _check_schema(data, schema)
+    topic_counts = Counter(t for ts in data.topics for t in ts)
+    stance_counts = Counter(s for s in data.stances if s is not None)
+    _warn_unseen(schema, topic_counts, stance_counts, len(data))
     say = progress or (lambda message: None)
     metrics = {}
     if cv and cv >= 2:
         metrics = cross_validate(data, schema, seed=seed, cv=cv, params=params, progress=say)
     say("fitting the final model on all annotations")
     topics, stance = fit_heads(data, schema, seed, max(cv, 2) if cv else 5, params)
-    topic_counts = Counter(t for ts in data.topics for t in ts)
-    stance_counts = Counter(s for s in data.stances if s is not None)
     info = {
         "training": {
             "fingerprint": data.fingerprint(),
@@ -231,6 +232,21 @@ def _provenance(sources, fields, corpora) -> dict:
     from classify.retrain import provenance
 
     return provenance(sources, fields, corpora)
+
+
+def _warn_unseen(schema: LabelSchema, topic_counts: Counter, stance_counts: Counter, n: int) -> None:
+    """A :class:`LabelWarning` per label of a trained head that no annotation carries."""
+    if topic_counts:
+        for label in schema.topics:
+            if not topic_counts[label]:
+                warn(f"topic {label!r} has no example among the {n} annotations, so the model will never predict it. "
+                     "Annotate some (`classify suggest` ranks candidates for it by its schema description) or remove it from the schema.",
+                     LabelWarning)
+    if stance_counts:
+        for label in schema.stances:
+            if not stance_counts[label]:
+                warn(f"stance {label!r} has no example among the {sum(stance_counts.values())} annotations with a stance, so the model "
+                     "will never predict it. Annotate some or remove it from the schema.", LabelWarning)
 
 
 def _check_schema(data: Annotations, schema: LabelSchema) -> None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LABELS, ROOT, SEED_DOCUMENT, write_jsonl
+from conftest import LABELS, ROOT, SEED_DOCUMENT, STANCES, TOPICS, write_jsonl
 from typer.testing import CliRunner
 
 from classify.cli import app
@@ -260,6 +260,21 @@ def test_parse(runner):
     assert len(out) == 15
     assert {"id", "question", "answer", "number"} <= set(out[0])
     assert "parsed 15 records" in result.stderr
+
+
+def test_warnings_are_one_line_each(runner, records_path, tmp_path):
+    result = run(runner, "parse", ROOT / "tests" / "fixtures" / "documents" / "gedeeltelijk.txt")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "classify: warning: " + str(ROOT / "tests" / "fixtures" / "documents" / "gedeeltelijk.txt")
+        + ": skipped 2 of 4 question/answer blocks ('Antwoord 9' without question, 'Vraag 2' without text); kept 2."
+    )
+    schema = tmp_path / "schema.toml"
+    schema.write_text("".join(f'[[{kind}]]\nname = "{name}"\n' for kind, names in (("topics", (*TOPICS, "cables")), ("stances", STANCES)) for name in names))
+    result = run(runner, "train", records_path, "--schema", schema, "--out", tmp_path / "m", "--cv", 0)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("classify: warning: topic 'cables' has no example among the 24 annotations")
+    assert "LabelWarning" not in result.stderr and "warn(" not in result.stderr
 
 
 def test_parse_csv(runner):

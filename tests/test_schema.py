@@ -57,8 +57,8 @@ def test_from_dict_accepts_plain_strings():
     "data, message",
     [
         ([], r"where: expected a table with 'topics' and 'stances', got list"),
-        ({"topics": "a"}, r"where: 'topics' must be a list of \{name, description\} tables"),
-        ({"stances": [{"description": "no name"}]}, r"where: each entry of 'stances' needs a 'name' string"),
+        ({"topics": "a"}, r"where: 'topics' must be a list of \{name, description\} tables, got str 'a'\. Write each label as \[\[topics\]\]"),
+        ({"stances": [{"description": "no name"}]}, r"where: each entry of 'stances' needs a 'name' string.* Write it as \[\[stances\]\] name"),
     ],
 )
 def test_from_dict_rejects_malformed(data, message):

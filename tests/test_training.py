@@ -16,7 +16,7 @@ from conftest import STANCES, TOPICS, _records
 
 import classify
 from classify.annotations import from_rows
-from classify.errors import DataError, SchemaError
+from classify.errors import DataError, LabelWarning, SchemaError
 from classify.schema import LabelSchema
 from classify.training import cross_validate
 
@@ -101,6 +101,26 @@ def test_no_labels_at_all(records):
     with pytest.raises(SchemaError, match="the schema has neither topic nor stance labels"):
         classify.train(records, cv=0)
     with pytest.raises(DataError, match="the annotations carry neither topics nor stances; label at least one of them"):
+        classify.train(records, schema=LabelSchema(TOPICS, STANCES), cv=0)
+
+
+def test_a_schema_label_without_examples_warns_at_the_callers_line(records):
+    schema = LabelSchema((*TOPICS, "cables"), (*STANCES, "non_committal"))
+    with pytest.warns(LabelWarning) as caught:
+        model = classify.train(records, schema=schema, cv=0)
+    assert [str(w.message) for w in caught] == [
+        "topic 'cables' has no example among the 24 annotations, so the model will never predict it. Annotate some (`classify suggest` ranks candidates for it by its schema description) or remove it from the schema.",
+        "stance 'non_committal' has no example among the 22 annotations with a stance, so the model will never predict it. Annotate some or remove it from the schema.",
+    ]
+    assert {w.filename for w in caught} == {__file__}  # the user's line, not classify's internals
+    assert not any(row["topics"] and "cables" in row["topics"] for row in model.predict([r["question"] for r in records]))
+
+
+def test_no_label_warning_when_every_label_has_examples(records):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelWarning)
         classify.train(records, schema=LabelSchema(TOPICS, STANCES), cv=0)
 
 
