@@ -153,9 +153,10 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
     Returns
     -------
     dict
-        ``{"topics": [...], "stance": {...} or None}``; each explained decision has its
-        ``score``, ``intercept``, the exact ``for`` / ``against`` lists of
-        ``{"text", "kind" ("word" or "phrase"), "field", "weight"}``, and
+        ``{"heads": [...], "topics": [...], "stance": {...} or None}`` (``heads`` as in
+        :attr:`Model.heads`; the stance is None without an answer or a stance head); each
+        explained decision has its ``score``, ``intercept``, the exact ``for`` / ``against``
+        lists of ``{"text", "kind" ("word" or "phrase"), "field", "weight"}``, and
         ``score == intercept + sum(all weights)`` (the lists are truncated to ``top``).
 
     Examples
@@ -167,7 +168,7 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
     if not isinstance(question, str) or not question.strip():
         raise DataError("explain needs a non-empty question text.")
     answer = answer if isinstance(answer, str) and answer.strip() else None
-    result: dict = {"topics": [], "stance": None}
+    result: dict = {"heads": model.heads, "topics": [], "stance": None}
     if model.topics is not None:
         result["topics"] = _explain_topics(model, question, top, topics)
     if model.stance is not None and answer is not None:
@@ -273,9 +274,13 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
             where = row["field"] + (" cue" if row["kind"] == "cue" else "")
             lines.append(f"      {sign} {where + ': ' + row['text']:<50} {row['weight']:+.3f}")
 
+    heads = explanation.get("heads", ["topics", "stance"])
     topics = explanation.get("topics") or []
     predicted = [t["label"] for t in topics if t["predicted"]]
-    lines.append("  topics: " + (", ".join(predicted) if predicted else "(none)"))
+    if "topics" in heads:
+        lines.append("  topics: " + (", ".join(predicted) if predicted else "(none)"))
+    else:
+        lines.append("  topics: - (the model has no topic head)")
     for t in topics:
         note = "" if t["predicted"] else "  (not predicted)"
         lines.append(
@@ -286,7 +291,7 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
         items(t["against"], "-")
     s = explanation.get("stance")
     if s is None:
-        lines.append("  stance: - (no answer)")
+        lines.append("  stance: - " + ("(no answer)" if "stance" in heads else "(the model has no stance head)"))
     else:
         lines.append(
             f"  stance: {s['label']} (p={s['probability']:.3f}) over {s['versus']} (p={s['versus_probability']:.3f})  "

@@ -59,6 +59,18 @@ def test_no_answer_no_stance_and_top_limits_lists(tiny_model):
     assert all(len(t["for"]) <= 2 and len(t["against"]) <= 2 for t in result["topics"])
 
 
+def test_the_text_says_why_a_decision_is_missing(tiny_model):
+    from classify.model import Model
+
+    assert "  stance: - (no answer)" in format_explanation(explain(tiny_model, QUESTION))
+    topics_only = Model(tiny_model.schema, tiny_model.topics, None)
+    result = explain(topics_only, QUESTION, ANSWER)
+    assert result["heads"] == ["topics"] and result["stance"] is None
+    assert format_explanation(result).endswith("  stance: - (the model has no stance head)")
+    stance_only = Model(tiny_model.schema, None, tiny_model.stance)
+    assert "  topics: - (the model has no topic head)" in format_explanation(explain(stance_only, QUESTION, ANSWER))
+
+
 def test_nothing_predicted_explains_the_closest_topic(tiny_model):
     result = explain(tiny_model, "Wat kost de renovatie van de kazerne in Assen?")
     assert len(result["topics"]) == 1
