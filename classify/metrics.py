@@ -8,11 +8,17 @@ import numpy as np
 def topic_report(Y_true, Y_pred, labels) -> dict:
     """Per-label precision/recall/F1/support plus micro and macro F1 of a multi-label prediction.
 
+    A label that the records neither carry nor get predicted has nothing to score: its
+    precision, recall and F1 are None and it is left out of the macro F1 (counting it as 0 would
+    make a perfect prediction look worse for every label the evaluation set happens to lack).
+
     Examples
     --------
     >>> r = topic_report([[1, 0], [0, 1]], [[1, 0], [0, 0]], ["a", "b"])
     >>> r["per_label"]["a"]["f1"], r["micro_f1"]
     (1.0, 0.6666666666666666)
+    >>> topic_report([[1, 0]], [[1, 0]], ["a", "b"])["macro_f1"]  # "b": not annotated, not predicted
+    1.0
     """
     from sklearn.metrics import f1_score, precision_recall_fscore_support
 
@@ -20,34 +26,45 @@ def topic_report(Y_true, Y_pred, labels) -> dict:
     p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0, labels=range(len(labels)))
     return {
         "n": int(len(Y_true)),
-        "per_label": {
-            label: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j])}
-            for j, label in enumerate(labels)
-        },
+        "per_label": _per_label(labels, p, r, f, s, Y_pred.sum(axis=0)),
         "micro_f1": float(f1_score(Y_true, Y_pred, average="micro", zero_division=0)),
-        "macro_f1": float(f1_score(Y_true, Y_pred, average="macro", zero_division=0)),
+        "macro_f1": _macro(f, s, Y_pred.sum(axis=0)),
     }
 
 
+def _per_label(labels, p, r, f, support, predicted) -> dict:
+    rows = {}
+    for j, label in enumerate(labels):
+        scored = support[j] > 0 or predicted[j] > 0
+        rows[label] = {"precision": float(p[j]) if scored else None, "recall": float(r[j]) if scored else None,
+                       "f1": float(f[j]) if scored else None, "support": int(support[j])}
+    return rows
+
+
+def _macro(f, support, predicted) -> float:
+    """Mean F1 over the labels with an annotated or a predicted example (0.0 when there is none)."""
+    scored = (np.asarray(support) > 0) | (np.asarray(predicted) > 0)
+    return float(np.mean(np.asarray(f)[scored])) if scored.any() else 0.0
+
+
 def stance_report(y_true, y_pred, labels) -> dict:
-    """Per-label figures, macro F1, accuracy and confusion matrix (rows true, columns predicted)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    """Per-label figures, macro F1, accuracy and confusion matrix (rows true, columns predicted);
+    labels neither annotated nor predicted are left out of the macro F1, as in :func:`topic_report`."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
     labels = list(labels)
-    if len(y_true) == 0:  # nothing to score: zeros of the right shape, not sklearn's error
-        zeros = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-        return {"n": 0, "per_label": {label: dict(zeros) for label in labels}, "macro_f1": 0.0, "accuracy": 0.0,
+    if len(y_true) == 0:  # nothing to score: every label unscored, not sklearn's error
+        unscored = {"precision": None, "recall": None, "f1": None, "support": 0}
+        return {"n": 0, "per_label": {label: dict(unscored) for label in labels}, "macro_f1": 0.0, "accuracy": 0.0,
                 "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
     return {
         "n": int(len(y_true)),
-        "per_label": {
-            label: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(s[j])}
-            for j, label in enumerate(labels)
-        },
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
-        "confusion_matrix": {"labels": labels, "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
+        "per_label": _per_label(labels, p, r, f, s, matrix.sum(axis=0)),
+        "macro_f1": _macro(f, s, matrix.sum(axis=0)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "confusion_matrix": {"labels": labels, "matrix": matrix.tolist()},
     }
 
 
@@ -62,7 +79,11 @@ def format_report(report: dict) -> str:
         lines.append(f"{head} (n={r['n']})")
         lines.append(f"  {'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
         for label, m in r["per_label"].items():
-            lines.append(f"  {label:<{width}}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>9d}")
+            cells = "".join(f"{'-' if m[k] is None else format(m[k], '.3f'):>10}" for k in ("precision", "recall", "f1"))
+            lines.append(f"  {label:<{width}}{cells}{m['support']:>9d}")
+        unscored = [label for label, m in r["per_label"].items() if m["f1"] is None]
+        if unscored:
+            lines.append(f"  (-: {', '.join(unscored)} neither annotated nor predicted here; left out of the macro F1)")
         if head == "topics":
             lines.append(f"  micro F1 {r['micro_f1']:.3f}   macro F1 {r['macro_f1']:.3f}")
         else:

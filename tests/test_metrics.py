@@ -29,7 +29,23 @@ def test_topic_report_docstring_case():
 
 def test_topic_report_empty_and_all_negative():
     r = topic_report([[0, 0]], [[0, 0]], ["a", "b"])
-    assert r["micro_f1"] == 0.0 and r["per_label"]["a"]["support"] == 0
+    assert r["micro_f1"] == 0.0 and r["macro_f1"] == 0.0
+    assert r["per_label"]["a"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+
+
+def test_a_label_neither_annotated_nor_predicted_is_left_out_of_the_macro():
+    # c: absent on both sides -> unscored; d: predicted once but never annotated -> a real error (F1 0)
+    r = topic_report([[1, 0, 0], [0, 0, 0]], [[1, 0, 0], [0, 0, 1]], ["a", "c", "d"])
+    assert r["per_label"]["c"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert r["per_label"]["d"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert r["macro_f1"] == pytest.approx((1.0 + 0.0) / 2)
+    s = stance_report(["yes", "yes", "no"], ["yes", "yes", "maybe"], ["yes", "no", "maybe", "never"])
+    assert s["per_label"]["never"]["f1"] is None and s["per_label"]["maybe"]["f1"] == 0.0
+    assert s["macro_f1"] == pytest.approx((1.0 + 0.0 + 0.0) / 3)
+    text = format_report({"topics": r, "stance": s})
+    assert next(x for x in text.splitlines() if x.strip().startswith("c ")).split() == ["c", "-", "-", "-", "0"]
+    assert "(-: c neither annotated nor predicted here; left out of the macro F1)" in text
+    assert "(-: never neither annotated nor predicted here; left out of the macro F1)" in text
 
 
 def test_stance_report_hand_computed():
@@ -49,6 +65,7 @@ def test_stance_report_hand_computed():
 def test_stance_report_empty():
     r = stance_report([], [], ["yes", "no"])
     assert r["n"] == 0 and r["accuracy"] == 0.0 and r["macro_f1"] == 0.0
+    assert r["per_label"]["yes"] == {"precision": None, "recall": None, "f1": None, "support": 0}
 
 
 def test_stance_report_unpredicted_records_count_as_wrong():
