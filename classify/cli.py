@@ -64,6 +64,12 @@ def _progress(message: str) -> None:
     typer.echo(f"classify: {message}", err=True)
 
 
+def _listed(names: list[str], has_head: bool, head: str) -> str:
+    if not names:
+        return "(none)"
+    return ", ".join(names) + ("" if has_head else f"  (in the schema; the model has no {head} head: never predicted)")
+
+
 def _load(model: Path | None):
     import classify
 
@@ -290,14 +296,16 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     training = manifest.get("training", {})
     topic_head = manifest["heads"].get("topics", {})
     fitted_by = dict(zip(topic_head.get("labels", []), topic_head.get("label_loss", [])))  # older models: not recorded
+    topics = [t["name"] for t in manifest["schema"].get("topics", [])]
+    stances = [s["name"] for s in manifest["schema"].get("stances", [])]
+    if "topics" in manifest["heads"]:
+        topics = [f"{t} (threshold {manifest['thresholds'].get(t, float('nan')):.3f}" + (f", {fitted_by[t]}" if t in fitted_by else "") + ")" for t in topics]
     lines = [
         f"model      {path}",
         f"format     {manifest['format']} v{manifest['format_version']}",
         f"heads      {', '.join(manifest['heads']) or 'none'}",
-        "topics     " + ", ".join(f"{t['name']} (threshold {manifest['thresholds'].get(t['name'], float('nan')):.3f}"
-                                  + (f", {fitted_by[t['name']]}" if t["name"] in fitted_by else "") + ")"
-                                  for t in manifest["schema"].get("topics", [])),
-        "stances    " + ", ".join(s["name"] for s in manifest["schema"].get("stances", [])),
+        "topics     " + _listed(topics, "topics" in manifest["heads"], "topic"),
+        "stances    " + _listed(stances, "stance" in manifest["heads"], "stance"),
         f"trained on {training.get('n_records', '?')} records ({training.get('fingerprint', '?')})",
         "versions   " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
     ]

@@ -223,6 +223,16 @@ def test_info(runner, tiny_model_dir):
     assert "cross-validated metrics" in result.stdout
 
 
+def test_info_names_a_missing_head(runner, tiny_model, tmp_path):
+    from classify.model import Model
+
+    Model(tiny_model.schema, None, tiny_model.stance, tiny_model.info).save(tmp_path / "stance_only")
+    result = run(runner, "info", "--model", tmp_path / "stance_only")
+    assert result.exit_code == 0, result.output
+    assert "topics     fleet, industry, ukraine  (in the schema; the model has no topic head: never predicted)" in result.stdout
+    assert "stances    agree, disagree, neutral\n" in result.stdout
+
+
 def test_info_json_shipped_model(runner):
     result = run(runner, "info", "--json")
     assert result.exit_code == 0, result.output
