@@ -175,6 +175,8 @@ def _csv_text(text: str, name: str):
     reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
     while True:
         try:
+            reader.fieldnames  # noqa: B018  (reads the header, so that line_num counts from it)
+            start = reader.line_num + 1  # a record's first line: quoted fields may span several
             row = next(reader)
         except StopIteration:
             return
@@ -182,7 +184,7 @@ def _csv_text(text: str, name: str):
             where = f"{name}:{reader.line_num}"
             yield where, DataError(f"{where}: not valid CSV ({exc}); fix the quoting from this line on.")
             return
-        where = f"{name}:{reader.line_num}"
+        where = f"{name}:{start}"
         if None in row:
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
             continue

@@ -45,8 +45,13 @@ def _prepare(where: str, row, fields: Fields):
     if isinstance(answer, float) and answer != answer:  # NaN from CSV/Parquet
         answer = None
     if not isinstance(question, str) or not question.strip():
-        got = "missing" if question is None else ("empty" if isinstance(question, str) else f"a {type(question).__name__}, not text")
-        out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text."
+        absent = fields.question not in row
+        got = "null" if question is None else ("empty" if isinstance(question, str) else f"a {type(question).__name__}, not text")
+        if absent:  # most often the text is in a field of another name: list the ones there are
+            names = ", ".join(str(k) for k in list(row)[:8]) + (", ..." if len(row) > 8 else "")
+            got = f"missing (the record's fields: {names or 'none'})"
+        out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text" + (
+            " (name its field with --question-field)." if absent else ".")
         return None, None, out
     if answer is not None and not isinstance(answer, str):
         out["error"] = f"{where}: field '{fields.answer}' is a {type(answer).__name__}, not text or null."

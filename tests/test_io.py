@@ -56,7 +56,7 @@ def test_csv_embedded_newlines_quotes_bom_crlf(tmp_path):
         {"id": "1", "question": "Eerste regel\r\ntweede regel", "answer": 'Hij zei "ja", toen'},
         {"id": "2", "question": "Kort", "answer": ""},
     ]
-    assert rows[1][0] == f"{path}:4"
+    assert [where for where, _ in rows] == [f"{path}:2", f"{path}:4"]  # the line each record starts on
 
 
 def test_csv_nul_bytes_and_too_many_fields(tmp_path):
