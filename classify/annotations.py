@@ -105,9 +105,12 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     """
     out = Annotations()
     seen: dict[str, str] = {}
+    labelled, first_fields = False, None
     for where, row in rows:
         if isinstance(row, Exception):
             raise row
+        labelled = labelled or fields.topics in row or fields.stance in row
+        first_fields = list(row) if first_fields is None else first_fields
         question = _text(row.get(fields.question), where, fields.question, required=True)
         answer = _text(row.get(fields.answer), where, fields.answer, required=False)
         rid = row.get(fields.id)
@@ -140,6 +143,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.locations.append(where)
     if not out.ids:
         raise DataError("no annotation records found; the input files are empty.")
+    if not labelled:  # most often the labels are in fields of other names
+        names = ", ".join(str(k) for k in first_fields[:8]) + (", ..." if len(first_fields) > 8 else "")
+        raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {names}); "
+                        "name the label fields with --topics-field / --stance-field.")
     return out
 
 

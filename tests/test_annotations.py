@@ -218,3 +218,10 @@ def test_hydrate_malformed_corpus_line(tmp_path):
     (folder / "c.jsonl").write_text('{"id": "c1", "question": "V?"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"c\.jsonl:1"):
         hydrate(write_jsonl(tmp_path / "ids.jsonl", [{"id": "c1"}]), folder)
+
+
+def test_records_without_any_label_field_name_the_fields_they_have():
+    rows = [("f:1", {"id": "1", "vraag": "Steun?", "thema": "a"}), ("f:2", {"id": "2", "vraag": "Orders?", "thema": ""})]
+    with pytest.raises(DataError, match=r"^no record has a 'topics' or 'stance' field \(the first record's fields: id, vraag, thema\); name the label fields with --topics-field / --stance-field\.$"):
+        from_rows(rows, fields=Fields(question="vraag"))
+    assert from_rows(rows, fields=Fields(question="vraag", topics="thema")).topics == [["a"], []]

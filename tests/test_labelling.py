@@ -65,7 +65,7 @@ def test_generated_id_matches_annotations():
     from classify.labelling import _prepare
 
     _, _, out = _prepare("x:1", {"question": "Vraag?", "answer": "Ja."}, Fields())
-    assert out["id"] == from_rows([("x:1", {"question": "Vraag?", "answer": "Ja."})]).ids[0]
+    assert out["id"] == from_rows([("x:1", {"question": "Vraag?", "answer": "Ja.", "topics": []})]).ids[0]
 
 
 def test_nan_answer_and_lone_surrogates(tiny_model):
