@@ -97,10 +97,13 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.io import AtomicWriter, detect_format, read_rows, write_rows
+    from classify.errors import DataError
+    from classify.io import FORMATS, AtomicWriter, detect_format, read_rows, write_rows
     from classify.labelling import Summary, label_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
+    if fmt not in (*FORMATS, "table"):  # before the model loads and any record is read
+        raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}, table.")
     loaded = _load(model)
     summary = Summary()
 
@@ -111,8 +114,6 @@ def label(
             yield from (expand_documents(read_rows(path), document_field) if document_field else read_rows(path))
 
     if resume and (jobs > 1 or dask):
-        from classify.errors import DataError
-
         raise DataError("--resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.")
     if resume:
         from classify.resume import label_resumable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 
 import numpy as np
@@ -192,6 +193,8 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     >>> model.heads
     ['topics', 'stance']
     """
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv == 1 or cv < 0:
+        raise DataError(f"cv must be 0 (no cross-validation) or a number of folds of at least 2, got {cv!r}.")
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     data = _as_annotations(records, schema, fields)
@@ -204,7 +207,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     _warn_unseen(schema, topic_counts, stance_counts, len(data))
     say = progress or (lambda message: None)
     metrics = {}
-    if cv and cv >= 2:
+    if cv:
         metrics = cross_validate(data, schema, seed=seed, cv=cv, params=params, progress=say)
     say("fitting the final model on all annotations")
     topics, stance = fit_heads(data, schema, seed, max(cv, 2) if cv else 5, params)

@@ -120,7 +120,7 @@ def test_label_missing_model(runner, records_path, tmp_path):
 
 def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, tmp_path):
     result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
-    assert_clean_error(result, 2, "unknown output format 'xlsx'")
+    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet, table.")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -164,6 +164,12 @@ def test_params_reach_the_heads_and_the_manifest(records):
     assert model.info["training"]["params"]["topic_alpha"] == 0.5
 
 
+@pytest.mark.parametrize("cv", [1, -2, 2.5, True])
+def test_cv_is_zero_or_at_least_two_folds(records, cv):
+    with pytest.raises(DataError, match=rf"cv must be 0 \(no cross-validation\) or a number of folds of at least 2, got {cv!r}\."):
+        classify.train(records, cv=cv)
+
+
 def test_unknown_param_in_the_api_names_the_closest(records):
     with pytest.raises(DataError, match="unknown training parameter 'topic_alfa'. Did you mean 'topic_alpha'?"):
         classify.train(records, cv=0, params={"topic_alfa": 0.5})
