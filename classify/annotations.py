@@ -144,10 +144,15 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     if not out.ids:
         raise DataError("no annotation records found; the input files are empty.")
     if not labelled:  # most often the labels are in fields of other names
-        names = ", ".join(str(k) for k in first_fields[:8]) + (", ..." if len(first_fields) > 8 else "")
-        raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {names}); "
+        raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {field_names(first_fields)}); "
                         "name the label fields with --topics-field / --stance-field.")
     return out
+
+
+def field_names(row, most: int = 8) -> str:
+    """The first ``most`` field names of a record, for messages about a field it lacks."""
+    names = [str(k) for k in row]
+    return ", ".join(names[:most]) + (", ..." if len(names) > most else "") or "none"
 
 
 def _unknown_message(kind: str, label: str, known, fix: str = SCHEMA_FIX) -> str:

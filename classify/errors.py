@@ -5,11 +5,12 @@ matching builtin so that ``except ValueError`` keeps working for callers who do 
 library. Messages say what is wrong, the offending value, what was expected and the fix.
 """
 
+import os
 import sys
 import warnings
 from pathlib import Path
 
-_PACKAGE = str(Path(__file__).resolve().parent)
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
 
 
 class ClassifyError(Exception):

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from classify.annotations import Fields
+from classify.annotations import Fields, field_names
 
 PREDICTION_FIELDS = ("topics", "topic_scores", "stance", "stance_scores")
 
@@ -48,8 +48,7 @@ def _prepare(where: str, row, fields: Fields):
         absent = fields.question not in row
         got = "null" if question is None else ("empty" if isinstance(question, str) else f"a {type(question).__name__}, not text")
         if absent:  # most often the text is in a field of another name: list the ones there are
-            names = ", ".join(str(k) for k in list(row)[:8]) + (", ..." if len(row) > 8 else "")
-            got = f"missing (the record's fields: {names or 'none'})"
+            got = f"missing (the record's fields: {field_names(row)})"
         out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text" + (
             " (name its field with --question-field)." if absent else ".")
         return None, None, out
