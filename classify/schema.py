@@ -94,7 +94,7 @@ class LabelSchema:
             entries = data.get(kind, [])
             if not isinstance(entries, list):
                 raise SchemaError(
-                    f"{where}: '{kind}' must be a list of {{name, description}} tables, got {type(entries).__name__} {entries!r}. "
+                    f"{where}: '{kind}' must be a list of {{name, description}} tables, got {type(entries).__name__} {entries!r:.80}. "
                     f'Write each label as [[{kind}]] name = "..." description = "..." (see labels/schema.toml).'
                 )
             names = []
