@@ -209,12 +209,14 @@ def train(
     """
     from classify.annotations import Fields
     from classify.metrics import format_report
+    from classify.persist import check_target
     from classify.schema import LabelSchema
     from classify.training import parse_params
     from classify.training import train as run
 
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     params = parse_params(param)  # before any reading: a typo fails fast
+    check_target(out)  # so does an --out that saving would have to refuse
     if base is not None:
         return _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params)
     label_schema = LabelSchema.from_toml(schema) if schema else None

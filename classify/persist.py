@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning, warn
+from classify.errors import DataError, InputNotFoundError, ModelFormatError, VersionWarning, warn
 from classify.schema import LabelSchema
 
 FORMAT = "classify-model"
@@ -46,11 +46,46 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_target(path) -> None:
+    """Raise unless ``path`` is free, an empty directory, or a classify model directory.
+
+    :func:`save` replaces what is at ``path`` as a whole: only a model may be replaced, never a
+    file or a folder of other things (``--out`` given the annotations' path by mistake). The CLI
+    calls this before training, so the mistake costs no training time.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise DataError(f"{str(path)!r} is a file, not a model directory; saving would replace it. Choose a directory path for the model (--out).")
+    entries = sorted(p.name for p in path.iterdir())
+    if not entries:
+        return
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DataError(f"{str(path)!r} is a directory of other files ({_shown(entries)}), not a classify model; saving would "
+                        "delete them. Choose a new or empty directory for the model (--out).")
+    files = manifest.get("files")
+    others = [e for e in entries if e not in {MANIFEST, "README.md", *(files if isinstance(files, dict) else {})}]
+    if others:
+        raise DataError(f"{str(path)!r} is a classify model that also holds files classify did not write ({_shown(others)}); "
+                        "saving would delete them. Move them out, or choose another directory (--out).")
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
 def save(model, path) -> Path:
-    """Write ``model`` to directory ``path`` (replaced atomically if it exists)."""
+    """Write ``model`` to directory ``path``; an existing model directory there is replaced
+    atomically, anything else is refused (:func:`check_target`)."""
     from classify import card
 
     path = Path(path)
+    check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:

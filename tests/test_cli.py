@@ -199,6 +199,14 @@ def test_train_unknown_label_with_schema(runner, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_train_refuses_an_out_it_would_destroy_before_training(runner, records_path):
+    # --out given the annotations' own path: refused at once (no "fitting" progress), the file intact
+    before = records_path.read_bytes()
+    result = run(runner, "train", records_path, "--out", records_path)
+    assert_clean_error(result, 2, "tiny.jsonl' is a file, not a model directory; saving would replace it")
+    assert "fitting" not in result.stderr and records_path.read_bytes() == before
+
+
 def test_train_missing_schema_file(runner, records_path, tmp_path):
     result = run(runner, "train", records_path, "--out", tmp_path / "m", "--schema", tmp_path / "none.toml")
     assert_clean_error(result, 2, "none.toml' does not exist; pass an existing TOML file to --schema")

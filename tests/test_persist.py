@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import classify
-from classify.errors import InputNotFoundError, ModelFormatError, VersionWarning
+from classify.errors import DataError, InputNotFoundError, ModelFormatError, VersionWarning
 from classify.persist import load, read_manifest, save
 
 QUESTIONS = ["Steunt u Oekraïne met munitie?", "Tankers van de schaduwvloot?", "Orders voor de industrie?", "Kazerne?"]
@@ -63,14 +63,35 @@ def test_directory_layout_and_manifest(tiny_model_dir):
     assert "# classify model: inferred" in card and "`fleet` (topic) (threshold" in card and "2-fold cross-validation" in card
 
 
-def test_save_replaces_an_existing_directory(tiny_model, tmp_path):
+def test_save_replaces_an_existing_model_directory(tiny_model, tmp_path):
+    from classify.model import Model
+
     target = tmp_path / "m"
     save(tiny_model, target)
-    (target / "stale.npy").write_bytes(b"x")
-    save(tiny_model, target)
-    assert not (target / "stale.npy").exists()
+    assert any(p.name.startswith("stance.") for p in target.iterdir())
+    save(Model(tiny_model.schema, tiny_model.topics, None, tiny_model.info), target)  # the stance head is gone
+    assert not any(p.name.startswith("stance.") for p in target.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary or .old directories left
-    load(target)
+    assert load(target).heads == ["topics"]
+    (tmp_path / "empty").mkdir()
+    save(tiny_model, tmp_path / "empty")
+
+
+def test_save_never_replaces_what_is_not_a_model(tiny_model, tmp_path):
+    annotations = tmp_path / "annotations.jsonl"
+    annotations.write_text("{}\n")
+    with pytest.raises(DataError, match=r"annotations.jsonl' is a file, not a model directory; saving would replace it"):
+        save(tiny_model, annotations)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"work' is a directory of other files \(notes.txt\), not a classify model; saving would delete them"):
+        save(tiny_model, folder)
+    model_dir = save(tiny_model, tmp_path / "m")
+    (model_dir / "notes.txt").write_text("mine")
+    with pytest.raises(DataError, match=r"is a classify model that also holds files classify did not write \(notes.txt\)"):
+        save(tiny_model, model_dir)
+    assert annotations.read_text() == "{}\n" and (folder / "notes.txt").read_text() == "mine" and load(model_dir).heads == ["topics", "stance"]
 
 
 def test_load_via_package_api(tiny_model_dir):
