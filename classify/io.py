@@ -271,6 +271,18 @@ def expand_documents(rows, field: str):
 
 
 # -- writing ----------------------------------------------------------------------------------
+def check_output(path: str) -> Path:
+    """``path`` as a Path, or a DataError when an output file cannot go there (a directory is in its place,
+    or one of its folders is a file)."""
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(f"output {str(path)!r} is a directory; give a file path, e.g. {str(target / 'labelled.jsonl')!r}.")
+    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise DataError(f"cannot write output {str(path)!r}: {str(blocking)!r} is a file, not a folder; choose another path.")
+    return target
+
+
 class AtomicWriter:
     """Write to a temporary file beside ``path`` and rename it into place on success only.
 
@@ -285,9 +297,12 @@ class AtomicWriter:
             self._tmp = None
             self.handle = sys.stdout.buffer if self.binary else sys.stdout
             return self.handle
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        target = check_output(self.path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        except OSError as exc:
+            raise DataError(f"cannot write output {self.path!r} ({exc.strerror or exc}); choose a writable path.") from None
         self.handle = os.fdopen(fd, "wb" if self.binary else "w", encoding=None if self.binary else "utf-8", newline=None if self.binary else "",
                                 buffering=_BUFFER)
         return self.handle
@@ -298,7 +313,11 @@ class AtomicWriter:
             return False
         self.handle.close()
         if exc_type is None:
-            os.replace(self._tmp, self.path)
+            try:
+                os.replace(self._tmp, self.path)
+            except OSError as exc:  # e.g. a directory appeared under the name meanwhile
+                os.unlink(self._tmp)
+                raise DataError(f"cannot write output {self.path!r} ({exc.strerror or exc}); choose a writable path.") from None
         else:
             os.unlink(self._tmp)
         return False

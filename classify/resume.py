@@ -77,7 +77,7 @@ def label_resumable(
     >>> rows = read_rows("in.jsonl")
     >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
-    from classify.io import jsonl_line
+    from classify.io import check_output, jsonl_line
     from classify.labelling import label_rows
 
     say = say or (lambda message: None)
@@ -94,7 +94,7 @@ def label_resumable(
             "--resume needs input files: standard input ('-') cannot be read again after an interruption. "
             "Save it to a file first."
         )
-    out = Path(out)
+    out = check_output(out)
     partial, progress = side_files(out)
     state = {"format": PROGRESS_FORMAT, "version": PROGRESS_VERSION, "output": str(out), **_identity(model_dir, inputs, fields)}
     done = size = 0

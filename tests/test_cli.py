@@ -118,6 +118,13 @@ def test_label_missing_model(runner, records_path, tmp_path):
     assert_clean_error(result, 2, "nomodel' does not exist; pass a directory written by 'classify train --out'")
 
 
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
+def test_label_out_a_directory_is_a_clean_error(runner, tiny_model_dir, records_path, tmp_path, resume):
+    result = run(runner, "label", records_path, "--model", tiny_model_dir, "--out", tmp_path, *resume)
+    assert_clean_error(result, 2, f"output '{tmp_path}' is a directory; give a file path")
+    assert "records" not in result.stderr and list(tmp_path.iterdir()) == []  # stopped before labelling
+
+
 def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, tmp_path):
     result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
     assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet, table.")

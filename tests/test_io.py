@@ -220,6 +220,22 @@ def test_atomic_writer_replaces_on_success(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["o.txt"]
 
 
+def test_atomic_writer_refuses_a_path_it_cannot_write_before_anything_is_read(tmp_path):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file.jsonl").write_text("{}\n")
+    consumed = []
+
+    def rows():
+        consumed.append(1)
+        yield {"id": 1}
+
+    with pytest.raises(DataError, match=r"output '.*folder' is a directory; give a file path, e.g. '.*folder/labelled.jsonl'\."):
+        write_rows(rows(), str(tmp_path / "folder"), "jsonl")
+    with pytest.raises(DataError, match=r"cannot write output '.*file.jsonl/o.jsonl': '.*file.jsonl' is a file, not a folder; choose another path\."):
+        write_rows(rows(), str(tmp_path / "file.jsonl" / "o.jsonl"), "jsonl")
+    assert consumed == [] and sorted(p.name for p in tmp_path.iterdir()) == ["file.jsonl", "folder"]
+
+
 def test_expand_documents_splits_a_document_field_and_keeps_other_fields():
     from classify.io import expand_documents
 
