@@ -125,6 +125,9 @@ def save(model, path) -> Path:
 def read_manifest(path) -> dict:
     """Read and type-check a model directory's manifest (no payload is touched)."""
     path = Path(path)
+    if path.is_file():
+        hint = f"pass its folder, {str(path.parent)!r}" if path.name == MANIFEST else "pass a directory written by 'classify train --out'"
+        raise InputNotFoundError(f"model {str(path)!r} is a file, not a model directory; {hint}.")
     if not path.is_dir():
         raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by 'classify train --out'.")
     file = path / MANIFEST

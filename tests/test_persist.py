@@ -224,6 +224,14 @@ def test_path_that_does_not_exist(tmp_path):
         classify.load(tmp_path / "nowhere")
 
 
+def test_a_file_given_as_the_model(tiny_model_dir, tmp_path):
+    (tmp_path / "ann.jsonl").write_text("{}\n")
+    with pytest.raises(InputNotFoundError, match=r"model '.*ann.jsonl' is a file, not a model directory; pass a directory written by"):
+        load(tmp_path / "ann.jsonl")
+    with pytest.raises(InputNotFoundError, match=rf"model '.*manifest.json' is a file, not a model directory; pass its folder, '{tiny_model_dir}'\."):
+        load(tiny_model_dir / "manifest.json")
+
+
 def test_version_difference_warns_and_predicts_the_same(tiny_model, model_copy):
     manifest = manifest_of(model_copy)
     manifest["versions"]["numpy"] = "1.0.0"  # the manifest itself is not checksummed
