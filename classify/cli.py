@@ -70,6 +70,19 @@ def _listed(names: list[str], has_head: bool, head: str) -> str:
     return ", ".join(names) + ("" if has_head else f"  (in the schema; the model has no {head} head: never predicted)")
 
 
+def _not_an_input(out: str | None, inputs, what: str = "an input") -> None:
+    """Refuse an --out that names one of the command's inputs: the output would replace it."""
+    if out in (None, "-"):
+        return
+    from classify.errors import DataError
+
+    target = Path(out).resolve()
+    for path in inputs:
+        if str(path) != "-" and Path(path).resolve() == target:
+            named = "" if str(path) == str(out) else f" ({path})"
+            raise DataError(f"--out {out!r} names {what}{named}; writing would replace it. Choose another output file.")
+
+
 def _load(model: Path | None):
     import classify
 
@@ -102,6 +115,7 @@ def label(
     from classify.labelling import Summary, label_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
+    _not_an_input(out, inputs)
     if fmt not in (*FORMATS, "table"):  # before the model loads and any record is read
         raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}, table.")
     loaded = _load(model)
@@ -331,6 +345,7 @@ def hydrate(
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
+    _not_an_input(out, ids)
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
@@ -351,6 +366,8 @@ def parse(
     Example: classify parse ../shared/data/defensieraad_2026_nr300.txt --format csv
     """
     from classify.io import read_rows, write_rows
+
+    _not_an_input(out, documents)
 
     def rows():
         for path in documents:
@@ -409,7 +426,7 @@ def suggest(
     from classify.annotations import Fields
     from classify.errors import InputNotFoundError
     from classify.io import read_rows, write_rows
-    from classify.suggest import annotated_ids
+    from classify.suggest import annotated_ids, annotation_files
     from classify.suggest import suggest as run
 
     for path in [*corpus, *(exclude or [])]:
@@ -417,6 +434,8 @@ def suggest(
             raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
+    _not_an_input(out, corpus)
+    _not_an_input(out, [path for path, _ in annotation_files(loaded, exclude or [], fields)], "an annotation file of the model or of --exclude")
     ids, notes = annotated_ids(loaded, exclude or [], fields)
     _progress("counting as annotated: " + "; ".join(notes))
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import heapq
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -214,19 +215,10 @@ def pick_diverse(U: np.ndarray, shares, X, n: int, diversity: float) -> list[tup
     return picked
 
 
-def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str], list[str]]:
-    """Ids that count as annotated, and notes saying where they came from (for stderr).
-
-    The model's training ids (manifest), the ids now in its recorded annotation files (when they
-    can still be found), and the ids in the ``exclude`` files.
-    """
-    from pathlib import Path
-
-    from classify.io import read_rows
-
+def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple[Path, str]]:
+    """``(path, id field)`` of the annotation files the model was trained from that can still be
+    found, then of the ``exclude`` files."""
     training = (model.info or {}).get("training") or {}
-    ids = {str(i) for i in training.get("ids") or []}
-    notes = [f"{len(ids)} ids the model was trained on"] if ids else []
     entries = training.get("source_files")
     if entries is None:
         entries = [{"path": s} for s in training.get("sources") or []]
@@ -235,7 +227,21 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str
         found = next((Path(p) for p in (entry.get("path"), entry.get("resolved")) if p and Path(p).is_file()), None)
         if found is not None:
             files.append((found, (entry.get("fields") or {}).get("id", "id")))
-    files += [(Path(p), fields.id) for p in exclude]
+    return files + [(Path(p), fields.id) for p in exclude]
+
+
+def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str], list[str]]:
+    """Ids that count as annotated, and notes saying where they came from (for stderr).
+
+    The model's training ids (manifest), the ids now in its recorded annotation files (when they
+    can still be found), and the ids in the ``exclude`` files.
+    """
+    from classify.io import read_rows
+
+    training = (model.info or {}).get("training") or {}
+    ids = {str(i) for i in training.get("ids") or []}
+    notes = [f"{len(ids)} ids the model was trained on"] if ids else []
+    files = annotation_files(model, exclude, fields)
     for path, id_field in files:
         before = len(ids)
         for _, row in read_rows(str(path)):

@@ -125,6 +125,17 @@ def test_label_out_a_directory_is_a_clean_error(runner, tiny_model_dir, records_
     assert "records" not in result.stderr and list(tmp_path.iterdir()) == []  # stopped before labelling
 
 
+@pytest.mark.parametrize("command", ["label", "parse", "hydrate"])
+def test_out_naming_an_input_is_refused(runner, records_path, tmp_path, command):
+    source = SEED_DOCUMENT if command == "parse" else records_path
+    copy = tmp_path / source.name
+    copy.write_bytes(source.read_bytes())
+    extra = ["--corpora", tmp_path] if command == "hydrate" else []
+    result = run(runner, command, copy, *extra, "--out", f"{tmp_path}/./{copy.name}")  # another spelling, the same file
+    assert_clean_error(result, 2, f"names an input ({copy}); writing would replace it. Choose another output file.")
+    assert copy.read_bytes() == source.read_bytes()
+
+
 def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, tmp_path):
     result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
     assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet, table.")

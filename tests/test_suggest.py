@@ -181,3 +181,13 @@ def test_cli_suggest_missing_corpus_is_a_clean_error(tiny_model_dir, tmp_path):
     result = CliRunner().invoke(app, ["suggest", str(tmp_path / "nope.jsonl"), "--model", str(tiny_model_dir)])
     assert result.exit_code == 2
     assert result.stderr.startswith("classify: error: input") and "does not exist" in result.stderr
+
+
+def test_cli_suggest_never_writes_over_its_inputs_or_annotations(tiny_model_dir, tmp_path):
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", UNLABELLED)
+    annotations = write_jsonl(tmp_path / "round1.jsonl", [{"id": "u1", "question": "Vraag?", "topics": []}])
+    before = corpus.read_bytes(), annotations.read_bytes()
+    for out, message in ((corpus, "names an input"), (annotations, "names an annotation file of the model or of --exclude")):
+        result = CliRunner().invoke(app, ["suggest", str(corpus), "--model", str(tiny_model_dir), "--exclude", str(annotations), "--out", str(out)])
+        assert result.exit_code == 2 and message in result.stderr and "writing would replace it" in result.stderr
+    assert (corpus.read_bytes(), annotations.read_bytes()) == before
