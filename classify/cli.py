@@ -345,7 +345,7 @@ def hydrate(
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
-    _not_an_input(out, ids)
+    _not_an_input(out, [*ids, *sorted(Path(corpora).glob("*.jsonl"))])  # the corpus files are read too
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")

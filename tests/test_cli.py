@@ -134,6 +134,9 @@ def test_out_naming_an_input_is_refused(runner, records_path, tmp_path, command)
     result = run(runner, command, copy, *extra, "--out", f"{tmp_path}/./{copy.name}")  # another spelling, the same file
     assert_clean_error(result, 2, f"names an input ({copy}); writing would replace it. Choose another output file.")
     assert copy.read_bytes() == source.read_bytes()
+    if command == "hydrate":  # a corpus file is an input too
+        result = run(runner, command, records_path, "--corpora", tmp_path, "--out", copy)
+        assert_clean_error(result, 2, "names an input; writing would replace it.")
 
 
 def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, tmp_path):
