@@ -284,6 +284,10 @@ def evaluate(
     from classify import annotations as ann
     from classify.metrics import format_report
 
+    if report_dir is not None:
+        from classify.report import check
+
+        check(report_dir)  # before the work: matplotlib missing or a file in the way
     loaded = _load(model)
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)

@@ -11,8 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.errors import ClassifyError
+from classify.errors import ClassifyError, DataError
 from classify.metrics import format_report
+
+
+def check(out_dir: str | Path) -> None:
+    """Raise unless a report can be written to ``out_dir`` (matplotlib installed, no file in the way)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ClassifyError("the HTML report needs matplotlib: pip install 'classify[report]' (or pip install matplotlib)") from None
+    out = Path(out_dir)
+    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise DataError(f"--report {str(out_dir)!r}: {str(blocking)!r} is a file, not a folder; give a directory for the report.")
 
 
 def write(model, data, out_dir: str | Path) -> Path:
@@ -23,13 +35,11 @@ def write(model, data, out_dir: str | Path) -> Path:
     >>> write(classify.load(), annotations, "report")  # doctest: +SKIP
     PosixPath('report/index.html')
     """
-    try:
-        import matplotlib
+    check(out_dir)
+    import matplotlib
 
-        matplotlib.use("Agg")  # files only: never open a window
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ClassifyError("the HTML report needs matplotlib: pip install 'classify[report]' (or pip install matplotlib)") from None
+    matplotlib.use("Agg")  # files only: never open a window
+    import matplotlib.pyplot as plt
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,3 +26,11 @@ def test_cli_evaluate_report(tiny_model_dir, records_path, tmp_path):
     result = CliRunner().invoke(app, ["evaluate", str(records_path), "--model", str(tiny_model_dir), "--report", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "r" / "index.html").is_file()
+
+
+def test_cli_evaluate_report_into_a_file_fails_before_evaluating(tiny_model_dir, records_path):
+    before = records_path.read_bytes()
+    result = CliRunner().invoke(app, ["evaluate", str(records_path), "--model", str(tiny_model_dir), "--report", str(records_path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"classify: error: --report {str(records_path)!r}: {str(records_path)!r} is a file, not a folder; give a directory for the report.\n"
+    assert records_path.read_bytes() == before
