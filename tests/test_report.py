@@ -34,3 +34,14 @@ def test_cli_evaluate_report_into_a_file_fails_before_evaluating(tiny_model_dir,
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == f"classify: error: --report {str(records_path)!r}: {str(records_path)!r} is a file, not a folder; give a directory for the report.\n"
     assert records_path.read_bytes() == before
+
+
+def test_report_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
+    import sys
+
+    from classify.errors import ClassifyError
+    from classify.report import check
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an environment without it gives
+    with pytest.raises(ClassifyError, match=r"the HTML report needs matplotlib: pip install 'classify\[report\]'"):
+        check(tmp_path / "r")
