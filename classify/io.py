@@ -271,13 +271,18 @@ def expand_documents(rows, field: str):
 
 
 # -- writing ----------------------------------------------------------------------------------
+def file_in_the_way(path: Path) -> Path | None:
+    """The first folder on ``path`` that exists as a file: nothing can be written under it."""
+    return next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+
+
 def check_output(path: str) -> Path:
     """``path`` as a Path, or a DataError when an output file cannot go there (a directory is in its place,
     or one of its folders is a file)."""
     target = Path(path)
     if target.is_dir():
         raise DataError(f"output {str(path)!r} is a directory; give a file path, e.g. {str(target / 'labelled.jsonl')!r}.")
-    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    blocking = file_in_the_way(target)
     if blocking is not None:
         raise DataError(f"cannot write output {str(path)!r}: {str(blocking)!r} is a file, not a folder; choose another path.")
     return target

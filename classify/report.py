@@ -21,8 +21,10 @@ def check(out_dir: str | Path) -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise ClassifyError("the HTML report needs matplotlib: pip install 'classify[report]' (or pip install matplotlib)") from None
+    from classify.io import file_in_the_way
+
     out = Path(out_dir)
-    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    blocking = out if out.exists() and not out.is_dir() else file_in_the_way(out)
     if blocking is not None:
         raise DataError(f"--report {str(out_dir)!r}: {str(blocking)!r} is a file, not a folder; give a directory for the report.")
 
