@@ -24,27 +24,25 @@ def topic_report(Y_true, Y_pred, labels) -> dict:
 
     Y_true, Y_pred = np.asarray(Y_true).reshape(-1, len(labels)), np.asarray(Y_pred).reshape(-1, len(labels))
     p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0, labels=range(len(labels)))
+    per_label, macro = _by_label(labels, p, r, f, s, Y_pred.sum(axis=0))
     return {
         "n": int(len(Y_true)),
-        "per_label": _per_label(labels, p, r, f, s, Y_pred.sum(axis=0)),
+        "per_label": per_label,
         "micro_f1": float(f1_score(Y_true, Y_pred, average="micro", zero_division=0)),
-        "macro_f1": _macro(f, s, Y_pred.sum(axis=0)),
+        "macro_f1": macro,
     }
 
 
-def _per_label(labels, p, r, f, support, predicted) -> dict:
-    rows = {}
-    for j, label in enumerate(labels):
-        scored = support[j] > 0 or predicted[j] > 0
-        rows[label] = {"precision": float(p[j]) if scored else None, "recall": float(r[j]) if scored else None,
-                       "f1": float(f[j]) if scored else None, "support": int(support[j])}
-    return rows
-
-
-def _macro(f, support, predicted) -> float:
-    """Mean F1 over the labels with an annotated or a predicted example (0.0 when there is none)."""
+def _by_label(labels, p, r, f, support, predicted) -> tuple[dict, float]:
+    """Per-label figures (None for a label with no annotated and no predicted example) and the
+    macro F1 over the other labels (0.0 when there is none)."""
     scored = (np.asarray(support) > 0) | (np.asarray(predicted) > 0)
-    return float(np.mean(np.asarray(f)[scored])) if scored.any() else 0.0
+    rows = {
+        label: {"precision": float(p[j]) if scored[j] else None, "recall": float(r[j]) if scored[j] else None,
+                "f1": float(f[j]) if scored[j] else None, "support": int(support[j])}
+        for j, label in enumerate(labels)
+    }
+    return rows, float(np.mean(np.asarray(f)[scored])) if scored.any() else 0.0
 
 
 def stance_report(y_true, y_pred, labels) -> dict:
@@ -59,10 +57,11 @@ def stance_report(y_true, y_pred, labels) -> dict:
                 "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    per_label, macro = _by_label(labels, p, r, f, s, matrix.sum(axis=0))
     return {
         "n": int(len(y_true)),
-        "per_label": _per_label(labels, p, r, f, s, matrix.sum(axis=0)),
-        "macro_f1": _macro(f, s, matrix.sum(axis=0)),
+        "per_label": per_label,
+        "macro_f1": macro,
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "confusion_matrix": {"labels": labels, "matrix": matrix.tolist()},
     }
