@@ -379,13 +379,14 @@ def report(results, meta, write: bool) -> int:
     arms, verdict = summarise(results)
     for entry in meta["splits"]:
         entry["verdict"] = summarise([r for r in results if r[1] == entry["split_seed"]])[1]
-    print(table(arms, verdict, meta))
+    text = table(arms, verdict, meta)
+    print(text)
     if not write:
         return 0
     runs = [{"arm": a, "split_seed": sp, "seed": s, "curve": c} for a, sp, s, c in results]
     OUT_JSON.write_text(json.dumps({"meta": meta, "arms": arms, "verdict": verdict, "runs": runs}, indent=1) + "\n",
                         encoding="utf-8")
-    write_markdown(table(arms, verdict, meta))
+    write_markdown(text)
     plot(arms, OUT_PNG)
     saving = verdict["macro_f1"]["saving"]
     if saving is None or saving < MIN_SAVING:
