@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from classify.errors import ClassifyError, ClassifyWarning
+from classify.errors import ClassifyError, ClassifyWarning, DataError, InputNotFoundError
 
 
 class _Boundary(TyperGroup):
@@ -74,8 +74,6 @@ def _not_an_input(out: str | None, inputs, what: str = "an input") -> None:
     """Refuse an --out that names one of the command's inputs: the output would replace it."""
     if out in (None, "-"):
         return
-    from classify.errors import DataError
-
     target = Path(out).resolve()
     for path in inputs:
         if str(path) != "-" and Path(path).resolve() == target:
@@ -110,7 +108,6 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.errors import DataError
     from classify.io import FORMATS, AtomicWriter, detect_format, read_rows, write_rows
     from classify.labelling import Summary, label_rows
 
@@ -248,7 +245,6 @@ def _hydrated(paths, corpora, fields):
     if corpora is None:
         return paths
     from classify.annotations import hydrate as join
-    from classify.errors import DataError
 
     records, missing = join(paths, corpora, fields)
     if missing:
@@ -384,7 +380,6 @@ def parse(
 
 def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params):
     """``classify train --base``: see :mod:`classify.retrain`."""
-    from classify.errors import DataError
     from classify.metrics import format_report
     from classify.retrain import train_from_base
 
@@ -428,7 +423,6 @@ def suggest(
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """
     from classify.annotations import Fields
-    from classify.errors import InputNotFoundError
     from classify.io import read_rows, write_rows
     from classify.suggest import annotated_ids, annotation_files
     from classify.suggest import suggest as run
