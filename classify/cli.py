@@ -433,8 +433,9 @@ def suggest(
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
     _not_an_input(out, corpus)
-    _not_an_input(out, [path for path, _ in annotation_files(loaded, exclude or [], fields)], "an annotation file of the model or of --exclude")
-    ids, notes = annotated_ids(loaded, exclude or [], fields)
+    files = annotation_files(loaded, exclude or [], fields)
+    _not_an_input(out, [path for path, _ in files], "an annotation file of the model or of --exclude")
+    ids, notes = annotated_ids(loaded, exclude or [], fields, files=files)
     _progress("counting as annotated: " + "; ".join(notes))
 
     def rows():

@@ -230,18 +230,19 @@ def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple
     return files + [(Path(p), fields.id) for p in exclude]
 
 
-def annotated_ids(model, exclude=(), fields: Fields = Fields()) -> tuple[set[str], list[str]]:
+def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -> tuple[set[str], list[str]]:
     """Ids that count as annotated, and notes saying where they came from (for stderr).
 
     The model's training ids (manifest), the ids now in its recorded annotation files (when they
-    can still be found), and the ids in the ``exclude`` files.
+    can still be found), and the ids in the ``exclude`` files. ``files``: those files as
+    :func:`annotation_files` lists them, when the caller has already looked them up.
     """
     from classify.io import read_rows
 
     training = (model.info or {}).get("training") or {}
     ids = {str(i) for i in training.get("ids") or []}
     notes = [f"{len(ids)} ids the model was trained on"] if ids else []
-    files = annotation_files(model, exclude, fields)
+    files = annotation_files(model, exclude, fields) if files is None else files
     for path, id_field in files:
         before = len(ids)
         for _, row in read_rows(str(path)):
