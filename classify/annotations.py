@@ -172,6 +172,11 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
     return from_rows(rows(), schema, fields)
 
 
+def corpus_files(corpora) -> list[Path]:
+    """The corpus files :func:`hydrate` reads from the folder ``corpora``: its ``*.jsonl`` files, sorted."""
+    return sorted(Path(corpora).glob("*.jsonl"))
+
+
 def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list[dict], list[str]]:
     """Join id + label files with their texts from corpus JSONL files (``id``, ``question``, ``answer``).
 
@@ -198,7 +203,7 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     # rows that already carry their text (e.g. the seed file) pass through unchanged
     need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}
     texts: dict[str, tuple] = {}
-    for corpus in sorted(corpora.glob("*.jsonl")):
+    for corpus in corpus_files(corpora):
         with open(corpus, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 if not line.strip():

@@ -342,10 +342,11 @@ def hydrate(
 
     Example: classify hydrate labels/annotations.jsonl --corpora ../shared/data --out gold.jsonl
     """
+    from classify.annotations import corpus_files
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
-    _not_an_input(out, [*ids, *sorted(Path(corpora).glob("*.jsonl"))])  # the corpus files are read too
+    _not_an_input(out, [*ids, *corpus_files(corpora)])  # the corpus files are read too
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
