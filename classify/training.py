@@ -210,7 +210,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     if cv:
         metrics = cross_validate(data, schema, seed=seed, cv=cv, params=params, progress=say)
     say("fitting the final model on all annotations")
-    topics, stance = fit_heads(data, schema, seed, max(cv, 2) if cv else 5, params)
+    topics, stance = fit_heads(data, schema, seed, cv or 5, params)  # cv is 0 or >= 2 (checked above)
     info = {
         "training": {
             "fingerprint": data.fingerprint(),
