@@ -27,7 +27,7 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
     ----------
     n_features : int
         Size of the hashed feature space (a power of two is customary).
-    word_ngrams : int
+    word_ngrams : {1, 2}
         Longest word n-gram (1 = unigrams, 2 = unigrams and bigrams).
     char_range : tuple of int
         Smallest and largest character n-gram inside a space-padded word; ``(0, 0)`` disables.
@@ -69,6 +69,11 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
     def _check_params(self) -> None:
         if not (isinstance(self.n_features, int) and self.n_features > 0):
             raise DataError(f"n_features must be a positive int, got {self.n_features!r}.")
+        if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
+            raise DataError(f"word_ngrams must be 1 (words) or 2 (words and word pairs), got {self.word_ngrams!r}; "
+                            "longer word n-grams are not implemented (the char n-grams span word parts instead).")
+        if not (isinstance(self.char_weight, (int, float)) and self.char_weight >= 0) or isinstance(self.char_weight, bool):
+            raise DataError(f"char_weight must be a number >= 0 (0 switches the char block off), got {self.char_weight!r}.")
         lo, hi = self.char_range
         if hi and not 1 <= lo <= hi:
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
