@@ -5,6 +5,8 @@ matching builtin so that ``except ValueError`` keeps working for callers who do 
 library. Messages say what is wrong, the offending value, what was expected and the fix.
 """
 
+import math
+import numbers
 import os
 import sys
 import warnings
@@ -59,6 +61,20 @@ class VersionWarning(ClassifyWarning):
 
 class LabelWarning(ClassifyWarning):
     """A label of the schema has no example in the training annotations: the model cannot predict it."""
+
+
+def check_number(name: str, value, *, minimum: float = 0.0, strict: bool = False, meaning: str = "") -> None:
+    """Raise DataError unless ``value`` is a finite real number ``> minimum`` (``strict``) or ``>= minimum``.
+
+    >>> check_number("alpha", 0, strict=True, meaning="the ridge penalty")
+    Traceback (most recent call last):
+    ...
+    classify.errors.DataError: alpha must be a number > 0 (the ridge penalty); got 0.
+    """
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not (real and (value > minimum if strict else value >= minimum)):
+        about = f" ({meaning})" if meaning else ""
+        raise DataError(f"{name} must be a number {'>' if strict else '>='} {minimum:g}{about}; got {value!r}.")
 
 
 def warn(message: str, category: type[ClassifyWarning]) -> None:

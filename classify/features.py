@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classify import _compiled, _tokens
-from classify.errors import DataError
+from classify.errors import DataError, check_number
 from classify.fitted import FittedFeatures, _spans, as_texts, require_fitted
 
 
@@ -72,8 +72,7 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
             raise DataError(f"word_ngrams must be 1 (words) or 2 (words and word pairs), got {self.word_ngrams!r}; "
                             "longer word n-grams are not implemented (the char n-grams span word parts instead).")
-        if not (isinstance(self.char_weight, (int, float)) and self.char_weight >= 0) or isinstance(self.char_weight, bool):
-            raise DataError(f"char_weight must be a number >= 0 (0 switches the char block off), got {self.char_weight!r}.")
+        check_number("char_weight", self.char_weight, meaning="0 switches the char block off")
         lo, hi = self.char_range
         if hi and not 1 <= lo <= hi:
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")

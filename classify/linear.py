@@ -44,8 +44,11 @@ def binary_estimator(loss: str, C: float, class_weight, random_state):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    from classify.errors import DataError
+    from classify.errors import DataError, check_number
 
+    check_number("C", C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5 for topics, 3.0 for stance")
+    if class_weight not in ("balanced", None):
+        raise DataError(f"class_weight must be 'balanced' or None; got {class_weight!r}.")
     if loss == "log":
         return LogisticRegression(C=C, class_weight=class_weight, solver="liblinear", dual=True, tol=1e-3,
                                   random_state=random_state)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
-from classify.errors import DataError
+from classify.errors import DataError, check_number
 from classify.features import TextFeatures
 from classify.fitted import FittedStance, as_pairs
 
@@ -68,7 +68,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         return X.tocsr()
 
     def fit(self, X, y):
-        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # validates loss
+        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # checks loss, C, class_weight
+        check_number("question_weight", self.question_weight, meaning="weight of the question's features; 0 leaves them out")
+        check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
         questions, answers = as_pairs(X)
         y = np.asarray([str(v) if v is not None else "" for v in y], dtype=object)
         if len(y) != len(answers):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
-from classify.errors import DataError
+from classify.errors import DataError, check_number
 from classify.features import TextFeatures
 from classify.fitted import FittedTopics, as_texts
 
@@ -85,8 +87,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         texts = as_texts(X)
         if self.loss not in linear.TOPIC_LOSSES:
             raise DataError(f"loss must be one of {', '.join(linear.TOPIC_LOSSES)}; got {self.loss!r}.")
-        if self.loss in ("auto", "ridge") and not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
-            raise DataError(f"alpha must be a number > 0 (the ridge penalty); got {self.alpha!r}. The default is 0.3.")
+        if self.loss in ("auto", "ridge"):
+            check_number("alpha", self.alpha, strict=True, meaning="the ridge penalty; default 0.3")
+        liblinear = "squared_hinge" if self.loss in ("auto", "ridge") else self.loss  # for the labels ridge does not fit
+        base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)  # checks C and class_weight
+        check_number("prior_weight", self.prior_weight, meaning="sample weight of each label description; 0 ignores them")
+        if isinstance(self.cv, bool) or not isinstance(self.cv, numbers.Integral) or self.cv < 0:
+            raise DataError(f"cv must be an int >= 0 (folds for calibration; below 2 the labels stay uncalibrated); got {self.cv!r}.")
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(
@@ -120,7 +127,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         Yp = np.array([[int(jj == j) for j in range(k)] for jj, _ in priors], dtype=np.int8).reshape(-1, k)
         fits = [None] * k
         shared = _ridge_labels(self.loss, Y)
-        liblinear = "squared_hinge" if self.loss in ("auto", "ridge") else self.loss  # for the other labels
         if shared.any():
             cols = np.flatnonzero(shared)
             ridge_fits = _fit_ridge(Xf, Y[:, cols], Xp, Yp[:, cols], self.prior_weight, self.alpha,
@@ -130,7 +136,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         if not shared.all():
             # sequential on purpose: liblinear's random generator is process-global, so threads would make
             # the fit depend on scheduling, and processes cost more than they save at this size (measured)
-            base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)
             for j in np.flatnonzero(~shared):
                 fits[j] = _fit_label(base, Xf, Y[:, j], Xp, Yp[:, j], self.prior_weight, self.cv, self.random_state)
         coef = np.zeros((k, len(active)), dtype=np.float32)

@@ -77,10 +77,11 @@ def _as_annotations(records, schema, fields) -> Annotations:
     return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
 
 
-def _heads(data: Annotations, schema: LabelSchema) -> tuple[bool, bool]:
+def _heads(data: Annotations, schema: LabelSchema, required: bool = True) -> tuple[bool, bool]:
+    """(whether the topic head, whether the stance head has labels to learn from); ``required``: one must."""
     has_topics = bool(schema.topics) and any(data.topics)
     has_stance = bool(schema.stances) and any(s is not None for s in data.stances)
-    if not has_topics and not has_stance:
+    if required and not has_topics and not has_stance:
         raise DataError("the annotations carry neither topics nor stances; label at least one of them.")
     return has_topics, has_stance
 
@@ -131,10 +132,9 @@ def cross_validate(data: Annotations, schema: LabelSchema, *, seed: int = 0, cv:
         if progress:
             progress(f"cross-validation fold {k + 1}/{folds}")
         part = _subset(data, train)
-        try:
-            topics, stance = fit_heads(part, schema, seed, cv, params)
-        except DataError:
-            continue  # a fold without any label of a head: leave its predictions empty
+        if not any(_heads(part, schema, required=False)):
+            continue  # a fold without any label of either head: its predictions stay empty
+        topics, stance = fit_heads(part, schema, seed, cv, params)  # other errors (e.g. a bad parameter) end the run here
         model = Model(schema, topics, stance)
         tp, sp = model.predict_proba([data.questions[i] for i in test], [data.answers[i] for i in test])
         if topics is not None:

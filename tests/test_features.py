@@ -138,7 +138,7 @@ def test_unfitted_transform_raises():
         ({"char_range": (5, 3)}, r"char_range must be \(lo, hi\) with 1 <= lo <= hi, or \(0, 0\); got \(5, 3\)"),
         ({"word_ngrams": 3}, r"word_ngrams must be 1 \(words\) or 2 \(words and word pairs\), got 3"),
         ({"word_ngrams": 0}, r"word_ngrams must be 1 .* got 0"),
-        ({"char_weight": -1.0}, r"char_weight must be a number >= 0 \(0 switches the char block off\), got -1\.0"),
+        ({"char_weight": -1.0}, r"char_weight must be a number >= 0 \(0 switches the char block off\); got -1\.0"),
     ],
 )
 def test_invalid_params(params, message):

@@ -153,6 +153,21 @@ def test_unknown_stance_message():
         make().fit([("q", "a")], ["maybe"])
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"C": 0}, r"C must be a number > 0 \(inverse regularisation strength .*\); got 0\."),
+        ({"C": float("nan")}, r"C must be a number > 0 .*; got nan\."),
+        ({"class_weight": "balance"}, r"class_weight must be 'balanced' or None; got 'balance'\."),
+        ({"question_weight": -0.5}, r"question_weight must be a number >= 0 \(weight of the question's features; 0 leaves them out\); got -0\.5\."),
+        ({"cue_weight": "1"}, r"cue_weight must be a number >= 0 \(weight of the stance cues; 0 leaves them out\); got '1'\."),
+    ],
+)
+def test_invalid_params_are_refused_before_fitting(data, params, message):
+    with pytest.raises(DataError, match=message):
+        make(**params).fit(*data)
+
+
 def test_squared_hinge_loss(data):
     X, y = data
     clf = make(loss="squared_hinge").fit(X, y)

@@ -232,8 +232,24 @@ def test_auto_fits_labels_with_enough_examples_by_ridge():
 
 @pytest.mark.parametrize("alpha", [0, -1.0, "0.3"])
 def test_ridge_alpha_must_be_positive(data, alpha):
-    with pytest.raises(DataError, match=f"alpha must be a number > 0 \\(the ridge penalty\\); got {alpha!r}"):
+    with pytest.raises(DataError, match=f"alpha must be a number > 0 \\(the ridge penalty; default 0.3\\); got {alpha!r}"):
         make(loss="ridge", alpha=alpha).fit(*data)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"C": -1}, r"C must be a number > 0 \(inverse regularisation strength .*\); got -1\."),
+        ({"C": 0, "loss": "ridge"}, r"C must be a number > 0"),  # checked even where no label would use it
+        ({"class_weight": "bal"}, r"class_weight must be 'balanced' or None; got 'bal'\."),
+        ({"prior_weight": -1.0}, r"prior_weight must be a number >= 0 \(sample weight of each label description; 0 ignores them\); got -1\.0\."),
+        ({"cv": 2.5}, r"cv must be an int >= 0 \(folds for calibration; below 2 the labels stay uncalibrated\); got 2\.5\."),
+        ({"cv": -1}, r"cv must be an int >= 0"),
+    ],
+)
+def test_invalid_params_are_refused_before_fitting(data, params, message):
+    with pytest.raises(DataError, match=message):
+        make().set_params(**params).fit(*data)
 
 
 def test_ridge_above_the_dual_limit_fits_the_same_model(data, monkeypatch):

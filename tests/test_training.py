@@ -170,6 +170,34 @@ def test_cv_is_zero_or_at_least_two_folds(records, cv):
         classify.train(records, cv=cv)
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"topic_C": -1}, r"C must be a number > 0 \(inverse regularisation strength"),
+        ({"stance_C": 0}, r"C must be a number > 0 \(inverse regularisation strength"),
+        ({"topic_class_weight": "bal"}, r"class_weight must be 'balanced' or None; got 'bal'"),
+        ({"prior_weight": -1}, r"prior_weight must be a number >= 0"),
+        ({"question_weight": -1}, r"question_weight must be a number >= 0"),
+        ({"topic_loss": "foo"}, r"loss must be one of auto, ridge, log, squared_hinge; got 'foo'"),
+    ],
+)
+def test_a_bad_param_ends_cross_validation_at_its_first_fold(records, params, message):
+    """Not swallowed as an 'empty fold': the run stops at fold 1 instead of after every fold."""
+    messages = []
+    with pytest.raises(DataError, match=message):
+        classify.train(records, cv=2, params=params, progress=messages.append)
+    assert messages == ["cross-validation fold 1/2"]
+
+
+def test_a_fold_without_labels_of_either_head_is_skipped(records):
+    """Labels only in docA's records: the fold that trains without docA has nothing to learn from."""
+    for r in records:
+        if not r["id"].startswith("docA#"):
+            r["topics"], r["stance"] = [], None
+    report = cross_validate(from_rows(("x", r) for r in records), LabelSchema(TOPICS, STANCES), cv=2)
+    assert report["folds"] == 2 and report["topics"]["n"] == len(records)
+
+
 def test_unknown_param_in_the_api_names_the_closest(records):
     with pytest.raises(DataError, match="unknown training parameter 'topic_alfa'. Did you mean 'topic_alpha'?"):
         classify.train(records, cv=0, params={"topic_alfa": 0.5})
