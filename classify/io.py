@@ -26,11 +26,26 @@ _BUFFER = 1 << 20  # bytes of file buffer: archives are GBs, and every system ca
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM stripped); files that are not UTF-8 are read as cp1252, the usual culprit."""
+    """UTF-8 (BOM stripped); UTF-16 or UTF-32 with a BOM (Word's and Notepad's "Unicode" text); files
+    that are neither are read as cp1252, the usual culprit."""
+    codec = _wide_codec(raw)
+    if codec:
+        return raw.decode(codec, errors="replace")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace")
+
+
+def _wide_codec(head: bytes) -> str | None:
+    """"utf-32" or "utf-16" if ``head`` starts with that encoding's byte order mark, else None."""
+    import codecs
+
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts with FF FE
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def detect_format(path: str) -> str:
@@ -128,6 +143,8 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     except OSError as exc:
         raise _unreadable(path, exc) from None
     with handle:
+        if _wide_codec(handle.peek(4)[:4]):  # UTF-16/32 lines do not split at b"\n": decoded whole, as UTF-8 lines
+            handle = io.BytesIO(_decode(handle.read()).encode("utf-8"))
         first = 1
         while lines := list(itertools.islice(handle, size)):
             yield path, first, lines

@@ -41,6 +41,21 @@ def test_cp1252_file(tmp_path):
     assert rows_of(path)[0][1]["question"] == "Financiële steun – €5 miljoen?"
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".txt"])
+def test_utf16_and_utf32_with_a_bom(tmp_path, codec, suffix):
+    """Word's and Notepad's "Unicode" text: UTF-16 (or UTF-32) with a byte order mark."""
+    text = {".jsonl": '{"id": "1", "question": "Steun aan Oekraïne – €5 miljoen?"}\n{"id": "2", "question": "Ja"}\n',
+            ".csv": "id,question\n1,Steun aan Oekraïne – €5 miljoen?\n2,Ja\n",
+            ".txt": "Vraag 1\nSteun aan Oekraïne – €5 miljoen?\n\nAntwoord\nJa.\n"}[suffix]
+    path = tmp_path / f"in{suffix}"
+    path.write_bytes(("\ufeff" + text).encode(codec))  # the BOM, in the file's own byte order
+    rows = [r for _, r in rows_of(path)]
+    assert rows[0]["question"].startswith("Steun aan Oekraïne – €5 miljoen?")
+    if suffix != ".txt":
+        assert rows[1]["question"] == "Ja" and len(rows) == 2
+
+
 def test_cp1252_csv(tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes("id,question\n1,Oekraïne – steun\n".encode("cp1252"))
