@@ -47,8 +47,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: importing rich costs ~0.15 s of every `classify --help`
-    help="Label parliamentary questions by TOPIC and the government's answers by STANCE.",
 )
+
+def _print_version(value: bool) -> None:
+    if value:
+        from classify import __version__
+
+        typer.echo(f"classify {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Label parliamentary questions by TOPIC and the government's answers by STANCE."""
+
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory; default: the shipped model.")]
 QuestionField = Annotated[str, typer.Option(help="Column holding the question text.")]

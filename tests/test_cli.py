@@ -339,6 +339,13 @@ def test_every_command_help_has_an_example(runner, command):
     assert f"Example: classify {command}" in result.stdout
 
 
+def test_version(runner):
+    import classify
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"classify {classify.__version__}\n"
+
+
 def test_python_m_classify_help():
     done = subprocess.run([sys.executable, "-m", "classify", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
