@@ -49,6 +49,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: importing rich costs ~0.15 s of every `classify --help`
 )
 
+
 def _print_version(value: bool) -> None:
     if value:
         from classify import __version__
