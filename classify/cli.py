@@ -177,11 +177,12 @@ def label(
 
 def _table(rows, fields) -> int:
     """A readable table on stdout: id, topics, stance, start of the question."""
-    count = 0
-    typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
     from classify.io import without_surrogates
 
+    count = 0
     for row in rows:
+        if not count:  # the header with the first row: an input that fails to read prints only its error
+            typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
         count += 1
         row = without_surrogates(row)  # a terminal cannot print lone surrogates
         if row.get("error"):

@@ -95,6 +95,12 @@ def test_label_table(runner, tiny_model_dir, records_path):
     assert rows[1].startswith("docA#1") and "Bent u bereid" in rows[1]
 
 
+def test_label_table_of_a_file_that_fails_to_read_prints_only_the_error(runner, tiny_model_dir, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Geen vragen hier.\n", encoding="utf-8")
+    assert_clean_error(run(runner, "label", path, "--model", tiny_model_dir, "--format", "table"), 2, "notes.txt: no questions found")
+
+
 def test_label_bad_record_exits_1_and_keeps_going(runner, tiny_model_dir, tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "question": "Oekraïne?"}, {"id": "2", "question": 5}, "{broken", {"id": "4", "question": "Tankers?"}])
     result = run(runner, "label", path, "--model", tiny_model_dir)
