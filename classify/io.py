@@ -85,6 +85,10 @@ def _unreadable(path: str, exc: OSError) -> DataError:
     return DataError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is a readable file.")
 
 
+def _unwritable(path: str, exc: OSError) -> DataError:
+    return DataError(f"cannot write output {path!r} ({exc.strerror or exc}); choose a writable path.")
+
+
 def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
     """Yield ``(location, row)`` for every record of a file ("-" = JSONL on stdin).
 
@@ -324,7 +328,7 @@ class AtomicWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         except OSError as exc:
-            raise DataError(f"cannot write output {self.path!r} ({exc.strerror or exc}); choose a writable path.") from None
+            raise _unwritable(self.path, exc) from None
         self.handle = os.fdopen(fd, "wb" if self.binary else "w", encoding=None if self.binary else "utf-8", newline=None if self.binary else "",
                                 buffering=_BUFFER)
         return self.handle
@@ -339,7 +343,7 @@ class AtomicWriter:
                 os.replace(self._tmp, self.path)
             except OSError as exc:  # e.g. a directory appeared under the name meanwhile
                 os.unlink(self._tmp)
-                raise DataError(f"cannot write output {self.path!r} ({exc.strerror or exc}); choose a writable path.") from None
+                raise _unwritable(self.path, exc) from None
         else:
             os.unlink(self._tmp)
         return False
