@@ -12,8 +12,10 @@ Three document families are read, all after the page clean-up of :mod:`classify.
    extraction: "Vraag 1 ... <answer>" or "1 ... ? <answer>" with no answer marker at all; the
    question then ends with its last question sentence (see :func:`classify._segments.split_question`).
 
-Record ids are ``f"{doc_id}#{number}"``. When a number occurs twice in one document (two groups
-each numbering from 1), the later ones get a suffix in document order: ``#1``, ``#1-2``, ``#1-3``.
+Record ids are ``f"{doc_id}#{number}"``; the document id is by default the one the document prints
+(:func:`printed_id`), so a document gets the same ids under any file name. When a number occurs
+twice in one document (two groups each numbering from 1), the later ones get a suffix in document
+order: ``#1``, ``#1-2``, ``#1-3``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from classify import _layout, _segments
 from classify.errors import DocumentError, ParseWarning, warn
 from classify.record import Record
 
-__all__ = ["parse", "looks_like_document"]
+__all__ = ["parse", "looks_like_document", "printed_id"]
 
 # How much of the document's start is read for its header (dossier number, date, addressee).
 HEADER_CHARS = 3000
@@ -76,8 +78,7 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
     text : str
         The document as plain text (from PDF, HTML or DOCX; flattened whitespace is fine).
     doc_id : str, optional
-        Document id used in record ids. Default: ``"kst-<dossier>-<nr>"`` when the Kamerstuk
-        number is printed in the header, ``"ah-tk-<year><year>-<nr>"`` for an Aanhangsel,
+        Document id used in record ids. Default: the id printed in the header (:func:`printed_id`),
         else ``"doc-<sha1 of the text, 10 hex digits>"``.
     source : str, optional
         File name, used only in error and warning messages.
@@ -121,7 +122,7 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
             ParseWarning,
         )
     header = text[:HEADER_CHARS]
-    doc_id = doc_id or _document_id(text)
+    doc_id = doc_id or printed_id(text) or "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
     meta = {
         "date": _date(header),
         "answered_by": _answered_by(header),
@@ -181,7 +182,19 @@ def looks_like_document(text: str) -> bool:
     return _segments.has_questions(stream)
 
 
-def _document_id(text: str) -> str:
+def printed_id(text: str) -> str | None:
+    """The id a document prints in its header, or None.
+
+    ``"kst-<dossier>-<nr>"`` for a Kamerstuk ("21 501-28" ... "Nr. 300" -> ``kst-21501-28-300``),
+    ``"ah-tk-<year><year>-<nr>"`` for an Aanhangsel van de Handelingen.
+
+    Examples
+    --------
+    >>> printed_id("Vergaderjaar 2025-2026\\n\\n21 501-28\\n\\nDefensieraad\\n\\nNr. 300\\n")
+    'kst-21501-28-300'
+    >>> printed_id("Een brief zonder nummer.") is None
+    True
+    """
     head = text[:800]
     dossier, nr = _DOSSIER.search(head), _DOSSIER_NR.search(head)
     if dossier and nr:
@@ -189,7 +202,7 @@ def _document_id(text: str) -> str:
     aanhangsel = _AANHANGSEL_NR.search(text[:1500])
     if aanhangsel:
         return f"ah-tk-{aanhangsel.group(1)}{aanhangsel.group(2)}-{aanhangsel.group(3)}"
-    return "doc-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+    return None
 
 
 def _date(header: str) -> str | None:

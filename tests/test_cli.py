@@ -63,7 +63,7 @@ def test_label_seed_document_with_shipped_model(runner):
         assert set(row["topic_scores"]) == {"ukraine_support", "military_mobility", "defence_industry", "shadow_fleet"}
         assert row["stance"] in ("agree", "disagree", "neutral", "non_committal")
         assert set(row["stance_scores"]) == {"agree", "disagree", "neutral", "non_committal"}
-    assert out[0]["id"].startswith("defensieraad_2026_nr300#")
+    assert out[0]["id"] == "kst-21501-28-300#1"  # the id the document prints, as in labels/seed.jsonl
 
 
 def test_label_csv_to_out_file(runner, tiny_model_dir, records_path, tmp_path):

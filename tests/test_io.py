@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import SEED_DOCUMENT
@@ -122,7 +123,18 @@ def test_document(tmp_path):
     rows = rows_of(SEED_DOCUMENT)
     assert len(rows) == 15
     assert rows[0][0] == f"{SEED_DOCUMENT}:question 1"
-    assert rows[0][1]["id"].startswith("defensieraad_2026_nr300#") and rows[0][1]["question"]
+    assert rows[0][1]["id"] == "kst-21501-28-300#1" and rows[0][1]["question"]
+
+
+def test_a_document_keeps_its_printed_id_under_any_file_name(tmp_path):
+    """Record ids come from the Kamerstuk number the document prints, as in the library and the
+    project's annotations; a document that prints none is named after its file."""
+    renamed = tmp_path / "download (3).txt"
+    renamed.write_bytes(Path(SEED_DOCUMENT).read_bytes())
+    assert [r["id"] for _, r in rows_of(renamed)] == [r["id"] for _, r in rows_of(SEED_DOCUMENT)]
+    unnumbered = tmp_path / "brief_minister.txt"
+    unnumbered.write_text("Vraag 1\nSteun aan Oekraïne?\n\nAntwoord\nJa.\n", encoding="utf-8")
+    assert rows_of(unnumbered)[0][1]["id"] == "brief_minister#1"
 
 
 def test_unknown_suffix_is_sniffed(tmp_path):
