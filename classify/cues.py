@@ -35,13 +35,13 @@ CUES = {
         r"\baan de minister\b", r"op de weg van", r"zie (ook )?(het )?antwoord", r"antwoord op (de )?vraag",
     ],
     "refuse": [
-        r"^\W*(nee|neen)\b", r"\bdeel\w* .{0,40}\bniet\b", r"niet (van plan|de bedoeling|nodig|wenselijk|opportuun|aangewezen)",
+        r"^\W*(nee|neen)\b", r"\bdeel\w* [^.;]{0,40}\bniet\b", r"niet (van plan|de bedoeling|nodig|wenselijk|opportuun|aangewezen)",
         r"geen (aanleiding|reden|noodzaak|plannen|sprake|enkele aanwijzing|meerwaarde)", r"(kan|kunnen) .{0,20}niet bevestigen",
         r"niet openbaar", r"\bonjuist\b", r"niet juist", r"niet (aan de orde|aangetast)", r"\bweerleg", r"\bnee,",
     ],
     "agree": [
-        r"^\W*(ja|inderdaad|zeker)\b", r"\bdeel\w* (uw|de|deze|die|het) (zorg|mening|opvatting|analyse|standpunt|wens)",
-        r"\beens\b", r"(zal|zullen|gaat|gaan) .{0,50}\b(inzetten|zorgen|nemen|aanpassen|verhogen|uitbreiden|versterken)",
+        r"^\W*(ja|inderdaad|zeker)\b", r"\bdeel\w* (uw|de|deze|die|het) (zorg|mening|opvatting|analyse|standpunt|wens)(?![^.;]{0,40}\bniet\b)",
+        r"(?<!niet )(?<!niet mee )(?<!niet daarmee )\beens\b", r"(zal|zullen|gaat|gaan) .{0,50}\b(inzetten|zorgen|nemen|aanpassen|verhogen|uitbreiden|versterken)",
         r"(heb|hebben|heeft) .{0,40}\bingezet", r"\bwordt ingezet", r"\bsteun\w* (dit|deze|het) ", r"\bverwelkom",
         r"onderschrijf", r"\bis besloten", r"heb ik besloten", r"ben ik bereid",
     ],
@@ -57,8 +57,8 @@ def cue_names(answer: str) -> list[str]:
 
     Examples
     --------
-    >>> sorted(cue_names("Nee. Het kabinet deelt deze zorg niet."))[:3]
-    ['open1:nee', 'open2:nee het', 'refuse:any']
+    >>> sorted(cue_names("Nee. Het kabinet deelt deze zorg niet."))
+    ['length:short', 'open1:nee', 'open2:nee het', 'refuse:any', 'refuse:opening', 'refuse:several']
     """
     return batch_cue_names([answer])[0]
 

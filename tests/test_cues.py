@@ -25,3 +25,13 @@ def test_entries_scale_each_answer_to_its_cue_count():
     assert len(first) == len(cue_names(ANSWERS[0]))
     np.testing.assert_allclose(first, 1 / np.sqrt(len(first)))
     assert ((0 <= cols) & (cols < 2**12)).all()
+
+
+def test_an_agreement_phrase_that_is_negated_is_no_agreement_cue():
+    groups = lambda answer: {name for name in cue_names(answer) if name.split(":")[0] in ("agree", "refuse")}  # noqa: E731
+    assert groups("Het kabinet deelt deze zorg.") == {"agree:any", "agree:opening"}
+    assert groups("Het kabinet deelt deze zorg niet.") == {"refuse:any", "refuse:opening"}
+    assert groups("Ik ben het met de leden eens.") == {"agree:any", "agree:opening"}
+    assert groups("Ik ben het daar niet mee eens.") == set()
+    # a "niet" in the next sentence negates nothing
+    assert groups("Ik deel de zorg van deze leden. Niet alle lidstaten doen dat.") == {"agree:any", "agree:opening"}
