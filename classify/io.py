@@ -94,9 +94,9 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
 
     Examples
     --------
-    >>> rows = list(read_rows("labels/seed.jsonl"))  # doctest: +SKIP
-    >>> rows[0][0]
-    'labels/seed.jsonl:1'
+    >>> location, row = next(read_rows("labels/seed.jsonl"))  # doctest: +SKIP
+    >>> location, row["id"]  # doctest: +SKIP
+    ('labels/seed.jsonl:1', 'kst-21501-28-300#1')
     """
     if path != "-":
         _require(path)

@@ -74,7 +74,7 @@ def label_resumable(
 
     Examples
     --------
-    >>> rows = read_rows("in.jsonl")
+    >>> rows = read_rows("in.jsonl")  # doctest: +SKIP
     >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
     from classify.io import check_output, jsonl_line
