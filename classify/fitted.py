@@ -13,6 +13,7 @@ estimators on first use.
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 
@@ -25,12 +26,16 @@ _CHUNK_TOKENS = 1 << 15  # tokens counted together (~150 long texts): arrays sta
 
 
 def as_texts(X, *, what: str = "X") -> list[str]:
-    """Coerce a sequence of texts (None counts as empty) to a list of str, or raise DataError."""
+    """Coerce a sequence of texts to a list of str, or raise DataError.
+
+    A missing value counts as empty text: None, and a pandas column's NaN or ``pandas.NA`` (an
+    unanswered question's answer, read from a table).
+    """
     if isinstance(X, str):
         raise DataError(f"{what} must be a sequence of texts, got a single string; wrap it in a list: [{X[:30]!r}].")
     texts = []
     for i, x in enumerate(X):
-        if x is None:
+        if x is None or _missing(x):
             texts.append("")
         elif isinstance(x, str):
             texts.append(x)
@@ -40,6 +45,14 @@ def as_texts(X, *, what: str = "X") -> list[str]:
         else:
             raise DataError(f"{what}[{i}] is {type(x).__name__} {x!r:.40}; expected a text (str) or None.")
     return texts
+
+
+def _missing(x) -> bool:
+    """NaN, or pandas' missing-value marker (only if pandas is imported: then it can occur)."""
+    if isinstance(x, float):
+        return x != x
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and x is getattr(pandas, "NA", None)
 
 
 def as_pairs(X) -> tuple[list[str], list[str]]:

@@ -27,6 +27,16 @@ def test_as_texts():
         as_texts(["a", 5])
 
 
+def test_a_pandas_missing_value_counts_as_no_text():
+    """A table read with pandas has NaN (or pandas.NA) where an answer is missing: as None."""
+    pd = pytest.importorskip("pandas")
+    answers = pd.Series(["Ja.", None, float("nan")], dtype=object)
+    assert as_texts(answers) == ["Ja.", "", ""]
+    assert as_texts(answers.astype("string")) == ["Ja.", "", ""]  # pandas.NA
+    with pytest.raises(DataError, match=r"X\[0\] is float 1.5"):
+        as_texts([1.5])
+
+
 def test_as_texts_names_the_fix_for_records():
     with pytest.raises(DataError, match=r"questions\[0\] is a dict \(keys \['answer', 'question'\]\); pass the texts"):
         as_texts([{"question": "q", "answer": "a"}], what="questions")
