@@ -69,11 +69,27 @@ def detect_format(path: str) -> str:
 
 def _read_text(path: str) -> str:
     if path == "-":
-        return _decode(sys.stdin.buffer.read())
-    try:
-        return _decode(Path(path).read_bytes())
-    except OSError as exc:
-        raise _unreadable(path, exc) from None
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+    name = "<stdin>" if path == "-" else path
+    for magic, (kind, fix) in _BINARY.items():
+        if raw.startswith(magic):
+            raise DataError(f"{name}: a {kind} file, not text; classify reads JSONL, CSV, Parquet and plain-text "
+                            f"documents. {fix.format(file=Path(name).name, stem=Path(name).stem)}")
+    return _decode(raw)
+
+
+_OFFICE = ("Save a spreadsheet as 'CSV UTF-8' (one row per record, a header row naming the fields) and a "
+           "Word document as plain text (.txt).")
+_BINARY = {  # file signatures of what users have instead of text
+    b"PK\x03\x04": ("zip (Excel .xlsx, Word .docx or OpenDocument)", _OFFICE),
+    b"\xd0\xcf\x11\xe0": ("Microsoft Office 97-2003 (.xls or .doc)", _OFFICE),
+    b"%PDF": ("PDF", "Extract its text first, e.g. `pdftotext {file} {stem}.txt`, and give the .txt."),
+}
 
 
 def _require(path: str) -> None:
@@ -189,11 +205,11 @@ def _jsonl_row(line: str, where: str):
 
 
 def _csv_text(text: str, name: str):
-    dialect = "excel-tab" if name.lower().endswith(".tsv") else "excel"
+    delimiter = "\t" if name.lower().endswith(".tsv") else _delimiter(text)
     # csv's default field limit (128 KiB) would reject one long answer; the limit is process-wide,
     # so it is only ever raised, never lowered
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), dialect="excel", delimiter=delimiter)
     while True:
         try:
             reader.fieldnames  # noqa: B018  (reads the header, so that line_num counts from it)
@@ -210,6 +226,13 @@ def _csv_text(text: str, name: str):
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
             continue
         yield where, {k: v for k, v in row.items() if k is not None}
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter the header line uses most: a comma, the semicolon of Excel in a Dutch (or any
+    comma-decimal) locale, or a tab; a one-column file (none of them): the comma."""
+    header = text.partition("\n")[0]
+    return max((",", ";", "\t"), key=header.count)
 
 
 def _document_text(text: str, name: str):

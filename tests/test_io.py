@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,33 @@ def test_cp1252_csv(tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes("id,question\n1,Oekraïne – steun\n".encode("cp1252"))
     assert rows_of(path)[0][1] == {"id": "1", "question": "Oekraïne – steun"}
+
+
+def test_excel_csv_in_a_dutch_locale_uses_semicolons(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes('\ufeffid;question;topics\r\n1;Steun, en hoeveel?;"ukraine_support;defence_industry"\r\n'.encode("utf-8"))
+    assert rows_of(path)[0][1] == {"id": "1", "question": "Steun, en hoeveel?", "topics": "ukraine_support;defence_industry"}
+
+
+@pytest.mark.parametrize(("header", "delimiter"), [("id,question", ","), ("id\tquestion", "\t"), ("question", ",")])
+def test_the_header_line_decides_the_delimiter(tmp_path, header, delimiter):
+    path = tmp_path / "in.csv"
+    path.write_text(f"{header}\n" + delimiter.join(["7", "Vraag; met puntkomma?"][-header.count(delimiter) - 1:]) + "\n", encoding="utf-8")
+    assert rows_of(path)[0][1]["question"] == "Vraag; met puntkomma?"
+
+
+@pytest.mark.parametrize(("name", "head", "says"), [
+    ("stemmingen.xlsx", b"PK\x03\x04\x14\x00", "a zip (Excel .xlsx, Word .docx or OpenDocument) file, not text;"),
+    ("vragen.xls", b"\xd0\xcf\x11\xe0\xa1\xb1", "a Microsoft Office 97-2003 (.xls or .doc) file, not text;"),
+    ("kst-36600-X-45.pdf", b"%PDF-1.7\n", "a PDF file, not text;"),
+    ("hernoemd.csv", b"%PDF-1.7\n", "a PDF file, not text;"),
+])
+def test_a_binary_office_or_pdf_file_names_its_kind_and_the_fix(tmp_path, name, head, says):
+    path = tmp_path / name
+    path.write_bytes(head + bytes(range(256)))
+    fix = f"`pdftotext {name} {path.stem}.txt`" if "PDF" in says else "Save a spreadsheet as 'CSV UTF-8'"
+    with pytest.raises(DataError, match=f"{re.escape(f'{name}: {says}')} .*{re.escape(fix)}"):
+        rows_of(path)
 
 
 def test_csv_embedded_newlines_quotes_bom_crlf(tmp_path):
