@@ -278,7 +278,7 @@ def _dataset_rows(path: str):
     try:
         ds = load_from_disk(path)
     except Exception as exc:
-        raise DataError(f"{path}: a directory, but not a dataset saved with Dataset.save_to_disk ({exc}).") from None
+        raise DataError(f"{path}: a directory, but not a dataset saved with Dataset.save_to_disk ({exc}).{_name_the_files(path)}") from None
     if hasattr(ds, "keys"):  # DatasetDict: read every split in order
         for split in ds.keys():
             for number, row in enumerate(ds[split], 1):
@@ -286,6 +286,18 @@ def _dataset_rows(path: str):
     else:
         for number, row in enumerate(ds, 1):
             yield f"{path}:row {number}", row
+
+
+def _name_the_files(folder: str) -> str:
+    """The fix for a folder of input files given as one input: name the files."""
+    from collections import Counter
+
+    known = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq", *_DOCUMENT_SUFFIXES)
+    suffixes = Counter(p.suffix.lower() for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in known)
+    if not suffixes:
+        return ""
+    suffix, count = suffixes.most_common(1)[0]
+    return f" To read the files in it, name them: {Path(folder) / ('*' + suffix)} ({count} {suffix} file{'s' * (count > 1)})."
 
 
 def expand_documents(rows, field: str):

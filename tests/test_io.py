@@ -143,7 +143,14 @@ def test_saved_dataset_directory(tmp_path):
 
 
 def test_directory_that_is_not_a_dataset(tmp_path):
-    with pytest.raises(DataError, match=r"a directory, but not a dataset saved with Dataset\.save_to_disk"):
+    with pytest.raises(DataError, match=r"a directory, but not a dataset saved with Dataset\.save_to_disk \(.*\)\.$"):
+        rows_of(tmp_path)
+
+
+def test_a_folder_of_input_files_is_told_to_name_them(tmp_path):
+    for name in ("a.txt", "b.txt", "notes.md"):
+        (tmp_path / name).write_text("Vraag 1\nV?\n", encoding="utf-8")
+    with pytest.raises(DataError, match=re.escape(f"To read the files in it, name them: {tmp_path / '*.txt'} (2 .txt files).")):
         rows_of(tmp_path)
 
 
