@@ -84,7 +84,7 @@ def train(records, schema=None, **kwargs):
 
 
 def evaluate(model, records, **kwargs):
-    """Score ``model`` on annotation records (paths, dicts or Dataset); returns the report dict."""
+    """Score ``model`` on annotation records (paths, dicts, DataFrame or Dataset); returns the report dict."""
     from classify.annotations import Fields
     from classify.training import _as_annotations
 

@@ -35,7 +35,7 @@ def as_texts(X, *, what: str = "X") -> list[str]:
         raise DataError(f"{what} must be a sequence of texts, got a single string; wrap it in a list: [{X[:30]!r}].")
     texts = []
     for i, x in enumerate(X):
-        if x is None or _missing(x):
+        if is_missing(x):
             texts.append("")
         elif isinstance(x, str):
             texts.append(x)
@@ -47,8 +47,10 @@ def as_texts(X, *, what: str = "X") -> list[str]:
     return texts
 
 
-def _missing(x) -> bool:
-    """NaN, or pandas' missing-value marker (only if pandas is imported: then it can occur)."""
+def is_missing(x) -> bool:
+    """None, NaN, or pandas' missing-value marker (looked up only if pandas is imported: only then can it occur)."""
+    if x is None:
+        return True
     if isinstance(x, float):
         return x != x
     pandas = sys.modules.get("pandas")

@@ -73,6 +73,10 @@ def _as_annotations(records, schema, fields) -> Annotations:
         return ann.load(records, schema, fields)
     if isinstance(records, (list, tuple)) and records and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records):
         return ann.load(records, schema, fields)
+    if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame: its rows, NaN as missing
+        from classify.fitted import is_missing
+
+        records = [{k: None if is_missing(v) else v for k, v in row.items()} for row in records.to_dict(orient="records")]
     # dicts, or a datasets.Dataset (iterates as dicts)
     return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
 
@@ -164,7 +168,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
 
     Parameters
     ----------
-    records : path, list of paths, list of dicts, Annotations or datasets.Dataset
+    records : path, list of paths, list of dicts, pandas.DataFrame, Annotations or datasets.Dataset
         Annotation records with ``id``, ``question``, ``answer``, ``topics``, ``stance``.
     schema : LabelSchema or path to a TOML schema, optional
         Label order and allowed labels; inferred from the annotations when omitted.

@@ -65,6 +65,16 @@ def test_train_on_a_dataset(records):
     assert model.predict(["Schaduwvloot tankers?"], ["Ja, de kustwacht inspecteert tankers."])[0]["stance"] in STANCES
 
 
+def test_train_and_evaluate_on_a_pandas_frame_with_missing_values(records, tiny_model):
+    """A DataFrame's NaN (an unanswered question, an unlabelled stance) is a missing value."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(records)
+    assert frame["answer"].isna().any() or frame["stance"].isna().any()
+    model = classify.train(frame, cv=0)
+    assert model.info["training"]["fingerprint"] == tiny_model.info["training"]["fingerprint"]
+    assert classify.evaluate(model, frame) == model.evaluate(from_rows(enumerate(records), model.schema))
+
+
 def test_schema_from_toml_path_and_mismatch(records, tmp_path):
     path = tmp_path / "schema.toml"
     path.write_text('topics = ["fleet", "ukraine"]\nstances = ["agree", "disagree", "neutral"]\n', encoding="utf-8")
