@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from classify.errors import ClassifyError, ClassifyWarning, DataError, InputNotFoundError
+from classify.errors import ClassifyError, ClassifyWarning, DataError
 
 
 class _Boundary(TyperGroup):
@@ -104,7 +104,7 @@ def _load(model: Path | None):
 
 @app.command()
 def label(
-    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for JSONL on stdin.")],
+    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for stdin (JSONL, CSV or a document).")],
     model: ModelOpt = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
     fmt: LabelFormatOpt = "jsonl",
@@ -440,13 +440,12 @@ def suggest(
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """
     from classify.annotations import Fields
-    from classify.io import read_rows, write_rows
+    from classify.io import read_rows, require, write_rows
     from classify.suggest import annotated_ids, annotation_files
     from classify.suggest import suggest as run
 
-    for path in [*corpus, *(exclude or [])]:
-        if path != "-" and not Path(path).exists():  # fail before the slow part, not after
-            raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
+    for path in [*corpus, *(exclude or [])]:  # fail before the slow part, not after
+        require(path)
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
     _not_an_input(out, corpus)

@@ -7,6 +7,7 @@ turns it into an output record with an ``error`` field; training stops on it).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -39,8 +40,6 @@ def _decode(raw: bytes) -> str:
 
 def _wide_codec(head: bytes) -> str | None:
     """"utf-32" or "utf-16" if ``head`` starts with that encoding's byte order mark, else None."""
-    import codecs
-
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts with FF FE
         return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -69,17 +68,20 @@ def detect_format(path: str) -> str:
 
 def _read_text(path: str) -> str:
     if path == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise _unreadable(path, exc) from None
-    name = "<stdin>" if path == "-" else path
+        return _text(sys.stdin.buffer.read(), "<stdin>")
+    try:
+        return _text(Path(path).read_bytes(), path)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _text(raw: bytes, name: str) -> str:
+    """The text of an input file's bytes; a spreadsheet, Word or PDF file is refused with the fix."""
     for magic, (kind, fix) in _BINARY.items():
         if raw.startswith(magic):
+            file = Path(name) if name != "<stdin>" else Path("FILE.pdf")
             raise DataError(f"{name}: a {kind} file, not text; classify reads JSONL, CSV, Parquet and plain-text "
-                            f"documents. {fix.format(file=Path(name).name, stem=Path(name).stem)}")
+                            f"documents. {fix.format(file=file.name, stem=file.stem)}")
     return _decode(raw)
 
 
@@ -92,9 +94,10 @@ _BINARY = {  # file signatures of what users have instead of text
 }
 
 
-def _require(path: str) -> None:
-    if not Path(path).exists():
-        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read JSONL from stdin).")
+def require(path: str) -> None:
+    """Raise InputNotFoundError unless ``path`` exists (or is "-", stdin)."""
+    if path != "-" and not Path(path).exists():
+        raise InputNotFoundError(f"input {path!r} does not exist; check the path (use '-' to read stdin).")
 
 
 def _unreadable(path: str, exc: OSError) -> DataError:
@@ -106,7 +109,7 @@ def _unwritable(path: str, exc: OSError) -> DataError:
 
 
 def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
-    """Yield ``(location, row)`` for every record of a file ("-" = JSONL on stdin).
+    """Yield ``(location, row)`` for every record of a file ("-": stdin, see :func:`_stdin_rows`).
 
     Examples
     --------
@@ -114,8 +117,10 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
     >>> location, row["id"]  # doctest: +SKIP
     ('labels/seed.jsonl:1', 'kst-21501-28-300#1')
     """
-    if path != "-":
-        _require(path)
+    if path == "-" and fmt is None:
+        yield from _stdin_rows()
+        return
+    require(path)
     fmt = fmt or detect_format(path)
     name = "<stdin>" if path == "-" else path
     if fmt == "unknown":
@@ -133,6 +138,23 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
         yield from _dataset_rows(path)
     else:
         raise DataError(f"{name}: unknown input format {fmt!r}; use one of jsonl, csv, parquet, document.")
+
+
+def _stdin_rows() -> Iterator[tuple[str, dict | DataError]]:
+    """stdin: JSONL is streamed line by line (``zcat archive.jsonl.gz | classify label -``); anything
+    else (CSV, a document, UTF-16 text) is read whole and detected as for a file without a suffix."""
+    stream = sys.stdin.buffer
+    lead = []
+    for line in stream:  # up to the first line with content
+        lead.append(line)
+        if line.strip(b" \t\r\n"):
+            break
+    head = b"".join(lead)
+    if not _wide_codec(head) and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
+        yield from jsonl_rows(itertools.chain(lead, stream), "<stdin>")
+        return
+    text = _text(head + stream.read(), "<stdin>")
+    yield from _ROWS_FROM_TEXT[_sniff(text)](text, "<stdin>")
 
 
 def _sniff(text: str) -> str:
@@ -157,7 +179,7 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     """A JSONL file as ``(path, number of the first line, up to size raw lines)`` chunks, read as they
     are consumed; :func:`jsonl_rows` turns a chunk into rows (parallel labelling ships raw chunks
     to its workers, which parse them)."""
-    _require(path)
+    require(path)
     try:
         handle = open(path, "rb", buffering=_BUFFER)
     except OSError as exc:

@@ -180,7 +180,7 @@ def test_unknown_suffix_is_sniffed(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputNotFoundError, match=r"input '.*nope\.jsonl' does not exist; check the path \(use '-' to read JSONL from stdin\)"):
+    with pytest.raises(InputNotFoundError, match=r"input '.*nope\.jsonl' does not exist; check the path \(use '-' to read stdin\)"):
         rows_of(tmp_path / "nope.jsonl")
     with pytest.raises(FileNotFoundError):
         rows_of(tmp_path / "nope.jsonl")
@@ -312,3 +312,43 @@ def test_expand_documents_splits_a_document_field_and_keeps_other_fields():
     where, error = out[16]
     assert isinstance(error, DataError) and error.row == {"id": "bad"}
     assert str(error).startswith("f:3: field 'text': no questions found")
+
+
+class _Stdin:
+    """sys.stdin whose bytes arrive line by line, counting how many lines were taken."""
+
+    def __init__(self, data: bytes):
+        self.buffer = self
+        self._lines = iter(data.splitlines(keepends=True))
+        self.taken = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = next(self._lines)
+        self.taken += 1
+        return line
+
+    def read(self):
+        return b"".join(self._lines)
+
+
+def test_jsonl_on_stdin_is_streamed(monkeypatch):
+    stdin = _Stdin(b"\n" + b"".join(b'{"id": "%d", "question": "V%d?"}\n' % (i, i) for i in range(1000)))
+    monkeypatch.setattr("sys.stdin", stdin)
+    rows = read_rows("-")
+    assert next(rows) == ("<stdin>:2", {"id": "0", "question": "V0?"})
+    assert stdin.taken == 2  # a blank line and the first record: nothing read ahead
+    assert len(list(rows)) == 999
+
+
+@pytest.mark.parametrize(("data", "first"), [
+    ("id;question\n1;Steun aan Oekraïne?\n".encode(), {"id": "1", "question": "Steun aan Oekraïne?"}),
+    ("\ufeff{\"question\": \"Steun aan Oekraïne?\"}\n".encode("utf-16-le"), {"question": "Steun aan Oekraïne?"}),
+    (Path(SEED_DOCUMENT).read_bytes(), {"id": "kst-21501-28-300#1"}),
+])
+def test_csv_utf16_or_a_document_on_stdin_is_detected(monkeypatch, data, first):
+    monkeypatch.setattr("sys.stdin", _Stdin(data))
+    row = next(read_rows("-"))[1]
+    assert {k: row[k] for k in first} == first
