@@ -41,7 +41,7 @@ CUES = {
     ],
     "agree": [
         r"^\W*(ja|inderdaad|zeker)\b", r"\bdeel\w* (uw|de|deze|die|het) (zorg|mening|opvatting|analyse|standpunt|wens)(?![^.;]{0,40}\bniet\b)",
-        r"(?<!niet )(?<!niet mee )(?<!niet daarmee )\beens\b", r"(zal|zullen|gaat|gaan) .{0,50}\b(inzetten|zorgen|nemen|aanpassen|verhogen|uitbreiden|versterken)",
+        r"\beens\b(?<!niet eens)(?<!niet mee eens)(?<!niet daarmee eens)", r"(zal|zullen|gaat|gaan) .{0,50}\b(inzetten|zorgen|nemen|aanpassen|verhogen|uitbreiden|versterken)",
         r"(heb|hebben|heeft) .{0,40}\bingezet", r"\bwordt ingezet", r"\bsteun\w* (dit|deze|het) ", r"\bverwelkom",
         r"onderschrijf", r"\bis besloten", r"heb ik besloten", r"ben ik bereid",
     ],

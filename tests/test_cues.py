@@ -35,3 +35,13 @@ def test_an_agreement_phrase_that_is_negated_is_no_agreement_cue():
     assert groups("Ik ben het daar niet mee eens.") == set()
     # a "niet" in the next sentence negates nothing
     assert groups("Ik deel de zorg van deze leden. Niet alle lidstaten doen dat.") == {"agree:any", "agree:opening"}
+
+
+def test_every_cue_pattern_is_tried_only_where_its_leading_words_occur():
+    """The cue scan's speed: a pattern that starts with a lookaround or a class is tried at every
+    position of every answer (a negative lookbehind in front of "eens" made the scan 1.8x slower)."""
+    from classify._fastre import _plan
+    from classify.cues import _PATTERNS
+
+    unplanned = [p.pattern for p in _PATTERNS if not _plan(p) or _plan(p)[1] is None]
+    assert unplanned == [r"\d"], "write lookarounds after the pattern's first words, e.g. \\beens\\b(?<!niet eens)"
