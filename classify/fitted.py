@@ -35,10 +35,10 @@ def as_texts(X, *, what: str = "X") -> list[str]:
         raise DataError(f"{what} must be a sequence of texts, got a single string; wrap it in a list: [{X[:30]!r}].")
     texts = []
     for i, x in enumerate(X):
-        if is_missing(x):
-            texts.append("")
-        elif isinstance(x, str):
+        if isinstance(x, str):  # first: almost every value is one
             texts.append(x)
+        elif is_missing(x):
+            texts.append("")
         elif isinstance(x, dict):
             raise DataError(f"{what}[{i}] is a dict (keys {sorted(x)[:4]}); pass the texts themselves, e.g. "
                             "model.predict([r['question'] for r in records], [r.get('answer') for r in records]).")
