@@ -68,7 +68,7 @@ def _text(value, where: str, name: str, *, required: bool) -> str | None:
         # lone surrogates (JSON "\ud800") -> '?', as labelling does, so both derive the same ids
         value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
     if required and not value:
-        raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or map the column with --{name}-field).")
+        raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or map the column with --question-field).")
     return value or None
 
 
@@ -111,6 +111,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
             raise row
         labelled = labelled or fields.topics in row or fields.stance in row
         first_fields = list(row) if first_fields is None else first_fields
+        if fields.question not in row and row.get(fields.id) not in (None, ""):
+            raise DataError(f"{where}: no '{fields.question}' field, only the id {row[fields.id]!r:.40}: join id-only annotations with "
+                            "their texts (--corpora DIR, the folder of corpus JSONL files; or classify hydrate), or map the "
+                            "question's column with --question-field.")
         question = _text(row.get(fields.question), where, fields.question, required=True)
         answer = _text(row.get(fields.answer), where, fields.answer, required=False)
         rid = row.get(fields.id)

@@ -58,9 +58,14 @@ def test_missing_question(question):
         from_rows([("f.jsonl:4", row(question=question))])
 
 
-def test_missing_question_names_the_mapped_field():
-    with pytest.raises(DataError, match=r"field 'vraag' is missing or empty; .*--vraag-field"):
-        from_rows([("f:1", {"id": "1", "tekst": "x"})], fields=Fields(question="vraag"))
+def test_missing_question_names_the_mapped_field_and_the_real_option():
+    with pytest.raises(DataError, match=r"field 'vraag' is missing or empty; .*\(or map the column with --question-field\)\.$"):
+        from_rows([("f:1", {"id": "1", "vraag": "", "tekst": "x"})], fields=Fields(question="vraag"))
+
+
+def test_an_id_only_annotation_is_told_to_join_its_texts():
+    with pytest.raises(DataError, match=r"^f:1: no 'question' field, only the id 'bekamer2017:1': join id-only annotations with their texts \(--corpora DIR"):
+        from_rows([("f:1", {"id": "bekamer2017:1", "topics": []})])
 
 
 def test_duplicate_id():
