@@ -389,3 +389,20 @@ def test_train_param_sets_a_training_parameter(runner, records_path, tmp_path):
 def test_train_unknown_param_fails_before_reading(runner, tmp_path):
     result = run(runner, "train", tmp_path / "missing.jsonl", "--out", tmp_path / "m", "--param", "topic_los=ridge")
     assert_clean_error(result, 2, "unknown training parameter 'topic_los'. Did you mean 'topic_loss'?")
+
+
+def test_the_readme_command_table_lists_every_option():
+    """README's command table is where users look first: an option missing there is not found."""
+    import re
+
+    import typer.main
+
+    table = [line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `classify ")]
+    group = typer.main.get_command(app)
+    fields = {"--question-field", "--answer-field", "--id-field", "--topics-field", "--stance-field"}  # documented once, below the table
+    for name, command in group.commands.items():
+        rows = [line for line in table if line.startswith(f"| `classify {name} ")]
+        assert rows, f"README's command table has no row for 'classify {name}'"
+        options = {opt for param in command.params for opt in param.opts if opt.startswith("--")} - fields - {"--help"}
+        missing = {opt for opt in options if not any(re.search(rf"{opt}\b", row) for row in rows)}
+        assert not missing, f"README's row for 'classify {name}' lacks {sorted(missing)}"
