@@ -162,7 +162,7 @@ def _sniff(text: str) -> str:
     from classify.documents import looks_like_document
 
     head = text.lstrip()[:1]
-    if head == "{":
+    if head in ("{", "["):  # JSON Lines, or one JSON array of records
         return "jsonl"
     if looks_like_document(text):
         return "document"
@@ -185,8 +185,12 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     except OSError as exc:
         raise _unreadable(path, exc) from None
     with handle:
-        if _wide_codec(handle.peek(4)[:4]):  # UTF-16/32 lines do not split at b"\n": decoded whole, as UTF-8 lines
-            handle = io.BytesIO(_decode(handle.read()).encode("utf-8"))
+        head = handle.peek(64)
+        array = Path(path).suffix.lower() == ".json" and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"["
+        if array or _wide_codec(head[:4]):
+            # a JSON array is one value, and UTF-16/32 lines do not split at b"\n": decoded whole, as UTF-8 lines
+            text = _decode(handle.read())
+            handle = io.BytesIO("".join(_json_lines(text, path)).encode("utf-8"))
         first = 1
         while lines := list(itertools.islice(handle, size)):
             yield path, first, lines
@@ -200,8 +204,24 @@ def jsonl_rows(lines: Iterable[bytes], name: str, first: int = 1) -> Iterator[tu
 
 
 def _jsonl_text(text: str, name: str):
-    for number, line in enumerate(io.StringIO(text), 1):
+    for number, line in enumerate(_json_lines(text, name), 1):
         yield from _jsonl_row(line, f"{name}:{number}")
+
+
+def _json_lines(text: str, name: str) -> Iterable[str]:
+    """JSONL text as its lines; a .json file, stdin or a file without a suffix that holds one JSON
+    array (``[{...}, {...}]``, what ``json.dump`` of a list writes) as one line per item, so its
+    records are numbered like lines. A .jsonl file is JSON Lines only: a line "[...]" is a bad line."""
+    if Path(name).suffix.lower() in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
+        return io.StringIO(text)
+    try:
+        items = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise DataError(f"{name}: starts with '[' but is not one JSON array ({exc}); fix it, or write one JSON "
+                        "object per line (JSON Lines).") from None
+    if not isinstance(items, list):  # pragma: no cover - a text starting with "[" that parses is a list
+        raise DataError(f"{name}: not a JSON array of records.")
+    return [json.dumps(item, ensure_ascii=False) + "\n" for item in items]
 
 
 def _jsonl_row(line: str, where: str):
@@ -221,7 +241,7 @@ def _jsonl_row(line: str, where: str):
         yield where, DataError(f"{where}: not valid JSON ({exc}); fix or remove the line.")
         return
     if not isinstance(row, dict):
-        yield where, DataError(f"{where}: expected a JSON object per line, got {type(row).__name__}.")
+        yield where, DataError(f"{where}: expected a JSON object (a record), got {type(row).__name__}.")
         return
     yield where, row
 

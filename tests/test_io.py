@@ -27,7 +27,7 @@ def test_jsonl_with_malformed_lines_yields_errors(tmp_path):
     assert rows[0][1] == {"id": "1", "question": "Een?"}
     assert isinstance(rows[1][1], DataError)
     assert str(rows[1][1]) == f"{path}:3: not valid JSON (Expecting value at column 22); fix or remove the line."
-    assert isinstance(rows[2][1], DataError) and str(rows[2][1]) == f"{path}:4: expected a JSON object per line, got list."
+    assert isinstance(rows[2][1], DataError) and str(rows[2][1]) == f"{path}:4: expected a JSON object (a record), got list."
     assert rows[3][1]["id"] == "4"
 
 
@@ -352,3 +352,35 @@ def test_csv_utf16_or_a_document_on_stdin_is_detected(monkeypatch, data, first):
     monkeypatch.setattr("sys.stdin", _Stdin(data))
     row = next(read_rows("-"))[1]
     assert {k: row[k] for k in first} == first
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("suffix", [".json", ".dat"])
+def test_a_file_holding_one_json_array_of_records(tmp_path, indent, suffix):
+    """What json.dump of a list writes: its items are the records, numbered like lines."""
+    path = tmp_path / f"export{suffix}"
+    path.write_text(json.dumps([{"id": "1", "question": "Steun?"}, 5, {"id": "3", "question": "Vloot?"}], indent=indent), encoding="utf-8")
+    rows = rows_of(path)
+    assert [where for where, _ in rows] == [f"{path}:1", f"{path}:2", f"{path}:3"]
+    assert rows[0][1] == {"id": "1", "question": "Steun?"} and rows[2][1]["id"] == "3"
+    assert str(rows[1][1]) == f"{path}:2: expected a JSON object (a record), got int."
+
+
+def test_a_json_array_on_stdin(monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(b'[\n {"question": "Steun?"},\n {"question": "Vloot?"}\n]\n'))
+    assert [row["question"] for _, row in read_rows("-")] == ["Steun?", "Vloot?"]
+
+
+def test_a_broken_json_array_stops_with_the_fix(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[{"question": "Steun?"},', encoding="utf-8")
+    with pytest.raises(DataError, match=r"export\.json: starts with '\[' but is not one JSON array \(Expecting value: .*\); fix it, or write one JSON object per line \(JSON Lines\)\.$"):
+        rows_of(path)
+
+
+def test_a_jsonl_file_is_json_lines_only(tmp_path):
+    """In a .jsonl file, a first line "[...]" is one bad line, not an array of records."""
+    path = tmp_path / "in.jsonl"
+    path.write_text('[{"question": "Steun?"}, {"question": "Vloot?"}]\n{"question": "Drie?"}\n', encoding="utf-8")
+    rows = rows_of(path)
+    assert len(rows) == 2 and str(rows[0][1]) == f"{path}:1: expected a JSON object (a record), got list."

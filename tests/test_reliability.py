@@ -91,7 +91,7 @@ def assert_training_stops(runner, path, message, schema=None):
 # -- malformed and truncated input ----------------------------------------------------------
 BAD_JSON_LINES = [
     ('{"id": "x", "question": ', "not valid JSON (Expecting value at column 24); fix or remove the line."),
-    ("[1, 2]", "expected a JSON object per line, got list."),
+    ("[1, 2]", "expected a JSON object (a record), got list."),
     ("[" * 5000, f"not valid JSON (nested too deeply, starts '{'[' * 40}'); fix or remove the line."),
     ('{"id": ' + "1" * 5000 + "}", "not valid JSON (Exceeds the limit (4300 digits) for integer string conversion"),
     ("\x00\x00{bad", "not valid JSON (Expecting property name enclosed in double quotes at column 2); fix or remove the line."),
