@@ -215,12 +215,10 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
     if Path(name).suffix.lower() in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
         return io.StringIO(text)
     try:
-        items = json.loads(text)
+        items = json.loads(text)  # a list: the text starts with "["
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise DataError(f"{name}: starts with '[' but is not one JSON array ({exc}); fix it, or write one JSON "
                         "object per line (JSON Lines).") from None
-    if not isinstance(items, list):  # pragma: no cover - a text starting with "[" that parses is a list
-        raise DataError(f"{name}: not a JSON array of records.")
     return [json.dumps(item, ensure_ascii=False) + "\n" for item in items]
 
 
@@ -334,8 +332,7 @@ def _name_the_files(folder: str) -> str:
     """The fix for a folder of input files given as one input: name the files."""
     from collections import Counter
 
-    known = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq", *_DOCUMENT_SUFFIXES)
-    suffixes = Counter(p.suffix.lower() for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in known)
+    suffixes = Counter(p.suffix.lower() for p in Path(folder).iterdir() if p.is_file() and detect_format(str(p)) != "unknown")
     if not suffixes:
         return ""
     suffix, count = suffixes.most_common(1)[0]
