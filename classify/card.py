@@ -57,10 +57,13 @@ def render(manifest: dict) -> str:
     weak = [t["name"] for t, s in zip(schema.get("topics", []), status) if s != "calibrated"]
     if weak:
         lines.append("- Not calibrated (too few examples for cross-validated calibration): " + ", ".join(f"`{w}`" for w in weak) + ".")
+    lines.append("- Bag-of-n-grams model: it sees words, not argument structure"
+                 + ("; long answers that mix\n  information with a short refusal or deferral are the hardest stance cases." if "stance" in manifest["heads"] else "."))
     lines += [
-        "- Bag-of-n-grams model: it sees words, not argument structure; long answers that mix",
-        "  information with a short refusal or deferral are the hardest stance cases.",
-        "- Trained on 2007-2024 texts; new policy vocabulary may be missed until retrained.",
+        "- Words that co-occur with a label in a few training examples carry weight, names of members",
+        "  and parties included; `classify explain` shows the evidence behind a prediction.",
+        "- Words the training annotations do not contain (new policy terms, new names) carry no weight",
+        "  until the model is retrained on annotations that do.",
         "",
     ]
     return "\n".join(lines)

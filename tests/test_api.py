@@ -84,3 +84,12 @@ def test_model_card_states_the_method_from_the_heads(tmp_path, records):
     # the toy records have too few examples per topic for ridge (loss "auto"): the SVM for all
     assert "- topics: one linear SVM (squared hinge) per label, C=0.5; on the question's hashed TF-IDF of word 1-2-grams and char 2-5-grams" in text
     assert "- stance: logistic regression (C=3.0) on the answer's hashed TF-IDF" in text and "Dutch cue phrases (weight 1.0)" in text
+
+
+def test_model_card_limits_fit_the_model_not_the_shipped_one(tmp_path, records):
+    """A user's own model: no stance remarks without a stance head, no dates of the shipped corpus."""
+    topics_only = [{**r, "stance": None} for r in records]
+    text = (classify.train(topics_only, cv=0).save(tmp_path / "m") / "README.md").read_text(encoding="utf-8")
+    limits = text.split("## Limits", 1)[1]
+    assert "stance" not in limits and "2007" not in limits and "2024" not in limits
+    assert "- Bag-of-n-grams model: it sees words, not argument structure." in limits
