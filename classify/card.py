@@ -14,14 +14,16 @@ def render(manifest: dict) -> str:
     lines = [
         f"# classify model: {schema.get('name', 'custom')}",
         "",
-        "Labels parliamentary questions by topic (multi-label) and answers by stance (single label).",
+        "Labels "
+        + " and ".join(part for head, part in (("topics", "parliamentary questions by topic (multi-label)"),
+                                               ("stance", "government answers by stance (single label)")) if head in manifest["heads"]) + ".",
         f"Heads: {heads}. Format version {manifest['format_version']}; "
         + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
         + ".",
         "",
         "## Intended use",
         "Triage and search of Dutch (NL/BE) parliamentary questions and government answers: which",
-        "questions concern which topic, and whether an answer agrees, disagrees, informs or defers.",
+        "questions concern which topic, and which stance an answer takes.",
         "Scores are probabilities; check borderline records by hand. Not for judging individuals.",
         "",
         "## Labels",

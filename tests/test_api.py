@@ -93,3 +93,4 @@ def test_model_card_limits_fit_the_model_not_the_shipped_one(tmp_path, records):
     limits = text.split("## Limits", 1)[1]
     assert "stance" not in limits and "2007" not in limits and "2024" not in limits
     assert "- Bag-of-n-grams model: it sees words, not argument structure." in limits
+    assert "Labels parliamentary questions by topic (multi-label).\n" in text
