@@ -85,6 +85,17 @@ def _listed(names: list[str], has_head: bool, head: str) -> str:
     return ", ".join(names) + ("" if has_head else f"  (in the schema; the model has no {head} head: never predicted)")
 
 
+def _check_output(out: str | None, fmt: str, inputs, extra: tuple[str, ...] = ()) -> None:
+    """Before any work: a known --format, no binary output to a terminal, no --out over an input."""
+    from classify.io import FORMATS
+
+    if fmt not in (*FORMATS, *extra):
+        raise DataError(f"unknown output format {fmt!r}; use one of {', '.join((*FORMATS, *extra))}.")
+    if fmt == "parquet" and out in (None, "-") and sys.stdout.isatty():
+        raise DataError("--format parquet is binary and stdout is a terminal: give --out FILE.parquet, or redirect stdout to a file.")
+    _not_an_input(out, inputs)
+
+
 def _not_an_input(out: str | None, inputs, what: str = "an input") -> None:
     """Refuse an --out that names one of the command's inputs: the output would replace it."""
     if out in (None, "-"):
@@ -123,13 +134,11 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.io import FORMATS, AtomicWriter, detect_format, read_rows, write_rows
+    from classify.io import AtomicWriter, detect_format, read_rows, write_rows
     from classify.labelling import Summary, label_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
-    _not_an_input(out, inputs)
-    if fmt not in (*FORMATS, "table"):  # before the model loads and any record is read
-        raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}, table.")
+    _check_output(out, fmt, inputs, extra=("table",))  # before the model loads and any record is read
     loaded = _load(model)
     summary = Summary()
 
@@ -362,7 +371,7 @@ def hydrate(
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
-    _not_an_input(out, [*ids, *corpus_files(corpora)])  # the corpus files are read too
+    _check_output(out, fmt, [*ids, *corpus_files(corpora)])  # the corpus files are read too
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
@@ -384,7 +393,7 @@ def parse(
     """
     from classify.io import read_rows, write_rows
 
-    _not_an_input(out, documents)
+    _check_output(out, fmt, documents)
 
     def rows():
         for path in documents:
@@ -448,7 +457,7 @@ def suggest(
         require(path)
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
-    _not_an_input(out, corpus)
+    _check_output(out, fmt, corpus)
     files = annotation_files(loaded, exclude or [], fields)
     _not_an_input(out, [path for path, _ in files], "an annotation file of the model or of --exclude")
     ids, notes = annotated_ids(loaded, exclude or [], fields, files=files)

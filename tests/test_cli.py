@@ -151,6 +151,25 @@ def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, t
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["parse", "hydrate", "suggest"])
+def test_a_bad_format_stops_before_any_work(runner, tiny_model_dir, records_path, tmp_path, command):
+    args = {"parse": [SEED_DOCUMENT], "hydrate": [records_path, "--corpora", tmp_path],
+            "suggest": [records_path, "--model", tiny_model_dir]}[command]
+    result = run(runner, command, *args, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
+    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet.")
+    assert "classify: " not in result.stderr.replace("classify: error: ", "")  # no progress line: nothing was done
+
+
+def test_parquet_is_not_written_to_a_terminal(monkeypatch):
+    from classify.cli import _check_output
+    from classify.errors import DataError
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    with pytest.raises(DataError, match=r"^--format parquet is binary and stdout is a terminal: give --out FILE\.parquet"):
+        _check_output(None, "parquet", [])
+    _check_output(None, "jsonl", [])  # text is fine on a terminal
+
+
 # -- train, then label and evaluate with the new model --------------------------------------
 USER_ROWS = [
     {"id": f"d{i % 3}#{i}", "question": q, "answer": a, "topics": t, "stance": s}
