@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from classify.errors import ClassifyError, ClassifyWarning, DataError
+from classify.errors import ClassifyError, ClassifyWarning, DataError, InputNotFoundError
 
 
 class _Boundary(TyperGroup):
@@ -513,14 +513,17 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
     from classify.labelling import _prepare
 
     path = Path(text) if text != "-" and len(text) < 4096 and "\n" not in text else None
+    if path is not None and not path.exists() and " " not in text and detect_format(text) != "unknown":
+        raise InputNotFoundError(f"{text!r} looks like a file name, but there is no such file; check the path "
+                                 "(a question to explain is text with spaces, e.g. 'Steunt u Oekraïne?').")
     if text != "-" and (path is None or not path.is_file()):
         yield None, text, answer
         return
     if text != "-" and detect_format(text) in ("document", "unknown"):
         from classify.documents import looks_like_document
-        from classify.io import _decode
+        from classify.io import _read_text
 
-        content = _decode(path.read_bytes())
+        content = _read_text(text)
         if not looks_like_document(content) and not content.lstrip().startswith("{"):
             yield path.name, content, answer  # a plain text file: the whole file is the question
             return

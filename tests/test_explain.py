@@ -150,3 +150,11 @@ def test_cli_unknown_topic_is_a_clean_error(tiny_model_dir):
     result = CliRunner().invoke(app, ["explain", QUESTION, "--model", str(tiny_model_dir), "--topic", "nope"])
     assert result.exit_code == 2
     assert result.stderr.startswith("classify: error: unknown topic 'nope'")
+
+
+def test_cli_a_mistyped_file_name_is_not_explained_as_a_question(tiny_model_dir, tmp_path):
+    result = CliRunner().invoke(app, ["explain", str(tmp_path / "vragen.jsonl"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"classify: error: '{tmp_path / 'vragen.jsonl'}' looks like a file name, but there is no such file")
+    one_word = CliRunner().invoke(app, ["explain", "Schaduwvloot", "--model", str(tiny_model_dir)])
+    assert one_word.exit_code == 0, one_word.output
