@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.errors import DataError, InputNotFoundError
+from classify.record import is_missing
 from classify.schema import LabelSchema
 
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
@@ -57,7 +58,7 @@ class Annotations:
 
 
 def _text(value, where: str, name: str, *, required: bool) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):  # None or NaN from CSV/Parquet
+    if is_missing(value):  # None, or NaN / pandas.NA from a table
         value = None
     elif not isinstance(value, str):
         raise DataError(
@@ -73,7 +74,7 @@ def _text(value, where: str, name: str, *, required: bool) -> str | None:
 
 
 def _topic_list(value, where: str, name: str) -> list[str]:
-    if value is None or value == "":
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
         return []
     if isinstance(value, str):  # CSV: a JSON list or labels separated by ';' or ','
         value = value.strip()
@@ -111,14 +112,14 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
             raise row
         labelled = labelled or fields.topics in row or fields.stance in row
         first_fields = list(row) if first_fields is None else first_fields
-        if fields.question not in row and row.get(fields.id) not in (None, ""):
+        if fields.question not in row and not is_missing(row.get(fields.id)) and row.get(fields.id) != "":
             raise DataError(f"{where}: no '{fields.question}' field, only the id {row[fields.id]!r:.40}: join id-only annotations with "
                             "their texts (--corpora DIR, the folder of corpus JSONL files; or classify hydrate), or map the "
                             "question's column with --question-field.")
         question = _text(row.get(fields.question), where, fields.question, required=True)
         answer = _text(row.get(fields.answer), where, fields.answer, required=False)
         rid = row.get(fields.id)
-        if rid is None or rid == "":
+        if is_missing(rid) or rid == "":
             rid = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
         elif not isinstance(rid, (str, int)):
             raise DataError(

@@ -13,12 +13,12 @@ estimators on first use.
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
 
 from classify import _compiled, _ngrams, _tokens, linear
 from classify.errors import DataError
+from classify.record import is_missing
 
 _TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
 _BIGRAM_MULT = np.uint64(0x9E3779B1)
@@ -45,16 +45,6 @@ def as_texts(X, *, what: str = "X") -> list[str]:
         else:
             raise DataError(f"{what}[{i}] is {type(x).__name__} {x!r:.40}; expected a text (str) or None.")
     return texts
-
-
-def is_missing(x) -> bool:
-    """None, NaN, or pandas' missing-value marker (looked up only if pandas is imported: only then can it occur)."""
-    if x is None:
-        return True
-    if isinstance(x, float):
-        return x != x
-    pandas = sys.modules.get("pandas")
-    return pandas is not None and x is getattr(pandas, "NA", None)
 
 
 def as_pairs(X) -> tuple[list[str], list[str]]:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, field
+
+
+def is_missing(value) -> bool:
+    """A record's missing value: None, NaN, or pandas.NA (looked up only if pandas is imported: only
+    then can it occur)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and value is getattr(pandas, "NA", None)
 
 
 @dataclass

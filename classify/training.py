@@ -73,10 +73,8 @@ def _as_annotations(records, schema, fields) -> Annotations:
         return ann.load(records, schema, fields)
     if isinstance(records, (list, tuple)) and records and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records):
         return ann.load(records, schema, fields)
-    if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame: its rows, NaN as missing
-        from classify.fitted import is_missing
-
-        records = [{k: None if is_missing(v) else v for k, v in row.items()} for row in records.to_dict(orient="records")]
+    if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame: its rows
+        records = records.to_dict(orient="records")
     # dicts, or a datasets.Dataset (iterates as dicts)
     return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
 

@@ -73,6 +73,9 @@ def test_train_and_evaluate_on_a_pandas_frame_with_missing_values(records, tiny_
     model = classify.train(frame, cv=0)
     assert model.info["training"]["fingerprint"] == tiny_model.info["training"]["fingerprint"]
     assert classify.evaluate(model, frame) == model.evaluate(from_rows(enumerate(records), model.schema))
+    frame.loc[0, "topics"], frame.loc[0, "id"] = float("nan"), pd.NA  # no topics; no id: one is generated
+    data = from_rows(enumerate(frame.to_dict(orient="records")))
+    assert data.topics[0] == [] and data.ids[0].startswith("sha1:")
 
 
 def test_schema_from_toml_path_and_mismatch(records, tmp_path):
