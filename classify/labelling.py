@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from classify.annotations import Fields, field_names
+from classify.record import is_missing
 
 PREDICTION_FIELDS = ("topics", "topic_scores", "stance", "stance_scores")
 
@@ -42,7 +43,7 @@ def _prepare(where: str, row, fields: Fields):
         return None, None, {**getattr(row, "row", {fields.id: None}), "error": str(row)}
     out = dict(row)
     question, answer = row.get(fields.question), row.get(fields.answer)
-    if isinstance(answer, float) and answer != answer:  # NaN from CSV/Parquet
+    if is_missing(answer):
         answer = None
     if not isinstance(question, str) or not question.strip():
         absent = fields.question not in row
@@ -57,7 +58,7 @@ def _prepare(where: str, row, fields: Fields):
         return None, None, out
     question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
     answer = answer.encode("utf-8", "replace").decode("utf-8") if answer is not None else None
-    if out.get(fields.id) in (None, ""):
+    if is_missing(out.get(fields.id)) or out.get(fields.id) == "":
         # stable across runs: derived from the text, not from position or time
         out[fields.id] = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
     return question, answer, out
