@@ -11,6 +11,8 @@ def is_missing(value) -> bool:
     then can it occur)."""
     if value is None:
         return True
+    if isinstance(value, str):  # the common case, answered before any lookup
+        return False
     if isinstance(value, float):
         return value != value
     pandas = sys.modules.get("pandas")
