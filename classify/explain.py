@@ -161,9 +161,10 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
 
     Examples
     --------
-    >>> e = explain(model, "Komt er meer steun voor Oekraïne?", "Ja.")  # doctest: +SKIP
-    >>> e["topics"][0]["for"][0]                                      # doctest: +SKIP
-    {'text': 'oekraïne', 'kind': 'word', 'field': 'question', 'weight': 1.8}
+    >>> import classify
+    >>> e = explain(classify.load(), "Komt er meer steun voor Oekraïne?", "Ja.")
+    >>> e["topics"][0]["label"], e["topics"][0]["for"][0]
+    ('ukraine_support', {'text': 'oekraïne', 'kind': 'word', 'field': 'question', 'weight': ...})
     """
     if not isinstance(question, str) or not question.strip():
         raise DataError("explain needs a non-empty question text.")

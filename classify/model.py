@@ -31,9 +31,9 @@ class Model:
     Examples
     --------
     >>> import classify
-    >>> model = classify.load()  # doctest: +SKIP
-    >>> model.predict(["Gaat de minister meer munitie bestellen?"], ["Ja."])[0]["stance"]  # doctest: +SKIP
-    'agree'
+    >>> model = classify.load()
+    >>> model.predict(["Gaat de minister meer munitie bestellen?"], ["Nee, het kabinet is daar geen voorstander van."])[0]["stance"]
+    'disagree'
     """
 
     def __init__(self, schema: LabelSchema, topics=None, stance=None, info: dict | None = None):
@@ -134,7 +134,9 @@ class Model:
 
         Examples
         --------
-        >>> model.predict(["Komt er meer geld voor steun aan Oekraïne?"])  # doctest: +SKIP
+        >>> import classify
+        >>> model = classify.load()
+        >>> model.predict(["Komt er meer geld voor steun aan Oekraïne?"])
         [{'topics': ['ukraine_support'], 'topic_scores': {...}, 'stance': None, 'stance_scores': None}]
         """
         topic_p, stance_p = self.predict_proba(questions, answers)
