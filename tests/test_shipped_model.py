@@ -144,3 +144,13 @@ def test_hydrated_annotations_match_the_manifest_fingerprint(hydrated, schema, s
         "labels/ changed since the shipped model was trained: retrain it "
         "(classify train labels/seed.jsonl labels/annotations.jsonl --corpora ../shared/data --schema labels/schema.toml --out models/default)"
     )
+
+
+def test_the_readme_library_example_says_what_the_model_says(shipped):
+    """README's "Library" section prints this example's result; a retrained model must still give it (or the README changes)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    question = "Is de minister bereid schepen van de schaduwvloot in beslag te nemen?"
+    answer = "Het kabinet kijkt naar manieren om op te treden en zal uw Kamer nader informeren."
+    assert question in readme and answer in readme and "# (['shadow_fleet'], 'non_committal')" in readme
+    [result] = shipped.predict([question], [answer])
+    assert (result["topics"], result["stance"]) == (["shadow_fleet"], "non_committal")
