@@ -146,7 +146,7 @@ def label(
         from classify.io import expand_documents
 
         for path in inputs:
-            yield from (expand_documents(read_rows(path), document_field) if document_field else read_rows(path))
+            yield from (expand_documents(read_rows(path), document_field, id_field, question_field) if document_field else read_rows(path))
 
     if resume and (jobs > 1 or dask):
         raise DataError("--resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.")

@@ -339,11 +339,12 @@ def _name_the_files(folder: str) -> str:
     return f" To read the files in it, name them: {Path(folder) / ('*' + suffix)} ({count} {suffix} file{'s' * (count > 1)})."
 
 
-def expand_documents(rows, field: str):
+def expand_documents(rows, field: str, id_field: str = "id", question_field: str = "question"):
     """Replace rows that carry a whole document in ``field`` by the document's question records.
 
-    Each question record keeps the row's other fields and gets ``document_id`` (the row's ``id``);
-    a document that cannot be parsed becomes one error row. Rows without the field pass unchanged.
+    Each question record keeps the row's other fields and gets ``document_id`` (the row's id);
+    a document that cannot be parsed becomes one error row. Rows without a document pass
+    unchanged if they are records (have ``question_field``), else become an error row.
     """
     from classify.documents import parse
     from classify.errors import DocumentError
@@ -351,10 +352,17 @@ def expand_documents(rows, field: str):
     for where, row in rows:
         text = row.get(field) if isinstance(row, dict) else None
         if not isinstance(text, str) or not text.strip():
+            if isinstance(row, dict) and question_field not in row:  # neither a document nor a record
+                state = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}, not text"
+                error = DataError(f"{where}: field '{field}' (the --document-field) is {state}, and there is no "
+                                  f"'{question_field}' field either: nothing to label.")
+                error.row = {k: v for k, v in row.items() if k != field}
+                yield where, error
+                continue
             yield where, row
             continue
         rest = {k: v for k, v in row.items() if k != field}
-        doc_id = str(row.get("id") or "") or None
+        doc_id = str(row.get(id_field) or "") or None
         try:
             records = parse(text, doc_id=doc_id, source=f"{where}: field '{field}'")
         except DocumentError as exc:

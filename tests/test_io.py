@@ -314,6 +314,23 @@ def test_expand_documents_splits_a_document_field_and_keeps_other_fields():
     assert str(error).startswith("f:3: field 'text': no questions found")
 
 
+@pytest.mark.parametrize(("text", "state"), [("", "empty"), (None, "missing"), (7, "a int, not text")])
+def test_expand_documents_a_row_with_neither_a_document_nor_a_question_is_an_error(text, state):
+    from classify.io import expand_documents
+
+    [(where, error)] = expand_documents([("f:4", {"nr": "k1", "text": text})], "text")
+    assert isinstance(error, DataError) and error.row == {"nr": "k1"}
+    assert str(error) == f"f:4: field 'text' (the --document-field) is {state}, and there is no 'question' field either: nothing to label."
+
+
+def test_expand_documents_takes_the_document_id_from_the_id_field():
+    from classify.io import expand_documents
+
+    doc = SEED_DOCUMENT.read_text(encoding="utf-8")
+    out = list(expand_documents([("f:1", {"nr": "k300", "body": doc})], "body", id_field="nr"))
+    assert out[0][1]["id"] == "k300#1" and out[0][1]["document_id"] == "k300"
+
+
 class _Stdin:
     """sys.stdin whose bytes arrive line by line, counting how many lines were taken."""
 
