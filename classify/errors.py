@@ -77,6 +77,12 @@ def check_number(name: str, value, *, minimum: float = 0.0, strict: bool = False
         raise DataError(f"{name} must be a number {'>' if strict else '>='} {minimum:g}{about}; got {value!r}.")
 
 
+def a_type(value) -> str:
+    """The type of a value a message says a field "is": ``"an int"``, ``"a list"``."""
+    name = type(value).__name__
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def warn(message: str, category: type[ClassifyWarning]) -> None:
     """``warnings.warn`` attributed to the first caller outside this package (the user's line)."""
     level, frame = 2, sys._getframe(1)

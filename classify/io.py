@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from classify.errors import DataError, InputNotFoundError
+from classify.errors import DataError, InputNotFoundError, a_type
 
 FORMATS = ("jsonl", "csv", "parquet")
 _CSV_FIELD_LIMIT = 2**31 - 1  # the largest value csv accepts on every platform (a C long)
@@ -353,7 +353,7 @@ def expand_documents(rows, field: str, id_field: str = "id", question_field: str
         text = row.get(field) if isinstance(row, dict) else None
         if not isinstance(text, str) or not text.strip():
             if isinstance(row, dict) and question_field not in row:  # neither a document nor a record
-                state = "missing" if text is None else "empty" if isinstance(text, str) else f"a {type(text).__name__}, not text"
+                state = "missing" if text is None else "empty" if isinstance(text, str) else f"{a_type(text)}, not text"
                 error = DataError(f"{where}: field '{field}' (the --document-field) is {state}, and there is no "
                                   f"'{question_field}' field either: nothing to label.")
                 error.row = {k: v for k, v in row.items() if k != field}

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from classify.annotations import Fields, field_names
+from classify.errors import a_type
 from classify.record import is_missing
 
 PREDICTION_FIELDS = ("topics", "topic_scores", "stance", "stance_scores")
@@ -47,14 +48,14 @@ def _prepare(where: str, row, fields: Fields):
         answer = None
     if not isinstance(question, str) or not question.strip():
         absent = fields.question not in row
-        got = "null" if question is None else ("empty" if isinstance(question, str) else f"a {type(question).__name__}, not text")
+        got = "null" if question is None else ("empty" if isinstance(question, str) else f"{a_type(question)}, not text")
         if absent:  # most often the text is in a field of another name: list the ones there are
             got = f"missing (the record's fields: {field_names(row)})"
         out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text" + (
             " (name its field with --question-field)." if absent else ".")
         return None, None, out
     if answer is not None and not isinstance(answer, str):
-        out["error"] = f"{where}: field '{fields.answer}' is a {type(answer).__name__}, not text or null."
+        out["error"] = f"{where}: field '{fields.answer}' is {a_type(answer)}, not text or null."
         return None, None, out
     question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
     answer = answer.encode("utf-8", "replace").decode("utf-8") if answer is not None else None

@@ -108,7 +108,7 @@ def test_label_bad_record_exits_1_and_keeps_going(runner, tiny_model_dir, tmp_pa
     out = lines(result.stdout)
     assert [r.get("id") for r in out] == ["1", "2", None, "4"]
     assert "error" not in out[0] and "error" not in out[3]
-    assert out[1]["error"] == f"{path}:2: field 'question' is a int, not text; every record needs a question text."
+    assert out[1]["error"] == f"{path}:2: field 'question' is an int, not text; every record needs a question text."
     assert out[2]["error"].startswith(f"{path}:3: not valid JSON")
     assert "labelled 4 records, 2 with errors" in result.stderr
     assert "Traceback" not in result.output

@@ -124,7 +124,7 @@ def test_label_bag_keeps_every_record_in_order(client, tiny_model):
     expected = list(label_rows(tiny_model, ((f"record {i}", r) for i, r in enumerate(records))))
     assert [r["id"] for r in got] == [r["id"] for r in records]
     assert [{k: v for k, v in r.items() if k != "error"} for r in got] == [{k: v for k, v in r.items() if k != "error"} for r in expected]
-    assert got[-1]["error"].endswith("field 'question' is a int, not text; every record needs a question text.")
+    assert got[-1]["error"].endswith("field 'question' is an int, not text; every record needs a question text.")
 
 
 def test_label_dataframe_adds_prediction_columns(client, tiny_model):

@@ -314,7 +314,7 @@ def test_expand_documents_splits_a_document_field_and_keeps_other_fields():
     assert str(error).startswith("f:3: field 'text': no questions found")
 
 
-@pytest.mark.parametrize(("text", "state"), [("", "empty"), (None, "missing"), (7, "a int, not text")])
+@pytest.mark.parametrize(("text", "state"), [("", "empty"), (None, "missing"), (7, "an int, not text")])
 def test_expand_documents_a_row_with_neither_a_document_nor_a_question_is_an_error(text, state):
     from classify.io import expand_documents
 

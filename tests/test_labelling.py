@@ -37,10 +37,10 @@ def test_one_output_per_input_in_order(tiny_model, tmp_path):
     assert out[7]["stance"] is None and out[7]["topic_scores"] is not None
     assert out[1]["error"] == f"{path}:2: field 'question' is missing (the record's fields: id, answer); every record needs a question text (name its field with --question-field)."
     assert out[2]["error"].startswith(f"{path}:3: not valid JSON")
-    assert out[3]["error"] == f"{path}:4: field 'question' is a int, not text; every record needs a question text."
+    assert out[3]["error"] == f"{path}:4: field 'question' is an int, not text; every record needs a question text."
     assert out[4]["error"] == f"{path}:5: field 'question' is a list, not text; every record needs a question text."
     assert out[5]["error"] == f"{path}:6: field 'question' is empty; every record needs a question text."
-    assert out[6]["error"] == f"{path}:7: field 'answer' is a int, not text or null."
+    assert out[6]["error"] == f"{path}:7: field 'answer' is an int, not text or null."
     assert summary.records == 8 and summary.errors == 6
     assert len(summary.first_errors) == 5 and summary.first_errors[0].startswith(f"{path}:2: field")
 

@@ -194,7 +194,7 @@ def test_labelling_parquet_with_wrong_column_types(runner, tiny_model_dir, tmp_p
     assert result.exit_code == 1 and "labelled 4 records, 3 with errors" in result.stderr
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == [1, 2, "a", "b"]
-    assert rows[0]["error"] == f"{numbers}:row 1: field 'question' is a int, not text; every record needs a question text."
+    assert rows[0]["error"] == f"{numbers}:row 1: field 'question' is an int, not text; every record needs a question text."
     assert rows[2]["error"] == f"{lists}:row 1: field 'answer' is a list, not text or null."
     assert_labelled(rows[3])
 
@@ -340,7 +340,7 @@ def test_numbers_or_lists_where_text_is_expected(runner, tiny_model, tmp_path):
     ])
     out, summary = labelled(tiny_model, path)
     assert [r["id"] for r in out] == list("1234567") and summary.errors == 6
-    assert_error(out[0], f"{path}:1: field 'question' is a int, not text; every record needs a question text.")
+    assert_error(out[0], f"{path}:1: field 'question' is an int, not text; every record needs a question text.")
     assert_error(out[2], f"{path}:3: field 'question' is a dict, not text; every record needs a question text.")
     assert_error(out[3], f"{path}:4: field 'answer' is a float, not text or null.")
     assert_labelled(out[6])
