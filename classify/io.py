@@ -342,7 +342,8 @@ def _name_the_files(folder: str) -> str:
 def expand_documents(rows, field: str, id_field: str = "id", question_field: str = "question"):
     """Replace rows that carry a whole document in ``field`` by the document's question records.
 
-    Each question record keeps the row's other fields and gets ``document_id`` (the row's id);
+    Each question record keeps the row's other fields and gets ``document_id`` (the row's id, else
+    the id the document prints or one derived from its text: see :func:`classify.documents.parse`);
     a document that cannot be parsed becomes one error row. Rows without a document pass
     unchanged if they are records (have ``question_field``), else become an error row.
     """
@@ -371,7 +372,7 @@ def expand_documents(rows, field: str, id_field: str = "id", question_field: str
             yield where, error
             continue
         for record in records:
-            yield f"{where}#{record.number}", {**rest, **record.to_dict(), "document_id": doc_id}
+            yield f"{where}#{record.number}", {**rest, **record.to_dict(), "document_id": record.document}
 
 
 # -- writing ----------------------------------------------------------------------------------

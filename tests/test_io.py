@@ -329,6 +329,8 @@ def test_expand_documents_takes_the_document_id_from_the_id_field():
     doc = SEED_DOCUMENT.read_text(encoding="utf-8")
     out = list(expand_documents([("f:1", {"nr": "k300", "body": doc})], "body", id_field="nr"))
     assert out[0][1]["id"] == "k300#1" and out[0][1]["document_id"] == "k300"
+    out = list(expand_documents([("f:1", {"body": doc})], "body", id_field="nr"))  # no id: the printed one
+    assert out[0][1]["id"] == "kst-21501-28-300#1" and out[0][1]["document_id"] == "kst-21501-28-300"
 
 
 class _Stdin:
