@@ -77,12 +77,33 @@ def _read_text(path: str) -> str:
 
 def _text(raw: bytes, name: str) -> str:
     """The text of an input file's bytes; a spreadsheet, Word or PDF file is refused with the fix."""
+    _refuse_binary(raw[:8], name)
+    return _decode(raw)
+
+
+def _refuse_binary(head: bytes, name: str) -> None:
     for magic, (kind, fix) in _BINARY.items():
-        if raw.startswith(magic):
+        if head.startswith(magic):
             file = Path(name) if name != "<stdin>" else Path("FILE.pdf")
             raise DataError(f"{name}: a {kind} file, not text; classify reads JSONL, CSV, Parquet and plain-text "
                             f"documents. {fix.format(file=file.name, stem=file.stem)}")
-    return _decode(raw)
+
+
+def _file_encoding(path: str) -> str:
+    """The codec :func:`_decode` would choose for the whole file, found in one pass of fixed memory."""
+    with open(path, "rb", buffering=_BUFFER) as handle:
+        head = handle.peek(8)[:8]
+        _refuse_binary(head, path)
+        if codec := _wide_codec(head):
+            return codec
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := handle.read(_BUFFER):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig"
 
 
 _OFFICE = ("Save a spreadsheet as 'CSV UTF-8' (one row per record, a header row naming the fields) and a "
@@ -130,6 +151,8 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
     elif fmt in _ROWS_FROM_TEXT:
         if fmt == "jsonl" and path != "-":
             yield from _jsonl_lines(path)
+        elif fmt == "csv" and path != "-":
+            yield from _csv_file(path)
         else:
             yield from _ROWS_FROM_TEXT[fmt](_read_text(path), name)
     elif fmt == "parquet":
@@ -245,11 +268,28 @@ def _jsonl_row(line: str, where: str):
 
 
 def _csv_text(text: str, name: str):
-    delimiter = "\t" if name.lower().endswith(".tsv") else _delimiter(text)
+    yield from _csv_rows(io.StringIO(text.replace("\x00", ""), newline=""), name)
+
+
+def _csv_file(path: str):
+    """A CSV file's rows, streamed (memory stays flat whatever its size), decoded as :func:`_decode`
+    would decode the whole file: one pass over the bytes settles the encoding first."""
+    try:
+        handle = open(path, encoding=_file_encoding(path), errors="replace", newline="", buffering=_BUFFER)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    with handle:
+        yield from _csv_rows((line.replace("\x00", "") for line in handle), path)
+
+
+def _csv_rows(lines: Iterator[str], name: str):
+    lines = iter(lines)
+    header = next(lines, "")
+    delimiter = "\t" if name.lower().endswith(".tsv") else _delimiter(header)
     # csv's default field limit (128 KiB) would reject one long answer; the limit is process-wide,
     # so it is only ever raised, never lowered
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    reader = csv.DictReader(io.StringIO(text.replace("\x00", ""), newline=""), dialect="excel", delimiter=delimiter)
+    reader = csv.DictReader(itertools.chain([header], lines), dialect="excel", delimiter=delimiter)
     while True:
         try:
             reader.fieldnames  # noqa: B018  (reads the header, so that line_num counts from it)
@@ -268,10 +308,9 @@ def _csv_text(text: str, name: str):
         yield where, {k: v for k, v in row.items() if k is not None}
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(header: str) -> str:
     """The delimiter the header line uses most: a comma, the semicolon of Excel in a Dutch (or any
     comma-decimal) locale, or a tab; a one-column file (none of them): the comma."""
-    header = text.partition("\n")[0]
     return max((",", ";", "\t"), key=header.count)
 
 

@@ -403,3 +403,18 @@ def test_a_jsonl_file_is_json_lines_only(tmp_path):
     path.write_text('[{"question": "Steun?"}, {"question": "Vloot?"}]\n{"question": "Drie?"}\n', encoding="utf-8")
     rows = rows_of(path)
     assert len(rows) == 2 and str(rows[0][1]) == f"{path}:1: expected a JSON object (a record), got list."
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "cp1252"])
+def test_a_large_csv_is_streamed_and_decoded_as_a_whole(tmp_path, codec):
+    """A CSV file is read row by row, in the encoding of the whole file: a cp1252 byte after the
+    first MiBs still makes it cp1252, and a UTF-8 character across a read boundary stays whole."""
+    from classify.io import _BUFFER
+
+    filler = "".join(f"{i},Vraag nummer {i} over de begroting?\n" for i in range(_BUFFER // 30))
+    path = tmp_path / "big.csv"
+    path.write_bytes(("id,question\n" + filler + "x,Steun aan Oekraïne – €5 miljoen?\n").encode(codec))
+    rows = read_rows(str(path))
+    assert next(rows)[1] == {"id": "0", "question": "Vraag nummer 0 over de begroting?"}
+    *_, (where, last) = rows
+    assert last == {"id": "x", "question": "Steun aan Oekraïne – €5 miljoen?"} and where.endswith(f":{filler.count(chr(10)) + 2}")
