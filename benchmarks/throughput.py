@@ -25,7 +25,7 @@ What is measured, against what (one run, the same records for every system):
   ``--workdir`` from the same records), output written to a file; then on the same with a case
   number of its own in every question, so that the vocabulary keeps growing as in a real archive.
 
-Run (outside CI; ~30 minutes on 2 cores, most of it the 2 GB memory run):
+Run (outside CI; ~35 minutes on 2 cores, most of it the two 2 GB memory runs):
 
     python benchmarks/throughput.py --workdir /tmp/classify-bench [--sections throughput,scale_out,...]
 
