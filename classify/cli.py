@@ -71,8 +71,10 @@ AnswerField = Annotated[str, typer.Option(help="Column holding the answer text."
 IdField = Annotated[str, typer.Option(help="Column holding the record id.")]
 TopicsField = Annotated[str, typer.Option(help="Column holding the topic labels.")]
 StanceField = Annotated[str, typer.Option(help="Column holding the stance label.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, csv or parquet.")]
-LabelFormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, csv, parquet, or table (readable, for a terminal).")]
+_FORMATS_HELP = ("jsonl, csv, tsv, excel (CSV for Excel in a Dutch or Belgian locale: semicolons, UTF-8 with a byte-order mark) or "
+                 "parquet; default: named by --out's suffix (.csv, .tsv, .parquet; .gz compresses), else jsonl.")
+FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=f"Output format: {_FORMATS_HELP}")]
+LabelFormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=f"Output format: table (readable, for a terminal), {_FORMATS_HELP}")]
 
 
 def _progress(message: str) -> None:
@@ -85,15 +87,19 @@ def _listed(names: list[str], has_head: bool, head: str) -> str:
     return ", ".join(names) + ("" if has_head else f"  (in the schema; the model has no {head} head: never predicted)")
 
 
-def _check_output(out: str | None, fmt: str, inputs, extra: tuple[str, ...] = ()) -> None:
-    """Before any work: a known --format, no binary output to a terminal, no --out over an input."""
-    from classify.io import FORMATS
+def _check_output(out: str | None, fmt: str | None, inputs, extra: tuple[str, ...] = ()) -> str:
+    """Before any work: the output format (--format, else --out's suffix), no binary output to a
+    terminal, no --out over an input."""
+    from classify.io import output_format
 
-    if fmt not in (*FORMATS, *extra):
-        raise DataError(f"unknown output format {fmt!r}; use one of {', '.join((*FORMATS, *extra))}.")
+    fmt = output_format(out, fmt, extra)
     if fmt == "parquet" and out in (None, "-") and sys.stdout.isatty():
         raise DataError("--format parquet is binary and stdout is a terminal: give --out FILE.parquet, or redirect stdout to a file.")
+    if fmt == "table" and out not in (None, "-"):
+        raise DataError(f"--format table is printed on the terminal, not written to {out!r}: drop --out, or drop --format to write "
+                        "the file in the format its name gives.")
     _not_an_input(out, inputs)
+    return fmt
 
 
 def _not_an_input(out: str | None, inputs, what: str = "an input") -> None:
@@ -118,7 +124,7 @@ def label(
     inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for stdin (JSONL, CSV or a document).")],
     model: ModelOpt = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
-    fmt: LabelFormatOpt = "jsonl",
+    fmt: LabelFormatOpt = None,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -138,7 +144,7 @@ def label(
     from classify.labelling import Summary, label_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
-    _check_output(out, fmt, inputs, extra=("table",))  # before the model loads and any record is read
+    fmt = _check_output(out, fmt, inputs, extra=("table",))  # before the model loads and any record is read
     loaded = _load(model)
     summary = Summary()
 
@@ -361,7 +367,7 @@ def hydrate(
     ids: Annotated[list[str], typer.Argument(help="Files of ids + labels (JSONL/CSV/Parquet).")],
     corpora: Annotated[Path, typer.Option(help="Folder of corpus JSONL files with id, question, answer.")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
-    fmt: FormatOpt = "jsonl",
+    fmt: FormatOpt = None,
 ):
     """Add question and answer texts to id-only annotation files; missing ids are reported.
 
@@ -371,7 +377,7 @@ def hydrate(
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
-    _check_output(out, fmt, [*ids, *corpus_files(corpora)])  # the corpus files are read too
+    fmt = _check_output(out, fmt, [*ids, *corpus_files(corpora)])  # the corpus files are read too
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
@@ -385,7 +391,7 @@ def hydrate(
 def parse(
     documents: Annotated[list[str], typer.Argument(help="Parliamentary documents (plain text), or '-' for stdin.")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
-    fmt: FormatOpt = "jsonl",
+    fmt: FormatOpt = None,
 ):
     """Split documents into question/answer records (id, number, question, answer, group, ...).
 
@@ -393,7 +399,7 @@ def parse(
     """
     from classify.io import read_rows, write_rows
 
-    _check_output(out, fmt, documents)
+    fmt = _check_output(out, fmt, documents)
 
     def rows():
         for path in documents:
@@ -428,7 +434,7 @@ def suggest(
     model: ModelOpt = None,
     n: Annotated[int, typer.Option("--n", "-n", help="How many records to suggest.")] = 50,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
-    fmt: FormatOpt = "jsonl",
+    fmt: FormatOpt = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Annotation files whose ids count as annotated too (repeatable).")] = None,
     diversity: Annotated[float, typer.Option(help="Penalty on similarity to records already picked (0 = none).")] = 0.5,
     explore: Annotated[float, typer.Option(help="Share of the batch picked at random (finds what the model cannot see yet).")] = 0.2,
@@ -457,7 +463,7 @@ def suggest(
         require(path)
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     loaded = _load(model)
-    _check_output(out, fmt, corpus)
+    fmt = _check_output(out, fmt, corpus)
     files = annotation_files(loaded, exclude or [], fields)
     _not_an_input(out, [path for path, _ in files], "an annotation file of the model or of --exclude")
     ids, notes = annotated_ids(loaded, exclude or [], fields, files=files)

@@ -1,5 +1,8 @@
 """Reading and writing record files: JSONL, CSV, Parquet, documents, saved datasets; stdin/stdout.
 
+Files ending in .gz are gzip (``archive.jsonl.gz``): read and written compressed, streamed as
+the plain ones are; gzip input is recognised by its content whatever its name, stdin included.
+
 Readers yield ``(location, row)`` pairs, where ``location`` is ``"file:line"`` for messages and
 ``row`` is a dict, or a :class:`DataError` for a line that could not be read at all (labelling
 turns it into an output record with an ``error`` field; training stops on it).
@@ -9,20 +12,31 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import itertools
 import json
 import os
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from classify.errors import DataError, InputNotFoundError, a_type
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "tsv", "excel", "parquet")
+_CSV_DIALECTS = {  # output format: delimiter, line end, leading byte-order mark
+    "csv": (",", "\n", ""),
+    "tsv": ("\t", "\n", ""),
+    # what Excel itself saves as "CSV UTF-8" in a Dutch or Belgian locale: it opens in columns there
+    # (the list separator is ";"), and the byte-order mark makes it read the text as UTF-8, not cp1252
+    "excel": (";", "\r\n", "\ufeff"),
+}
 _CSV_FIELD_LIMIT = 2**31 - 1  # the largest value csv accepts on every platform (a C long)
 _DOCUMENT_SUFFIXES = (".txt", ".text")
+_GZIP = b"\x1f\x8b"  # the first bytes of gzip data
 _BUFFER = 1 << 20  # bytes of file buffer: archives are GBs, and every system call costs (half the write time at 8 KiB)
 
 
@@ -54,7 +68,7 @@ def detect_format(path: str) -> str:
     p = Path(path)
     if p.is_dir():
         return "dataset"
-    suffix = p.suffix.lower()
+    suffix = _suffix(path)
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     if suffix in (".csv", ".tsv"):
@@ -66,13 +80,94 @@ def detect_format(path: str) -> str:
     return "unknown"
 
 
+def _suffix(path: str) -> str:
+    """The suffix that names a file's format, looking under a .gz: ".jsonl" for archive.jsonl.gz."""
+    p = Path(path)
+    return Path(p.stem).suffix.lower() if gzipped(path) else p.suffix.lower()
+
+
+def _stem(path: str) -> str:
+    """A file's name without its format suffix and .gz: "labelled" for labelled.csv.gz."""
+    return Path(Path(path).stem).stem if gzipped(path) else Path(path).stem
+
+
+def gzipped(path: str) -> bool:
+    """Whether a file is named as gzip (``.gz``): output to it is compressed."""
+    return Path(path).suffix.lower() == ".gz"
+
+
+def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...] = ()) -> str:
+    """The output format: ``fmt`` where given, else the one ``out``'s suffix names, else jsonl.
+
+    ``extra`` are formats a command has beside :data:`FORMATS` (``label``'s table). A format
+    that contradicts the file name is refused: JSONL or Parquet in a file named .csv is what a
+    spreadsheet cannot open, found only after the whole run.
+
+    Examples
+    --------
+    >>> output_format("labelled.csv"), output_format("labelled.tsv"), output_format(None)
+    ('csv', 'tsv', 'jsonl')
+    >>> output_format("labelled.csv", "excel")
+    'excel'
+    """
+    known = (*FORMATS, *extra)
+    if fmt is not None and fmt not in known:
+        raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(known)}.")
+    named = None if out in (None, "-") else detect_format(out)
+    if named == "csv":
+        named = "tsv" if _suffix(out) == ".tsv" else "csv"
+    elif named not in ("jsonl", "parquet"):
+        named = None  # .txt, .out, no suffix: any format may go there
+    if named == "parquet" and gzipped(out) or fmt == "parquet" and out not in (None, "-") and gzipped(out):
+        raise DataError(f"{out!r}: Parquet compresses itself and cannot be gzipped; name the file .parquet.")
+    if fmt is None:
+        return named or "jsonl"
+    family = {"tsv": "csv", "excel": "csv"}
+    if named is not None and fmt in FORMATS and family.get(fmt, fmt) != family.get(named, named):
+        kind, suffix = _KINDS[fmt]
+        raise DataError(f"--format {fmt} would write {kind} into {out!r}, a {_KINDS[named][0]} file name: drop --format to write "
+                        f"{_KINDS[named][0]}, or name the file for the format (e.g. {_stem(out)}{suffix}{'.gz' * gzipped(out)}).")
+    return fmt
+
+
+_KINDS = {"jsonl": ("JSONL", ".jsonl"), "csv": ("CSV", ".csv"), "tsv": ("TSV", ".tsv"), "excel": ("CSV", ".csv"), "parquet": ("Parquet", ".parquet")}
+
+
 def _read_text(path: str) -> str:
     if path == "-":
-        return _text(sys.stdin.buffer.read(), "<stdin>")
+        with _decompressing("<stdin>"):
+            return _text(_gunzipped(sys.stdin.buffer).read(), "<stdin>")
+    with _open_binary(path) as handle, _decompressing(path):
+        return _text(handle.read(), path)
+
+
+def _open_binary(path: str):
+    """An input file opened for reading bytes; gzip data (by its first bytes, whatever the name)
+    decompressed as it is read."""
     try:
-        return _text(Path(path).read_bytes(), path)
+        handle = open(path, "rb", buffering=_BUFFER)
+        if handle.peek(2)[:2] != _GZIP:
+            return handle
+        handle.close()
+        return gzip.open(path, "rb")
     except OSError as exc:
         raise _unreadable(path, exc) from None
+
+
+def _gunzipped(stream):
+    """stdin's bytes, decompressed where they are gzip (``classify label - < archive.jsonl.gz``)."""
+    gzipped = hasattr(stream, "peek") and stream.peek(2)[:2] == _GZIP  # sys.stdin.buffer peeks; test stand-ins may not
+    return gzip.GzipFile(fileobj=stream, mode="rb") if gzipped else stream
+
+
+@contextmanager
+def _decompressing(path: str):
+    """Broken gzip data (an archive cut short by an interrupted copy, a corrupt one) as a DataError."""
+    try:
+        yield
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        check = "" if path == "<stdin>" else f" Check it with `gzip -t {path}` and copy it again."
+        raise DataError(f"{path}: the gzip data is cut short or corrupt ({exc}).{check}") from None
 
 
 def _text(raw: bytes, name: str) -> str:
@@ -91,7 +186,7 @@ def _refuse_binary(head: bytes, name: str) -> None:
 
 def _file_encoding(path: str) -> str:
     """The codec :func:`_decode` would choose for the whole file, found in one pass of fixed memory."""
-    with open(path, "rb", buffering=_BUFFER) as handle:
+    with _open_binary(path) as handle, _decompressing(path):
         head = handle.peek(8)[:8]
         _refuse_binary(head, path)
         if codec := _wide_codec(head):
@@ -156,6 +251,8 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
         else:
             yield from _ROWS_FROM_TEXT[fmt](_read_text(path), name)
     elif fmt == "parquet":
+        if gzipped(path):
+            raise DataError(f"{name}: a gzipped Parquet file; Parquet compresses itself: `gunzip {name}` and give the .parquet.")
         yield from _parquet_rows(path)
     elif fmt == "dataset":
         yield from _dataset_rows(path)
@@ -164,20 +261,22 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
 
 
 def _stdin_rows() -> Iterator[tuple[str, dict | DataError]]:
-    """stdin: JSONL is streamed line by line (``zcat archive.jsonl.gz | classify label -``); anything
-    else (CSV, a document, UTF-16 text) is read whole and detected as for a file without a suffix."""
-    stream = sys.stdin.buffer
-    lead = []
-    for line in stream:  # up to the first line with content
-        lead.append(line)
-        if line.strip(b" \t\r\n"):
-            break
-    head = b"".join(lead)
-    if not _wide_codec(head) and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
-        yield from jsonl_rows(itertools.chain(lead, stream), "<stdin>")
-        return
-    text = _text(head + stream.read(), "<stdin>")
-    yield from _ROWS_FROM_TEXT[_sniff(text)](text, "<stdin>")
+    """stdin: JSONL is streamed line by line (``zcat archive.jsonl.gz | classify label -``, or the
+    gzip data itself); anything else (CSV, a document, UTF-16 text) is read whole and detected as
+    for a file without a suffix."""
+    with _decompressing("<stdin>"):
+        stream = _gunzipped(sys.stdin.buffer)
+        lead = []
+        for line in stream:  # up to the first line with content
+            lead.append(line)
+            if line.strip(b" \t\r\n"):
+                break
+        head = b"".join(lead)
+        if not _wide_codec(head) and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
+            yield from jsonl_rows(itertools.chain(lead, stream), "<stdin>")
+            return
+        text = _text(head + stream.read(), "<stdin>")
+        yield from _ROWS_FROM_TEXT[_sniff(text)](text, "<stdin>")
 
 
 def _sniff(text: str) -> str:
@@ -203,13 +302,9 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     are consumed; :func:`jsonl_rows` turns a chunk into rows (parallel labelling ships raw chunks
     to its workers, which parse them)."""
     require(path)
-    try:
-        handle = open(path, "rb", buffering=_BUFFER)
-    except OSError as exc:
-        raise _unreadable(path, exc) from None
-    with handle:
+    with _open_binary(path) as handle, _decompressing(path):
         head = handle.peek(64)
-        array = Path(path).suffix.lower() == ".json" and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"["
+        array = _suffix(path) == ".json" and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"["
         if array or _wide_codec(head[:4]):
             # a JSON array is one value, and UTF-16/32 lines do not split at b"\n": decoded whole, as UTF-8 lines
             text = _decode(handle.read())
@@ -235,7 +330,7 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
     """JSONL text as its lines; a .json file, stdin or a file without a suffix that holds one JSON
     array (``[{...}, {...}]``, what ``json.dump`` of a list writes) as one line per item, so its
     records are numbered like lines. A .jsonl file is JSON Lines only: a line "[...]" is a bad line."""
-    if Path(name).suffix.lower() in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
+    if _suffix(name) in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
         return io.StringIO(text)
     try:
         items = json.loads(text)  # a list: the text starts with "["
@@ -274,18 +369,15 @@ def _csv_text(text: str, name: str):
 def _csv_file(path: str):
     """A CSV file's rows, streamed (memory stays flat whatever its size), decoded as :func:`_decode`
     would decode the whole file: one pass over the bytes settles the encoding first."""
-    try:
-        handle = open(path, encoding=_file_encoding(path), errors="replace", newline="", buffering=_BUFFER)
-    except OSError as exc:
-        raise _unreadable(path, exc) from None
-    with handle:
+    encoding = _file_encoding(path)
+    with io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="replace", newline="") as handle, _decompressing(path):
         yield from _csv_rows((line.replace("\x00", "") for line in handle), path)
 
 
 def _csv_rows(lines: Iterator[str], name: str):
     lines = iter(lines)
     header = next(lines, "")
-    delimiter = "\t" if name.lower().endswith(".tsv") else _delimiter(header)
+    delimiter = "\t" if _suffix(name) == ".tsv" else _delimiter(header)
     # csv's default field limit (128 KiB) would reject one long answer; the limit is process-wide,
     # so it is only ever raised, never lowered
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
@@ -435,7 +527,9 @@ def check_output(path: str) -> Path:
 class AtomicWriter:
     """Write to a temporary file beside ``path`` and rename it into place on success only.
 
-    An interrupted run never leaves a half-written file under the final name.
+    An interrupted run never leaves a half-written file under the final name. A path ending in .gz
+    is written gzip-compressed (level 6, as the gzip command; no time stamp, so the same rows give
+    the same bytes).
     """
 
     def __init__(self, path: str | None, binary: bool = False):
@@ -452,15 +546,17 @@ class AtomicWriter:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         except OSError as exc:
             raise _unwritable(self.path, exc) from None
-        self.handle = os.fdopen(fd, "wb" if self.binary else "w", encoding=None if self.binary else "utf-8", newline=None if self.binary else "",
-                                buffering=_BUFFER)
+        self._raw = os.fdopen(fd, "wb", buffering=_BUFFER)
+        stream = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, filename="", mtime=0) if gzipped(self.path) else self._raw
+        self.handle = stream if self.binary else io.TextIOWrapper(stream, encoding="utf-8", newline="")
         return self.handle
 
     def __exit__(self, exc_type, exc, tb):
         if self._tmp is None:
             self.handle.flush()
             return False
-        self.handle.close()
+        self.handle.close()  # for gzip: writes its end; the file below stays open
+        self._raw.close()
         if exc_type is None:
             try:
                 os.replace(self._tmp, self.path)
@@ -473,7 +569,8 @@ class AtomicWriter:
 
 
 def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int:
-    """Write rows as JSONL (streamed), CSV or Parquet to ``out`` (None or "-" = stdout)."""
+    """Write rows as JSONL (streamed), CSV (``csv``, ``tsv``, ``excel``: see ``_CSV_DIALECTS``) or
+    Parquet to ``out`` (None or "-" = stdout)."""
     if fmt not in FORMATS:
         raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}.")
     count = 0
@@ -484,10 +581,12 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
                 count += 1
         return count
     rows = [without_surrogates(row) for row in rows]
-    if fmt == "csv":
+    if fmt in _CSV_DIALECTS:
+        delimiter, line_end, bom = _CSV_DIALECTS[fmt]
         columns = list(dict.fromkeys(k for row in rows for k in row))
         with AtomicWriter(out) as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+            handle.write(bom)
+            writer = csv.DictWriter(handle, fieldnames=columns, delimiter=delimiter, lineterminator=line_end)
             writer.writeheader()
             for row in rows:
                 writer.writerow({k: _cell(v) for k, v in row.items()})

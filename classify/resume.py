@@ -77,7 +77,7 @@ def label_resumable(
     >>> rows = read_rows("in.jsonl")  # doctest: +SKIP
     >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
-    from classify.io import check_output, jsonl_line
+    from classify.io import check_output, gzipped, jsonl_line
     from classify.labelling import label_rows
 
     say = say or (lambda message: None)
@@ -87,8 +87,10 @@ def label_resumable(
         )
     if fmt != "jsonl":
         raise DataError(
-            f"--resume writes JSONL only, not {fmt!r}: CSV and Parquet files cannot be appended to. Use --format jsonl."
+            f"--resume writes JSONL only, not {fmt!r}: CSV and Parquet files cannot be appended to. Write to a .jsonl file, e.g. --out labelled.jsonl."
         )
+    if gzipped(str(out)):
+        raise DataError(f"--resume appends to plain JSONL; --out {out} would be gzip. Label into {str(out)[:-3]} and gzip it when done.")
     if "-" in inputs:
         raise DataError(
             "--resume needs input files: standard input ('-') cannot be read again after an interruption. "

@@ -86,6 +86,33 @@ def test_label_parquet_out(runner, tiny_model_dir, records_path, tmp_path):
     assert pq.read_table(target).num_rows == 24
 
 
+def test_the_output_format_is_the_one_the_out_file_names(runner, tiny_model_dir, records_path, tmp_path):
+    import gzip
+
+    for name, first in (("o.csv", b"id,"), ("o.tsv", b"id\t"), ("o.jsonl.gz", b'{"id": '), ("o.txt", b'{"id": ')):
+        result = run(runner, "label", records_path, "--model", tiny_model_dir, "--out", tmp_path / name)
+        assert result.exit_code == 0, result.output
+        data = (tmp_path / name).read_bytes()
+        assert (gzip.decompress(data) if name.endswith(".gz") else data).startswith(first)
+    result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "excel", "--out", tmp_path / "nl.csv")
+    assert result.exit_code == 0 and (tmp_path / "nl.csv").read_bytes().startswith(b"\xef\xbb\xbfid;question;")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "jsonl", "--out", "o.csv"], "--format jsonl would write JSONL into '{dir}/o.csv', a CSV file name: drop --format to "
+                                              "write CSV, or name the file for the format (e.g. o.jsonl)."),
+    (["--format", "table", "--out", "o.txt"], "--format table is printed on the terminal, not written to '{dir}/o.txt': drop --out, or "
+                                              "drop --format to write the file in the format its name gives."),
+    (["--resume", "--out", "o.jsonl.gz"], "--resume appends to plain JSONL; --out {dir}/o.jsonl.gz would be gzip. Label into "
+                                          "{dir}/o.jsonl and gzip it when done."),
+])
+def test_an_output_the_format_cannot_go_to_is_refused_before_any_work(runner, tiny_model_dir, records_path, tmp_path, args, message):
+    args = [f"{tmp_path}/{a}" if a.startswith("o.") else a for a in args]
+    result = run(runner, "label", records_path, "--model", tiny_model_dir, *args)
+    assert_clean_error(result, 2, message.format(dir=tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_label_table(runner, tiny_model_dir, records_path):
     result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "table")
     assert result.exit_code == 0, result.output
@@ -147,7 +174,7 @@ def test_out_naming_an_input_is_refused(runner, records_path, tmp_path, command)
 
 def test_label_bad_format_leaves_no_file(runner, tiny_model_dir, records_path, tmp_path):
     result = run(runner, "label", records_path, "--model", tiny_model_dir, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
-    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet, table.")
+    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, tsv, excel, parquet, table.")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -156,7 +183,7 @@ def test_a_bad_format_stops_before_any_work(runner, tiny_model_dir, records_path
     args = {"parse": [SEED_DOCUMENT], "hydrate": [records_path, "--corpora", tmp_path],
             "suggest": [records_path, "--model", tiny_model_dir]}[command]
     result = run(runner, command, *args, "--format", "xlsx", "--out", tmp_path / "o.xlsx")
-    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, parquet.")
+    assert_clean_error(result, 2, "unknown output format 'xlsx'; use one of jsonl, csv, tsv, excel, parquet.")
     assert "classify: " not in result.stderr.replace("classify: error: ", "")  # no progress line: nothing was done
 
 

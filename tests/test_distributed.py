@@ -53,6 +53,19 @@ def test_cli_jobs_output_equals_single_process(archive, tiny_model_dir, tmp_path
     assert one.stderr == two.stderr
 
 
+def test_cli_jobs_on_a_gzip_archive_equals_single_process(archive, tiny_model_dir, tmp_path):
+    import gzip
+
+    packed = tmp_path / "archive.jsonl.gz"
+    packed.write_bytes(gzip.compress(archive.read_bytes()))
+    one = invoke("label", archive, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "one.jsonl")
+    two = invoke("label", packed, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "two.jsonl.gz", "--jobs", 2)
+    assert one.exit_code == two.exit_code == 1
+    unpacked = gzip.decompress((tmp_path / "two.jsonl.gz").read_bytes()).decode()
+    assert unpacked.replace(f"{packed}:", f"{archive}:") == (tmp_path / "one.jsonl").read_text()  # errors name the file
+    assert two.stderr.replace(f"{packed}:", f"{archive}:") == one.stderr
+
+
 def test_cli_jobs_on_several_files_and_other_formats_equals_single_process(archive, tiny_model_dir, tmp_path):
     # several JSONL files (blank lines, a BOM, a line that is not UTF-8) take the workers-parse path;
     # a CSV input takes the path where this process reads and the workers predict

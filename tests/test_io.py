@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import SEED_DOCUMENT
 
 from classify.errors import DataError, InputNotFoundError
-from classify.io import AtomicWriter, detect_format, read_rows, write_rows
+from classify.io import AtomicWriter, detect_format, output_format, read_rows, write_rows
 
 
 def rows_of(path, fmt=None):
@@ -196,7 +197,8 @@ def test_unknown_format(tmp_path):
 @pytest.mark.parametrize(
     "name, kind",
     [("a.jsonl", "jsonl"), ("a.NDJSON", "jsonl"), ("a.json", "jsonl"), ("a.csv", "csv"), ("a.tsv", "csv"),
-     ("a.parquet", "parquet"), ("a.pq", "parquet"), ("a.txt", "document"), ("a.xyz", "unknown"), ("-", "jsonl")],
+     ("a.parquet", "parquet"), ("a.pq", "parquet"), ("a.txt", "document"), ("a.xyz", "unknown"), ("-", "jsonl"),
+     ("a.jsonl.gz", "jsonl"), ("a.CSV.GZ", "csv"), ("a.tsv.gz", "csv"), ("a.txt.gz", "document"), ("a.gz", "unknown")],
 )
 def test_detect_format(name, kind):
     assert detect_format(name) == kind
@@ -241,8 +243,92 @@ def test_write_parquet_round_trip(tmp_path):
 
 
 def test_write_unknown_format(tmp_path):
-    with pytest.raises(DataError, match=r"unknown output format 'xlsx'; use one of jsonl, csv, parquet"):
+    with pytest.raises(DataError, match=r"unknown output format 'xlsx'; use one of jsonl, csv, tsv, excel, parquet"):
         write_rows(ROWS, str(tmp_path / "o.xlsx"), "xlsx")
+
+
+def test_write_tsv_and_excel_csv(tmp_path):
+    """tsv: tabs; excel: what Excel saves as "CSV UTF-8" in a Dutch locale (BOM, semicolons, CRLF)."""
+    tsv, excel = tmp_path / "o.tsv", tmp_path / "o.csv"
+    write_rows([{"a": "x;y", "b": "Oekraïne"}], str(tsv), "tsv")
+    write_rows([{"a": "x;y", "b": "Oekraïne"}], str(excel), "excel")
+    assert tsv.read_bytes() == "a\tb\nx;y\tOekraïne\n".encode()
+    assert excel.read_bytes() == '\ufeffa;b\r\n"x;y";Oekraïne\r\n'.encode()
+    for path in (tsv, excel):  # both read back as they were written
+        assert [r for _, r in rows_of(path)] == [{"a": "x;y", "b": "Oekraïne"}]
+
+
+@pytest.mark.parametrize(("out", "fmt", "chosen"), [
+    (None, None, "jsonl"), ("-", None, "jsonl"), ("o.csv", None, "csv"), ("o.TSV", None, "tsv"), ("o.pq", None, "parquet"),
+    ("o.jsonl.gz", None, "jsonl"), ("o.csv.gz", None, "csv"), ("o.txt", None, "jsonl"), ("o", None, "jsonl"),
+    ("o.csv", "excel", "excel"), ("o.csv", "tsv", "tsv"), ("o.txt", "parquet", "parquet"), (None, "csv", "csv"),
+])
+def test_the_output_format_is_given_or_named_by_the_file(out, fmt, chosen):
+    assert output_format(out, fmt) == chosen
+
+
+@pytest.mark.parametrize(("out", "fmt", "message"), [
+    ("o.csv", "jsonl", "--format jsonl would write JSONL into 'o.csv', a CSV file name: drop --format to write CSV, "
+                       "or name the file for the format (e.g. o.jsonl)."),
+    ("o.csv.gz", "parquet", "'o.csv.gz': Parquet compresses itself and cannot be gzipped; name the file .parquet."),
+    ("o.parquet", "excel", "--format excel would write CSV into 'o.parquet', a Parquet file name: drop --format to write Parquet, "
+                           "or name the file for the format (e.g. o.csv)."),
+    ("o.jsonl.gz", "csv", "--format csv would write CSV into 'o.jsonl.gz', a JSONL file name: drop --format to write JSONL, "
+                          "or name the file for the format (e.g. o.csv.gz)."),
+    ("o.csv", "xlsx", "unknown output format 'xlsx'; use one of jsonl, csv, tsv, excel, parquet."),
+])
+def test_a_format_the_file_name_contradicts_is_refused(out, fmt, message):
+    with pytest.raises(DataError) as caught:
+        output_format(out, fmt)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("o.jsonl.gz", "jsonl"), ("o.csv.gz", "csv"), ("o.tsv.gz", "tsv")])
+def test_gzip_output_is_compressed_streamed_back_and_reproducible(tmp_path, name, fmt):
+    import gzip
+
+    path = tmp_path / name
+    assert write_rows(iter(ROWS), str(path), fmt) == 2
+    data = path.read_bytes()
+    assert data[:2] == b"\x1f\x8b" and b"Oekra" not in data
+    assert gzip.decompress(data).startswith(b'{"id": "1"' if fmt == "jsonl" else b"id")
+    back = [r for _, r in rows_of(path)]
+    assert back[1]["question"] == "Oekraïne" and len(back) == 2
+    write_rows(iter(ROWS), str(path), fmt)
+    assert path.read_bytes() == data  # no time stamp inside: the same rows give the same file
+
+
+def test_gzip_input_is_recognised_by_its_content(tmp_path):
+    import gzip
+
+    for name in ("records.jsonl.gz", "records.gz", "records.jsonl"):  # a misnamed file too
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(b'{"id": "1", "question": "Steun aan Oekra\xc3\xafne?"}\n'))
+        assert [r for _, r in rows_of(path)] == [{"id": "1", "question": "Steun aan Oekraïne?"}]
+    document = tmp_path / "doc.txt.gz"
+    document.write_bytes(gzip.compress(Path(SEED_DOCUMENT).read_bytes()))
+    assert next(read_rows(str(document)))[1]["id"] == "kst-21501-28-300#1"
+
+
+@pytest.mark.parametrize("name", ["cut.jsonl.gz", "cut.csv.gz", "cut.gz"])
+def test_a_cut_short_gzip_archive_stops_with_the_check(tmp_path, name):
+    import gzip
+
+    lines = "".join(f'{{"id": "{i}", "question": "Vraag {i} over de begroting?"}}\n' for i in range(20000))
+    data = gzip.compress(("id,question\n" if ".csv" in name else "") .encode() + lines.encode())
+    path = tmp_path / name
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError) as caught:
+        list(read_rows(str(path)))
+    assert str(caught.value) == (f"{path}: the gzip data is cut short or corrupt (Compressed file ended before the end-of-stream "
+                                 f"marker was reached). Check it with `gzip -t {path}` and copy it again.")
+
+
+def test_a_gzipped_parquet_file_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "o.parquet.gz"
+    path.write_bytes(b"\x1f\x8b")
+    with pytest.raises(DataError, match=r"a gzipped Parquet file; Parquet compresses itself: `gunzip .*o\.parquet\.gz` and give the \.parquet\."):
+        list(read_rows(str(path)))
 
 
 def test_write_to_stdout(capsys):
@@ -360,6 +446,21 @@ def test_jsonl_on_stdin_is_streamed(monkeypatch):
     assert next(rows) == ("<stdin>:2", {"id": "0", "question": "V0?"})
     assert stdin.taken == 2  # a blank line and the first record: nothing read ahead
     assert len(list(rows)) == 999
+
+
+def test_gzip_on_stdin_is_decompressed_and_streamed(monkeypatch):
+    import gzip
+    import io
+
+    data = gzip.compress(b"".join(b'{"id": "%d", "question": "V%d?"}\n' % (i, i) for i in range(100000)))
+    monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": io.BufferedReader(io.BytesIO(data))}))
+    rows = read_rows("-")
+    assert next(rows) == ("<stdin>:1", {"id": "0", "question": "V0?"})
+    assert sys.stdin.buffer.tell() < len(data)  # nothing read ahead to the end
+    assert len(list(rows)) == 99999
+    monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": io.BufferedReader(io.BytesIO(data[:1000]))}))
+    with pytest.raises(DataError, match=r"^<stdin>: the gzip data is cut short or corrupt \(.*\)\.$"):
+        list(read_rows("-"))
 
 
 @pytest.mark.parametrize(("data", "first"), [

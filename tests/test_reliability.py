@@ -701,7 +701,7 @@ def test_resume_refuses_a_damaged_progress_record(tiny_model, tiny_model_dir, tm
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--format", "csv"], "--resume writes JSONL only, not 'csv': CSV and Parquet files cannot be appended to. Use --format jsonl."),
+        (["--format", "csv"], "--resume writes JSONL only, not 'csv': CSV and Parquet files cannot be appended to. Write to a .jsonl file, e.g. --out labelled.jsonl."),
         ([], "--resume needs --out FILE: output written to stdout cannot be continued. Add --out, e.g. --out labelled.jsonl."),
     ],
 )
