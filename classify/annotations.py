@@ -178,8 +178,9 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
 
 
 def corpus_files(corpora) -> list[Path]:
-    """The corpus files :func:`hydrate` reads from the folder ``corpora``: its ``*.jsonl`` files, sorted."""
-    return sorted(Path(corpora).glob("*.jsonl"))
+    """The corpus files :func:`hydrate` reads from the folder ``corpora``: its ``*.jsonl`` files, gzipped
+    (``*.jsonl.gz``) or not, sorted."""
+    return sorted([*Path(corpora).glob("*.jsonl"), *Path(corpora).glob("*.jsonl.gz")])
 
 
 def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list[dict], list[str]]:
@@ -209,19 +210,12 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}
     texts: dict[str, tuple] = {}
     for corpus in corpus_files(corpora):
-        with open(corpus, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{corpus}:{number}: not valid JSON ({exc.msg}); fix or remove the line in the corpus file.") from None
-                if not isinstance(row, dict):
-                    continue
-                rid = str(row.get("id"))
-                if rid in need and "question" in row:
-                    texts[rid] = (row.get("question"), row.get("answer"))
+        for _, row in read_rows(str(corpus), "jsonl"):
+            if isinstance(row, DataError):  # names the corpus file and line
+                raise row
+            rid = str(row.get("id"))
+            if rid in need and "question" in row:
+                texts[rid] = (row.get("question"), row.get("answer"))
     records, missing = [], []
     for row in wanted:
         rid = str(row[fields.id])

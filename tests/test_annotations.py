@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from conftest import LABELS, write_jsonl
 
@@ -165,7 +167,8 @@ def corpora(tmp_path):
         {"id": "c2", "question": "Vraag twee?", "answer": None},
         {"title": "no id on this line"},
     ])
-    write_jsonl(folder / "two.jsonl", [{"id": 3, "question": "Vraag drie?", "answer": "Drie."}])
+    plain = write_jsonl(tmp_path / "two.jsonl", [{"id": 3, "question": "Vraag drie?", "answer": "Drie."}])
+    (folder / "two.jsonl.gz").write_bytes(gzip.compress(plain.read_bytes()))  # corpora may be gzipped
     (folder / "notes.txt").write_text('{"id": "c9", "question": "not a corpus file"}\n')
     return folder
 
