@@ -34,6 +34,7 @@ _CSV_DIALECTS = {  # output format: delimiter, line end, leading byte-order mark
     # (the list separator is ";"), and the byte-order mark makes it read the text as UTF-8, not cp1252
     "excel": (";", "\r\n", "\ufeff"),
 }
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a cell starting so is a formula to a spreadsheet
 _CSV_FIELD_LIMIT = 2**31 - 1  # the largest value csv accepts on every platform (a C long)
 _DOCUMENT_SUFFIXES = (".txt", ".text")
 _GZIP = b"\x1f\x8b"  # the first bytes of gzip data
@@ -588,8 +589,9 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
             handle.write(bom)
             writer = csv.DictWriter(handle, fieldnames=columns, delimiter=delimiter, lineterminator=line_end)
             writer.writeheader()
+            text = _excel_text if fmt == "excel" else _cell
             for row in rows:
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+                writer.writerow({k: text(v) for k, v in row.items()})
         return len(rows)
     import pyarrow.parquet as pq
 
@@ -602,6 +604,14 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
 def _cell(value):
     """CSV cells hold lists and dicts as JSON."""
     return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else value
+
+
+def _excel_text(value):
+    """A cell for Excel: text that starts like a formula gets a leading ' (Excel's mark for text, not
+    shown), so that a Belgian answer starting "- FOD Binnenlandse Zaken" is not shown as #NAME? (and
+    lost on saving), and no text from an archive runs as a formula (=HYPERLINK(...))."""
+    value = _cell(value)
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 _LINE_ENDS = ("\x85", "\u2028", "\u2029")  # line ends for str.splitlines; see jsonl_line

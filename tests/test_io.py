@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import sys
@@ -256,6 +258,14 @@ def test_write_tsv_and_excel_csv(tmp_path):
     assert excel.read_bytes() == '\ufeffa;b\r\n"x;y";Oekraïne\r\n'.encode()
     for path in (tsv, excel):  # both read back as they were written
         assert [r for _, r in rows_of(path)] == [{"a": "x;y", "b": "Oekraïne"}]
+
+
+def test_excel_csv_marks_text_that_starts_like_a_formula():
+    rows = [{"answer": "- FOD Binnenlandse Zaken", "q": "=HYPERLINK(\"x\")", "n": -1, "t": ["-a"], "ok": "Ja -"}]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        write_rows(rows, None, "excel")
+    assert out.getvalue().splitlines()[1] == """'- FOD Binnenlandse Zaken;"'=HYPERLINK(""x"")";-1;"[""-a""]";Ja -"""
 
 
 @pytest.mark.parametrize(("out", "fmt", "chosen"), [
