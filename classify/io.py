@@ -97,6 +97,9 @@ def gzipped(path: str) -> bool:
     return Path(path).suffix.lower() == ".gz"
 
 
+_KINDS = {"jsonl": ("JSONL", ".jsonl"), "csv": ("CSV", ".csv"), "tsv": ("TSV", ".tsv"), "excel": ("CSV", ".csv"), "parquet": ("Parquet", ".parquet")}
+
+
 def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...] = ()) -> str:
     """The output format: ``fmt`` where given, else the one ``out``'s suffix names, else jsonl.
 
@@ -119,7 +122,7 @@ def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...
         named = "tsv" if _suffix(out) == ".tsv" else "csv"
     elif named not in ("jsonl", "parquet"):
         named = None  # .txt, .out, no suffix: any format may go there
-    if named == "parquet" and gzipped(out) or fmt == "parquet" and out not in (None, "-") and gzipped(out):
+    if "parquet" in (named, fmt) and out not in (None, "-") and gzipped(out):
         raise DataError(f"{out!r}: Parquet compresses itself and cannot be gzipped; name the file .parquet.")
     if fmt is None:
         return named or "jsonl"
@@ -129,9 +132,6 @@ def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...
         raise DataError(f"--format {fmt} would write {kind} into {out!r}, a {_KINDS[named][0]} file name: drop --format to write "
                         f"{_KINDS[named][0]}, or name the file for the format (e.g. {_stem(out)}{suffix}{'.gz' * gzipped(out)}).")
     return fmt
-
-
-_KINDS = {"jsonl": ("JSONL", ".jsonl"), "csv": ("CSV", ".csv"), "tsv": ("TSV", ".tsv"), "excel": ("CSV", ".csv"), "parquet": ("Parquet", ".parquet")}
 
 
 def _read_text(path: str) -> str:
@@ -157,8 +157,8 @@ def _open_binary(path: str):
 
 def _gunzipped(stream):
     """stdin's bytes, decompressed where they are gzip (``classify label - < archive.jsonl.gz``)."""
-    gzipped = hasattr(stream, "peek") and stream.peek(2)[:2] == _GZIP  # sys.stdin.buffer peeks; test stand-ins may not
-    return gzip.GzipFile(fileobj=stream, mode="rb") if gzipped else stream
+    packed = hasattr(stream, "peek") and stream.peek(2)[:2] == _GZIP  # sys.stdin.buffer peeks; test stand-ins may not
+    return gzip.GzipFile(fileobj=stream, mode="rb") if packed else stream
 
 
 @contextmanager
