@@ -20,7 +20,10 @@ order: ``#1``, ``#1-2``, ``#1-3``.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import itertools
 import json
 import re
 
@@ -28,7 +31,7 @@ from classify import _layout, _segments
 from classify.errors import DocumentError, ParseWarning, warn
 from classify.record import Record
 
-__all__ = ["parse", "looks_like_document", "printed_id"]
+__all__ = ["parse", "looks_like_document", "looks_like_table", "printed_id"]
 
 # How much of the document's start is read for its header (dossier number, date, addressee).
 HEADER_CHARS = 3000
@@ -173,13 +176,32 @@ def looks_like_document(text: str) -> bool:
         except ValueError:
             if first.startswith("[") and head.rstrip().endswith("]"):
                 return False
-    lines = [ln for ln in head.split("\n")[:20] if ln.strip()]
-    for sep in (",", ";", "\t"):
-        counts = [ln.count(sep) for ln in lines]
-        if len(lines) >= 2 and counts[0] >= 1 and len(set(counts)) == 1 and len(first) < 300:
-            return False
+    if looks_like_table(text):
+        return False
     stream = _layout.clean(_layout.normalize(head))
     return _segments.has_questions(stream)
+
+
+def looks_like_table(text: str) -> bool:
+    """CSV or TSV: a header line of two or more fields, and the next records (up to 20; a quoted
+    field may span lines, as a question with paragraphs does) with as many fields each.
+
+    Examples
+    --------
+    >>> looks_like_table('id;question\nk1;"Steun?\n\nVraag 2: en munitie?"\n')
+    True
+    >>> looks_like_table("Vraag 1\nKomt er een leger, en wanneer?\nAntwoord\nNee.")
+    False
+    """
+    text = text.lstrip("\ufeff \n\r\t")
+    first = text.split("\n", 1)[0]
+    for sep in (",", ";", "\t"):
+        if sep not in first or len(first) > 1000:  # a header names columns; a document's first line is prose
+            continue
+        rows = [row for row in itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), 21) if row]
+        if len(rows) >= 2 and all(len(row) == len(rows[0]) for row in rows[1:]):
+            return True
+    return False
 
 
 def printed_id(text: str) -> str | None:

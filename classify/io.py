@@ -240,9 +240,9 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
     require(path)
     fmt = fmt or detect_format(path)
     name = "<stdin>" if path == "-" else path
-    if fmt == "unknown":
+    if fmt in ("unknown", "document"):
         text = _read_text(path)
-        fmt = _sniff(text)
+        fmt = _sniff(text, named_document=fmt == "document")
         yield from _ROWS_FROM_TEXT[fmt](text, name)
     elif fmt in _ROWS_FROM_TEXT:
         if fmt == "jsonl" and path != "-":
@@ -280,10 +280,22 @@ def _stdin_rows() -> Iterator[tuple[str, dict | DataError]]:
         yield from _ROWS_FROM_TEXT[_sniff(text)](text, "<stdin>")
 
 
-def _sniff(text: str) -> str:
-    """Content-based detection for files without a telling suffix."""
-    from classify.documents import looks_like_document
+def _sniff(text: str, named_document: bool = False) -> str:
+    """Content-based detection for files without a telling suffix; a file named as a document
+    (.txt) is one unless it holds JSON records or a table (JSONL or CSV written under that name)."""
+    from classify.documents import looks_like_document, looks_like_table
 
+    if named_document:
+        first = text.lstrip("\ufeff \n\r\t").split("\n", 1)[0]
+        if first.strip() == "[":  # an indented JSON array
+            return "jsonl"
+        if first[:1] in ("{", "["):
+            try:
+                json.loads(first)
+                return "jsonl"
+            except ValueError:
+                pass
+        return "csv" if looks_like_table(text) else "document"
     head = text.lstrip()[:1]
     if head in ("{", "["):  # JSON Lines, or one JSON array of records
         return "jsonl"

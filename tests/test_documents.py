@@ -201,6 +201,8 @@ def test_partial_document_warns_with_count_and_keeps_the_rest():
         '[{"id": "a", "question": "Vraag 1?"}]',
         "id,question,answer\na,Vraag 1: komt er een leger?,Nee\nb,Waarom?,Daarom\n",
         "id;question\na;Vraag 1 Is dat zo?\n",
+        # quoted fields across lines (a question with paragraphs), as spreadsheets and classify write them
+        'id,question,answer\nbe:1,"Lijn Brussel. - Incident.\n\n Vraag 1: Wat gebeurde er?\n\n Vraag 2: Wanneer?",\nbe:2,"Kort, maar\n\ngoed?",Ja\n',
         "",
         fixture("geen_vragen.txt"),
     ],

@@ -175,6 +175,32 @@ def test_a_document_keeps_its_printed_id_under_any_file_name(tmp_path):
     assert rows_of(unnumbered)[0][1]["id"] == "brief_minister#1"
 
 
+MULTILINE_CSV = ('id,question,answer\n'
+                 'be:1,"Lijn Brussel. - Incident.\n\n Vraag 1: Wat gebeurde er?\n\n Vraag 2: Wanneer?",\n'
+                 'be:2,"Kort, maar\n\nVraag 3: goed?",Ja\n')
+
+
+@pytest.mark.parametrize("name", ["export", "export.txt", "export.gz"])
+def test_a_csv_with_paragraphs_in_its_fields_is_not_taken_for_a_document(tmp_path, name):
+    """Questions with paragraphs are quoted fields across lines: still a table, not a document
+    whose "Vraag 1:" lines would be split into made-up questions (it was: 2 records -> 3)."""
+    import gzip
+
+    path = tmp_path / name
+    data = MULTILINE_CSV.encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    rows = [r for _, r in rows_of(path)]
+    assert [r["id"] for r in rows] == ["be:1", "be:2"] and rows[1]["question"] == "Kort, maar\n\nVraag 3: goed?"
+
+
+def test_records_written_under_a_txt_name_are_read_as_records(tmp_path):
+    path = tmp_path / "labelled.txt"
+    write_rows(ROWS, str(path), "jsonl")
+    assert [r for _, r in rows_of(path)] == ROWS
+    write_rows(ROWS, str(path), "csv")
+    assert [r["id"] for _, r in rows_of(path)] == ["1", "2"]
+
+
 def test_unknown_suffix_is_sniffed(tmp_path):
     (tmp_path / "a.dat").write_text('{"question": "V?"}\n', encoding="utf-8")
     (tmp_path / "b.dat").write_text("id,question\n1,V?\n", encoding="utf-8")
@@ -475,6 +501,7 @@ def test_gzip_on_stdin_is_decompressed_and_streamed(monkeypatch):
 
 @pytest.mark.parametrize(("data", "first"), [
     ("id;question\n1;Steun aan Oekraïne?\n".encode(), {"id": "1", "question": "Steun aan Oekraïne?"}),
+    (MULTILINE_CSV.encode(), {"id": "be:1", "answer": ""}),
     ("\ufeff{\"question\": \"Steun aan Oekraïne?\"}\n".encode("utf-16-le"), {"question": "Steun aan Oekraïne?"}),
     (Path(SEED_DOCUMENT).read_bytes(), {"id": "kst-21501-28-300#1"}),
 ])
