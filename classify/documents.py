@@ -188,9 +188,9 @@ def looks_like_table(text: str) -> bool:
 
     Examples
     --------
-    >>> looks_like_table('id;question\nk1;"Steun?\n\nVraag 2: en munitie?"\n')
+    >>> looks_like_table('id;question\\nk1;"Steun?\\n\\nVraag 2: en munitie?"\\n')
     True
-    >>> looks_like_table("Vraag 1\nKomt er een leger, en wanneer?\nAntwoord\nNee.")
+    >>> looks_like_table("Vraag 1\\nKomt er een leger, en wanneer?\\nAntwoord\\nNee.")
     False
     """
     text = text.lstrip("\ufeff \n\r\t")
