@@ -8,6 +8,7 @@ error stopped the command (message on stderr, no traceback).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -38,6 +39,14 @@ class _Boundary(TyperGroup):
                 return super().invoke(ctx)
             except ClassifyError as exc:
                 typer.echo(f"classify: error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            except OSError as exc:  # stdout on a full disk (--out files say so themselves: io.AtomicWriter)
+                from classify.io import WRITE_ERRORS
+
+                if exc.errno not in WRITE_ERRORS:
+                    raise
+                typer.echo(f"classify: error: cannot write the output ({exc.strerror}); free some space, or write it elsewhere.", err=True)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere, quietly
                 raise typer.Exit(2) from None
 
 

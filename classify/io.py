@@ -11,7 +11,9 @@ turns it into an output record with an ``error`` field; training stops on it).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import errno
 import gzip
 import io
 import itertools
@@ -21,7 +23,6 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from classify.errors import DataError, InputNotFoundError, a_type
@@ -161,7 +162,7 @@ def _gunzipped(stream):
     return gzip.GzipFile(fileobj=stream, mode="rb") if packed else stream
 
 
-@contextmanager
+@contextlib.contextmanager
 def _decompressing(path: str):
     """Broken gzip data (an archive cut short by an interrupted copy, a corrupt one) as a DataError."""
     try:
@@ -221,8 +222,10 @@ def _unreadable(path: str, exc: OSError) -> DataError:
     return DataError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is a readable file.")
 
 
-def _unwritable(path: str, exc: OSError) -> DataError:
-    return DataError(f"cannot write output {path!r} ({exc.strerror or exc}); choose a writable path.")
+def unwritable(path, exc: OSError, what: str = "output") -> DataError:
+    """The error for an output that could not be written: a full disk, or a path not writable."""
+    fix = "free some space, or choose another path" if exc.errno in (*WRITE_ERRORS, None) else "choose a writable path"
+    return DataError(f"cannot write {what} {str(path)!r} ({exc.strerror or exc}); {fix}.")
 
 
 def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
@@ -542,43 +545,82 @@ class AtomicWriter:
 
     An interrupted run never leaves a half-written file under the final name. A path ending in .gz
     is written gzip-compressed (level 6, as the gzip command; no time stamp, so the same rows give
-    the same bytes).
+    the same bytes). The file gets the permissions a new file gets from the umask, or keeps those
+    of the file it replaces; through a symbolic link, the file linked to is replaced and the link
+    kept. A path that is no regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written
+    to directly: renaming over it would replace the device or pipe with a file. A full disk, or
+    any failure to write, is a DataError and leaves no temporary file.
     """
 
     def __init__(self, path: str | None, binary: bool = False):
         self.path, self.binary = path, binary
 
     def __enter__(self):
+        self._tmp = self._final = None
         if self.path is None or self.path == "-":
-            self._tmp = None
+            self._raw = None
             self.handle = sys.stdout.buffer if self.binary else sys.stdout
             return self.handle
         target = check_output(self.path)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            if target.exists() and not target.is_file():  # a device or pipe (is_file follows links)
+                self._raw = open(target, "wb", buffering=_BUFFER)
+            else:
+                final = Path(os.path.realpath(target))
+                final.parent.mkdir(parents=True, exist_ok=True)
+                mode = final.stat().st_mode & 0o7777 if final.exists() else default_mode()
+                fd, self._tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+                self._final = final
+                self._raw = os.fdopen(fd, "wb", buffering=_BUFFER)
+                os.chmod(self._tmp, mode)
         except OSError as exc:
-            raise _unwritable(self.path, exc) from None
-        self._raw = os.fdopen(fd, "wb", buffering=_BUFFER)
+            self._discard()
+            raise unwritable(self.path, exc) from None
         stream = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, filename="", mtime=0) if gzipped(self.path) else self._raw
         self.handle = stream if self.binary else io.TextIOWrapper(stream, encoding="utf-8", newline="")
         return self.handle
 
     def __exit__(self, exc_type, exc, tb):
-        if self._tmp is None:
+        if self._raw is None:  # stdout: a failure to write it reaches the CLI's error boundary
             self.handle.flush()
             return False
-        self.handle.close()  # for gzip: writes its end; the file below stays open
-        self._raw.close()
-        if exc_type is None:
+        failure = exc
+        try:
+            self.handle.close()  # for gzip: writes its end; the file below stays open
+        except OSError as error:
+            failure = failure or error
+        finally:
             try:
-                os.replace(self._tmp, self.path)
-            except OSError as exc:  # e.g. a directory appeared under the name meanwhile
-                os.unlink(self._tmp)
-                raise _unwritable(self.path, exc) from None
-        else:
-            os.unlink(self._tmp)
+                self._raw.close()
+            except OSError as error:
+                failure = failure or error
+        if failure is None and self._tmp is not None:
+            try:
+                os.replace(self._tmp, self._final)
+                self._tmp = None
+            except OSError as error:  # e.g. a directory appeared under the name meanwhile
+                failure = error
+        self._discard()
+        if isinstance(failure, OSError) and (failure is not exc or failure.errno in WRITE_ERRORS):
+            raise unwritable(self.path, failure) from None
         return False
+
+    def _discard(self):
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            self._tmp = None
+
+
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # errors only a write raises: the disk or quota is full
+
+
+def default_mode(directory: bool = False) -> int:
+    """The permissions a new file (or folder) gets from the process's umask, as open() gives them;
+    ``tempfile`` makes its files private (0600) whatever the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
 
 
 def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from classify.errors import DataError, InputNotFoundError, ModelFormatError, VersionWarning, warn
+from classify.io import default_mode, unwritable
 from classify.schema import LabelSchema
 
 FORMAT = "classify-model"
@@ -89,6 +90,7 @@ def save(model, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
+        os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700) whatever the umask
         heads, files = {}, {}
         for name, (meta, arrays) in model.head_states().items():
             heads[name] = meta
@@ -116,8 +118,10 @@ def save(model, path) -> Path:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk (numpy's own error has no errno), a read-only folder
+            raise unwritable(path, exc, "the model to") from None
         raise
     return path
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -111,6 +112,16 @@ def test_an_output_the_format_cannot_go_to_is_refused_before_any_work(runner, ti
     result = run(runner, "label", records_path, "--model", tiny_model_dir, *args)
     assert_clean_error(result, 2, message.format(dir=tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux) to fill stdout")
+def test_stdout_on_a_full_disk_is_a_clean_error(tiny_model_dir, records_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "classify", "label", str(records_path), "--model", str(tiny_model_dir)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == ("classify: error: cannot write the output (No space left on device); free some space, or write it "
+                           "elsewhere.\n")
 
 
 def test_label_table(runner, tiny_model_dir, records_path):

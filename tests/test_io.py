@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -418,6 +420,68 @@ def test_atomic_writer_refuses_a_path_it_cannot_write_before_anything_is_read(tm
     with pytest.raises(DataError, match=r"cannot write output '.*file.jsonl/o.jsonl': '.*file.jsonl' is a file, not a folder; choose another path\."):
         write_rows(rows(), str(tmp_path / "file.jsonl" / "o.jsonl"), "jsonl")
     assert consumed == [] and sorted(p.name for p in tmp_path.iterdir()) == ["file.jsonl", "folder"]
+
+
+def test_atomic_writer_gives_the_umask_permissions_or_keeps_the_replaced_files(tmp_path):
+    path = tmp_path / "o.csv"
+    old = os.umask(0o022)
+    try:
+        write_rows(ROWS, str(path), "csv")
+        assert path.stat().st_mode & 0o777 == 0o644  # tempfile alone gives 0600: colleagues could not read it
+        path.chmod(0o640)
+        write_rows(ROWS, str(path), "csv")
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_atomic_writer_replaces_the_file_a_link_points_to_and_keeps_the_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "o.jsonl"
+    link.symlink_to(tmp_path / "real" / "o.jsonl")
+    write_rows(ROWS, str(link), "jsonl")
+    assert link.is_symlink() and [r for _, r in rows_of(tmp_path / "real" / "o.jsonl")] == ROWS
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["o.jsonl"]
+
+
+def test_atomic_writer_writes_into_a_named_pipe_instead_of_replacing_it(tmp_path):
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    write_rows(ROWS, str(pipe), "jsonl")
+    reader.join(10)
+    assert pipe.is_fifo() and json.loads(received[0].splitlines()[1]) == ROWS[1]
+
+
+class _FullDisk(io.RawIOBase):
+    """A file on a disk that is full: every write fails as the system's write does."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self):
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_full_disk_is_a_clean_error_and_leaves_no_temporary_file(tmp_path, monkeypatch, fmt):
+    monkeypatch.setattr("classify.io.os.fdopen", lambda fd, *args, **kwargs: io.BufferedWriter(_FullDisk(fd)))
+    with pytest.raises(DataError) as caught:
+        write_rows(ROWS * 1000, str(tmp_path / f"o.{fmt}.gz"), fmt)
+    assert str(caught.value) == f"cannot write output '{tmp_path}/o.{fmt}.gz' (No space left on device); free some space, or choose another path."
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_expand_documents_splits_a_document_field_and_keeps_other_fields():

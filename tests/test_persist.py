@@ -94,6 +94,29 @@ def test_save_never_replaces_what_is_not_a_model(tiny_model, tmp_path):
     assert annotations.read_text() == "{}\n" and (folder / "notes.txt").read_text() == "mine" and load(model_dir).heads == ["topics", "stance"]
 
 
+def test_a_saved_model_is_readable_as_the_umask_says(tiny_model, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save(tiny_model, tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700: colleagues can load it
+    assert all(f.stat().st_mode & 0o777 == 0o644 for f in path.iterdir())
+
+
+def test_a_full_disk_while_saving_is_a_clean_error_and_keeps_the_old_model(tiny_model, tmp_path, monkeypatch):
+    path = save(tiny_model, tmp_path / "m")
+    before = {f.name: f.read_bytes() for f in path.iterdir()}
+
+    def full(*args, **kwargs):
+        raise OSError("10477 requested and 992 written")  # what numpy raises on a full disk (no errno)
+
+    monkeypatch.setattr("classify.persist.np.save", full)
+    with pytest.raises(DataError, match=r"^cannot write the model to '.*m' \(10477 requested and 992 written\); free some space, or choose another path\.$"):
+        save(tiny_model, path)
+    assert {f.name: f.read_bytes() for f in path.iterdir()} == before and os.listdir(tmp_path) == ["m"]
+
+
 def test_load_via_package_api(tiny_model_dir):
     assert classify.load(tiny_model_dir).heads == ["topics", "stance"]
     assert classify.load(str(tiny_model_dir)).heads == ["topics", "stance"]
