@@ -101,6 +101,13 @@ def gzipped(path: str) -> bool:
 _KINDS = {"jsonl": ("JSONL", ".jsonl"), "csv": ("CSV", ".csv"), "tsv": ("TSV", ".tsv"), "excel": ("CSV", ".csv"), "parquet": ("Parquet", ".parquet")}
 
 
+_NOT_WRITTEN = {  # output names a user may reach for that classify cannot honour: what they are, and the fix
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), ("spreadsheet", "for Excel, write --format excel --out {stem}.csv (it opens in columns, ë intact).")),
+    **dict.fromkeys((".docx", ".doc", ".odt", ".pdf"), ("Word, OpenDocument or PDF", "write .jsonl, .csv, .tsv or .parquet.")),
+    **dict.fromkeys((".bz2", ".xz", ".zst", ".zip", ".7z", ".lz4"), ("compressed (other than gzip)", "name it {stem}.gz (gzip), or pipe stdout through the compressor.")),
+}
+
+
 def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...] = ()) -> str:
     """The output format: ``fmt`` where given, else the one ``out``'s suffix names, else jsonl.
 
@@ -118,6 +125,8 @@ def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...
     known = (*FORMATS, *extra)
     if fmt is not None and fmt not in known:
         raise DataError(f"unknown output format {fmt!r}; use one of {', '.join(known)}.")
+    if out not in (None, "-") and (refused := _NOT_WRITTEN.get(Path(out).suffix.lower())):
+        raise DataError(f"{out!r}: classify does not write {refused[0]} files; {refused[1].format(stem=Path(out).stem)}")
     named = None if out in (None, "-") else detect_format(out)
     if named == "csv":
         named = "tsv" if _suffix(out) == ".tsv" else "csv"
@@ -127,8 +136,7 @@ def output_format(out: str | None, fmt: str | None = None, extra: tuple[str, ...
         raise DataError(f"{out!r}: Parquet compresses itself and cannot be gzipped; name the file .parquet.")
     if fmt is None:
         return named or "jsonl"
-    family = {"tsv": "csv", "excel": "csv"}
-    if named is not None and fmt in FORMATS and family.get(fmt, fmt) != family.get(named, named):
+    if named is not None and fmt in FORMATS and fmt != named and (named, fmt) != ("csv", "excel"):
         kind, suffix = _KINDS[fmt]
         raise DataError(f"--format {fmt} would write {kind} into {out!r}, a {_KINDS[named][0]} file name: drop --format to write "
                         f"{_KINDS[named][0]}, or name the file for the format (e.g. {_stem(out)}{suffix}{'.gz' * gzipped(out)}).")
@@ -393,7 +401,7 @@ def _csv_file(path: str):
 def _csv_rows(lines: Iterator[str], name: str):
     lines = iter(lines)
     header = next(lines, "")
-    delimiter = "\t" if _suffix(name) == ".tsv" else _delimiter(header)
+    delimiter = "\t" if _suffix(name) == ".tsv" and "\t" in header else _delimiter(header)  # a .tsv of commas: commas
     # csv's default field limit (128 KiB) would reject one long answer; the limit is process-wide,
     # so it is only ever raised, never lowered
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))

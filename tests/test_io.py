@@ -117,6 +117,12 @@ def test_csv_nul_bytes_and_too_many_fields(tmp_path):
     assert str(rows[1][1]) == f"{path}:3: more fields than the header has columns; quote fields that contain commas."
 
 
+def test_a_tsv_file_of_commas_is_read_by_its_header(tmp_path):
+    path = tmp_path / "commas.tsv"
+    path.write_text("id,question\n1,Steun?\n", encoding="utf-8")
+    assert [r for _, r in rows_of(path)] == [{"id": "1", "question": "Steun?"}]
+
+
 def test_tsv(tmp_path):
     path = tmp_path / "in.tsv"
     path.write_text("id\tquestion\n1\tVraag, met komma\n", encoding="utf-8")
@@ -299,7 +305,7 @@ def test_excel_csv_marks_text_that_starts_like_a_formula():
 @pytest.mark.parametrize(("out", "fmt", "chosen"), [
     (None, None, "jsonl"), ("-", None, "jsonl"), ("o.csv", None, "csv"), ("o.TSV", None, "tsv"), ("o.pq", None, "parquet"),
     ("o.jsonl.gz", None, "jsonl"), ("o.csv.gz", None, "csv"), ("o.txt", None, "jsonl"), ("o", None, "jsonl"),
-    ("o.csv", "excel", "excel"), ("o.csv", "tsv", "tsv"), ("o.txt", "parquet", "parquet"), (None, "csv", "csv"),
+    ("o.csv", "excel", "excel"), ("o.csv.gz", "excel", "excel"), ("o.txt", "parquet", "parquet"), ("o.txt", "tsv", "tsv"), (None, "csv", "csv"),
 ])
 def test_the_output_format_is_given_or_named_by_the_file(out, fmt, chosen):
     assert output_format(out, fmt) == chosen
@@ -314,6 +320,13 @@ def test_the_output_format_is_given_or_named_by_the_file(out, fmt, chosen):
     ("o.jsonl.gz", "csv", "--format csv would write CSV into 'o.jsonl.gz', a JSONL file name: drop --format to write JSONL, "
                           "or name the file for the format (e.g. o.csv.gz)."),
     ("o.csv", "xlsx", "unknown output format 'xlsx'; use one of jsonl, csv, tsv, excel, parquet."),
+    # classify reads a .tsv as tabs, and pandas a .csv as commas
+    ("o.tsv", "csv", "--format csv would write CSV into 'o.tsv', a TSV file name: drop --format to write TSV, or name the file for the format (e.g. o.csv)."),
+    ("o.tsv", "excel", "--format excel would write CSV into 'o.tsv', a TSV file name: drop --format to write TSV, or name the file for the format (e.g. o.csv)."),
+    ("o.csv", "tsv", "--format tsv would write TSV into 'o.csv', a CSV file name: drop --format to write CSV, or name the file for the format (e.g. o.tsv)."),
+    ("o.xlsx", None, "'o.xlsx': classify does not write spreadsheet files; for Excel, write --format excel --out o.csv (it opens in columns, ë intact)."),
+    ("o.pdf", "csv", "'o.pdf': classify does not write Word, OpenDocument or PDF files; write .jsonl, .csv, .tsv or .parquet."),
+    ("o.csv.bz2", None, "'o.csv.bz2': classify does not write compressed (other than gzip) files; name it o.csv.gz (gzip), or pipe stdout through the compressor."),
 ])
 def test_a_format_the_file_name_contradicts_is_refused(out, fmt, message):
     with pytest.raises(DataError) as caught:
