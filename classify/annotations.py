@@ -208,6 +208,9 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
             wanted.append(row)
     # rows that already carry their text (e.g. the seed file) pass through unchanged
     need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}
+    if need and not corpus_files(corpora):
+        raise InputNotFoundError(f"corpora directory {str(corpora)!r} holds no corpus files (*.jsonl, *.jsonl.gz) to take the texts "
+                                 f"of {len(need)} records from; pass the folder holding them.")
     texts: dict[str, tuple] = {}
     for corpus in corpus_files(corpora):
         for _, row in read_rows(str(corpus), "jsonl"):

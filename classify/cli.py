@@ -392,6 +392,8 @@ def hydrate(
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
     for rid in missing[:20]:
         _progress(f"  missing: {rid}")
+    if len(missing) > 20:
+        _progress(f"  ... and {len(missing) - 20} more (left out of the output)")
     if missing:
         raise typer.Exit(1)
 

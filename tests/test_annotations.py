@@ -212,6 +212,16 @@ def test_hydrate_then_validate(tmp_path, corpora):
     assert data.questions == ["Vraag een?"]
 
 
+def test_hydrate_from_a_folder_without_corpus_files_says_so(tmp_path):
+    (tmp_path / "corpora").mkdir()
+    (tmp_path / "corpora" / "texts.csv").write_text("id,question\nc1,V?\n")
+    ids = write_jsonl(tmp_path / "ids.jsonl", [{"id": "c1"}, {"id": "c2", "question": "Eigen?"}])
+    with pytest.raises(InputNotFoundError, match=r"^corpora directory '.*corpora' holds no corpus files \(\*\.jsonl, \*\.jsonl\.gz\) "
+                                                 r"to take the texts of 1 records from; pass the folder holding them\.$"):
+        hydrate(ids, tmp_path / "corpora")
+    assert hydrate(write_jsonl(tmp_path / "own.jsonl", [{"id": "c2", "question": "Eigen?"}]), tmp_path / "corpora")[1] == []
+
+
 def test_hydrate_finds_id_after_long_text(tmp_path):
     folder = tmp_path / "corpora"
     folder.mkdir()

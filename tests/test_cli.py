@@ -354,6 +354,11 @@ def test_hydrate(runner, tmp_path):
     assert len(lines(result.stdout)) == 1
     assert "missing: gone" in result.stderr
 
+    write_jsonl(ids, [{"id": f"gone{i}"} for i in range(25)])
+    result = run(runner, "hydrate", ids, "--corpora", corpora)
+    assert result.exit_code == 1 and result.stderr.count("missing: gone") == 20
+    assert result.stderr.endswith("  missing: gone19\nclassify:   ... and 5 more (left out of the output)\n")
+
 
 def test_parse(runner):
     result = run(runner, "parse", SEED_DOCUMENT)
