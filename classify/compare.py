@@ -13,6 +13,7 @@ the user knows whether the comparison is on held-out data.
 from __future__ import annotations
 
 from classify.annotations import Annotations
+from classify.errors import ClassifyWarning, warn
 
 
 def _restricted(data: Annotations, schema) -> Annotations:
@@ -83,14 +84,16 @@ def compare(old, new, data: Annotations) -> dict:
     --------
     >>> report = compare(classify.load("models/v1"), classify.load("models/v2"), data)  # doctest: +SKIP
     >>> report["counts"]                                                              # doctest: +SKIP
-    {'changed': 14, 'fixed': 9, 'broken': 3}
+    {'records_changed': 14, 'fixed': 9, 'broken': 3, 'changed_otherwise': 2}
     """
     reports = {name: model.evaluate(_restricted(data, model.schema)) for name, model in (("old", old), ("new", new))}
     result: dict = {"n": len(data), "seen_in_training": {}}
     ids = set(data.ids)
     for name, model in (("old", old), ("new", new)):
         trained = (model.info or {}).get("training", {}).get("ids")
-        result["seen_in_training"][name] = None if trained is None else len(ids & set(trained))
+        result["seen_in_training"][name] = seen = None if trained is None else len(ids & set(trained))
+        if seen:  # stderr in the CLI (`classify: warning:`), so that stdout holds the report only
+            warn(f"{seen} of these records were in {name.upper()}'s training data; its figures on them are optimistic.", ClassifyWarning)
     topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
     stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
     if old.topics is not None or new.topics is not None:
@@ -139,12 +142,6 @@ def _f(value, signed=False) -> str:
 def format_comparison(report: dict, old_name: str = "old", new_name: str = "new", show: int = 20) -> str:
     """Plain-text rendering of :func:`compare`'s report."""
     lines = [f"compared on {report['n']} annotated records: OLD = {old_name}, NEW = {new_name}"]
-    seen = report.get("seen_in_training", {})
-    for name in ("old", "new"):
-        k = seen.get(name)
-        if k:
-            lines.append(f"warning: {k} of these records were in {name.upper()}'s training data; "
-                         "its figures on them are optimistic.")
     if report.get("note"):
         lines.append(f"note: {report['note']}")
     for head in ("topics", "stance"):

@@ -13,6 +13,10 @@ from typer.testing import CliRunner
 from classify.annotations import from_rows
 from classify.cli import app
 from classify.compare import compare, format_comparison
+from classify.errors import ClassifyWarning
+
+# most comparisons here include a record both models were trained on: that warning is tested once
+pytestmark = pytest.mark.filterwarnings("ignore:1 of these records were in:classify.errors.ClassifyWarning")
 
 HELD_OUT = [
     {"id": "h1", "question": "Worden tankers van de schaduwvloot gecontroleerd?", "answer": "Ja, de kustwacht controleert ze.", "topics": ["fleet"], "stance": "agree"},
@@ -72,9 +76,12 @@ def test_changed_records_carry_gold_old_new_and_a_consistent_verdict(small_model
 
 
 def test_training_overlap_is_counted(small_model, tiny_model):
-    report = compare(small_model, tiny_model, data())
+    with pytest.warns(ClassifyWarning) as caught:
+        report = compare(small_model, tiny_model, data())
     assert report["seen_in_training"] == {"old": 1, "new": 1}  # docA#1 is in both training sets
-    assert "warning: 1 of these records were in NEW's training data" in format_comparison(report)
+    assert [str(w.message) for w in caught] == [f"1 of these records were in {m}'s training data; its figures on them are optimistic."
+                                                for m in ("OLD", "NEW")]
+    assert "training data" not in format_comparison(report)  # the report (stdout) holds figures only
 
 
 def test_different_label_sets_are_compared_on_the_union(tiny_model):
@@ -120,6 +127,10 @@ def test_cli_compare_text_and_json(tiny_model_dir, small_model, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n"] == 5 and set(report) >= {"topics", "stance", "changed", "counts", "seen_in_training"}
+    trained = write_jsonl(tmp_path / "trained_on.jsonl", _records()[:3])  # records both models were trained on
+    result = runner.invoke(app, ["compare", str(old_dir), str(tiny_model_dir), str(trained)])
+    assert result.exit_code == 0 and "training data" not in result.stdout
+    assert "classify: warning: 3 of these records were in NEW's training data; its figures on them are optimistic.\n" in result.stderr
 
 
 def test_cli_compare_missing_model_is_a_clean_error(tiny_model_dir, tmp_path):
