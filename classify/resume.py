@@ -112,25 +112,30 @@ def label_resumable(
         summary.records, summary.errors, summary.first_errors = done, saved["errors"], list(saved["first_errors"]) or None
         say(f"resuming {out}: {done} records already labelled, continuing after them")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(partial, "r+b" if saved is not None else "wb") as handle:
-        handle.truncate(size)  # drop lines written after the last checkpoint, whole or torn
-        handle.seek(size)
-        stream = iter(rows)
-        skipped = sum(1 for _ in itertools.islice(stream, done))
-        if skipped < done:
-            raise DataError(
-                f"cannot resume {out}: the inputs now hold {skipped} records, fewer than the {done} already labelled. "
-                f"Delete {progress} and {partial} to start over."
-            )
-        while chunk := list(itertools.islice(stream, batch_size)):
-            labelled = label_rows(model, chunk, fields, batch_size, summary)
-            data = "".join(jsonl_line(row) + "\n" for row in labelled).encode("utf-8")
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())  # the lines are on disk before the record that counts them
-            done, size = done + len(chunk), size + len(data)
-            errors = {"errors": summary.errors, "first_errors": summary.first_errors or []}
-            _write_progress(progress, {**state, "records": done, "bytes": size, **errors})
+    try:
+        with open(partial, "r+b" if saved is not None else "wb") as handle:
+            handle.truncate(size)  # drop lines written after the last checkpoint, whole or torn
+            handle.seek(size)
+            stream = iter(rows)
+            skipped = sum(1 for _ in itertools.islice(stream, done))
+            if skipped < done:
+                raise DataError(
+                    f"cannot resume {out}: the inputs now hold {skipped} records, fewer than the {done} already labelled. "
+                    f"Delete {progress} and {partial} to start over."
+                )
+            while chunk := list(itertools.islice(stream, batch_size)):
+                labelled = label_rows(model, chunk, fields, batch_size, summary)
+                data = "".join(jsonl_line(row) + "\n" for row in labelled).encode("utf-8")
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())  # the lines are on disk before the record that counts them
+                done, size = done + len(chunk), size + len(data)
+                errors = {"errors": summary.errors, "first_errors": summary.first_errors or []}
+                _write_progress(progress, {**state, "records": done, "bytes": size, **errors})
+    except BaseException:
+        if not progress.exists():  # no checkpoint: nothing to resume from (a rerun starts over), so no file is left
+            partial.unlink(missing_ok=True)
+        raise
     if progress.exists():
         progress.unlink()
     os.replace(partial, out)

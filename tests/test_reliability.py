@@ -623,6 +623,16 @@ def test_resume_in_process(tiny_model, tiny_model_dir, tmp_path, stop_after):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
 
 
+@pytest.mark.parametrize("stop_after", [0, 5])
+def test_resume_stopped_before_its_first_checkpoint_leaves_no_file(tiny_model, tiny_model_dir, tmp_path, stop_after):
+    """E.g. a cut-short .gz: it stops the run before any batch is done; nothing could be resumed."""
+    path, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _big_input(path, 30)
+    with pytest.raises(Interrupt):
+        _resume(tiny_model, tiny_model_dir, path, out, rows=_rows_until(path, stop_after))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
 def test_resume_cuts_lines_written_after_the_last_checkpoint(tiny_model, tiny_model_dir, tmp_path):
     path, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     ids = _big_input(path, 60)
