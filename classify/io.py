@@ -584,7 +584,7 @@ class AtomicWriter:
         except OSError as exc:
             self._discard()
             raise unwritable(self.path, exc) from None
-        stream = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, filename="", mtime=0) if gzipped(self.path) else self._raw
+        stream = _GzipOutput(fileobj=self._raw, mode="wb", compresslevel=6, filename="", mtime=0) if gzipped(self.path) else self._raw
         self.handle = stream if self.binary else io.TextIOWrapper(stream, encoding="utf-8", newline="")
         return self.handle
 
@@ -618,6 +618,16 @@ class AtomicWriter:
             with contextlib.suppress(OSError):
                 os.unlink(self._tmp)
             self._tmp = None
+
+
+class _GzipOutput(gzip.GzipFile):
+    """gzip output whose bytes depend on the data only: GzipFile.flush() ends a deflate block
+    (Z_SYNC_FLUSH), and TextIOWrapper flushes before it closes, so text written through it came
+    out other bytes than the same data written as bytes (``label --jobs``); nothing needs the
+    data on disk before close."""
+
+    def flush(self, zlib_mode=zlib.Z_SYNC_FLUSH):
+        pass
 
 
 WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # errors only a write raises: the disk or quota is full

@@ -64,6 +64,8 @@ def test_cli_jobs_on_a_gzip_archive_equals_single_process(archive, tiny_model_di
     unpacked = gzip.decompress((tmp_path / "two.jsonl.gz").read_bytes()).decode()
     assert unpacked.replace(f"{packed}:", f"{archive}:") == (tmp_path / "one.jsonl").read_text()  # errors name the file
     assert two.stderr.replace(f"{packed}:", f"{archive}:") == one.stderr
+    invoke("label", packed, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / "three.jsonl.gz")
+    assert (tmp_path / "three.jsonl.gz").read_bytes() == (tmp_path / "two.jsonl.gz").read_bytes()  # the compressed bytes too
 
 
 def test_cli_jobs_on_several_files_and_other_formats_equals_single_process(archive, tiny_model_dir, tmp_path):
