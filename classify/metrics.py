@@ -19,18 +19,28 @@ def topic_report(Y_true, Y_pred, labels) -> dict:
     (1.0, 0.6666666666666666)
     >>> topic_report([[1, 0]], [[1, 0]], ["a", "b"])["macro_f1"]  # "b": not annotated, not predicted
     1.0
+    >>> topic_report([[1], [0], [0]], [[1], [1], [0]], ["defence"])["per_label"]["defence"]  # one topic
+    {'precision': 0.5, 'recall': 1.0, 'f1': 0.6666666666666666, 'support': 1}
     """
-    from sklearn.metrics import f1_score, precision_recall_fscore_support
-
-    Y_true, Y_pred = np.asarray(Y_true).reshape(-1, len(labels)), np.asarray(Y_pred).reshape(-1, len(labels))
-    p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0, labels=range(len(labels)))
-    per_label, macro = _by_label(labels, p, r, f, s, Y_pred.sum(axis=0))
+    # counted here, not by sklearn: it takes an (n, 1) matrix (a label set of one topic) for a
+    # binary target and scores its class 0, the records *without* the topic
+    T = np.asarray(Y_true, dtype=bool).reshape(-1, len(labels))
+    P = np.asarray(Y_pred, dtype=bool).reshape(-1, len(labels))
+    tp, fp, fn = (T & P).sum(axis=0), (~T & P).sum(axis=0), (T & ~P).sum(axis=0)
+    per_label, macro = _by_label(labels, _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn),
+                                 T.sum(axis=0), P.sum(axis=0))
     return {
-        "n": int(len(Y_true)),
+        "n": int(len(T)),
         "per_label": per_label,
-        "micro_f1": float(f1_score(Y_true, Y_pred, average="micro", zero_division=0)),
+        "micro_f1": float(_ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())),
         "macro_f1": macro,
     }
+
+
+def _ratio(part, whole):
+    """part / whole, 0 where whole is 0 (sklearn's zero_division=0)."""
+    part, whole = np.asarray(part, dtype=float), np.asarray(whole, dtype=float)
+    return np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
 
 
 def _by_label(labels, p, r, f, support, predicted) -> tuple[dict, float]:

@@ -92,3 +92,13 @@ def test_format_report_skips_missing_heads():
     text = format_report({"stance": stance_report(["a", "b"], ["a", "b"], ["a", "b"])})
     assert "topics" not in text and "stance (n=2)" in text
     assert format_report({}) == "\n"
+
+
+def test_a_label_set_of_one_topic_is_scored_on_the_records_that_carry_it():
+    """sklearn takes an (n, 1) indicator matrix for a binary target and scores class 0, the records
+    without the topic: 55 of 80 held-out Belgian records, F1 0.909 where the topic's own is 0.800."""
+    Y_true = [[1]] * 25 + [[0]] * 55
+    Y_pred = [[1]] * 20 + [[0]] * 5 + [[1]] * 5 + [[0]] * 50
+    report = topic_report(Y_true, Y_pred, ["defence"])
+    assert report["per_label"]["defence"] == {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 25}
+    assert report["micro_f1"] == report["macro_f1"] == report["per_label"]["defence"]["f1"]
