@@ -33,6 +33,12 @@ def as_texts(X, *, what: str = "X") -> list[str]:
     """
     if isinstance(X, str):
         raise DataError(f"{what} must be a sequence of texts, got a single string; wrap it in a list: [{X[:30]!r}].")
+    if hasattr(X, "columns"):  # a DataFrame: iterating it gives its column names, not its rows
+        columns = [str(c) for c in X.columns]
+        raise DataError(f"{what} is a table (columns {', '.join(columns[:4])}{', ...' * (len(columns) > 4)}); pass its columns of "
+                        f"texts, e.g. model.predict(df[{_named(columns, 'question')!r}], df[{_named(columns, 'answer')!r}]).")
+    if getattr(X, "ndim", 1) != 1:
+        raise DataError(f"{what} is a {X.ndim}-dimensional array; pass a sequence of texts (one dimension).")
     texts = []
     for i, x in enumerate(X):
         if isinstance(x, str):  # first: almost every value is one
@@ -47,10 +53,17 @@ def as_texts(X, *, what: str = "X") -> list[str]:
     return texts
 
 
+def _named(columns: list[str], field: str) -> str:
+    """The column of a table most likely to hold ``field`` (for a message)."""
+    return next((c for c in columns if c.lower() in (field, {"question": "vraag", "answer": "antwoord"}[field])), field)
+
+
 def as_pairs(X) -> tuple[list[str], list[str]]:
     """Split ``X`` (sequence of (question, answer) pairs, or an (n, 2) array) into two text lists."""
     if isinstance(X, str):
         raise DataError("X must be a sequence of (question, answer) pairs, got a single string.")
+    if hasattr(X, "columns"):  # a two-column DataFrame, as scikit-learn takes a 2-D X: its rows
+        X = X.to_numpy(dtype=object)
     questions, answers = [], []
     for i, pair in enumerate(X):
         if isinstance(pair, str) or len(pair) != 2:

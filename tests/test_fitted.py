@@ -47,6 +47,19 @@ def test_as_pairs_accepts_arrays():
     assert q == ["vraag"] and a == ["antwoord"]
 
 
+def test_a_table_is_no_sequence_of_texts_but_a_two_column_one_is_pairs():
+    """Iterating a DataFrame gives its column names: model.predict(df) labelled them and dropped
+    every row (73 records in, 2 results out)."""
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"id": [1, 2], "vraag": ["Steun?", "Munitie?"], "antwoord": ["Ja.", None]})
+    with pytest.raises(DataError, match=r"^questions is a table \(columns id, vraag, antwoord\); pass its columns of texts, "
+                                        r"e\.g\. model\.predict\(df\['vraag'\], df\['antwoord'\]\)\.$"):
+        as_texts(df, what="questions")
+    with pytest.raises(DataError, match=r"^X is a 2-dimensional array; pass a sequence of texts \(one dimension\)\.$"):
+        as_texts(np.array([["a", "b"]]))
+    assert as_pairs(df[["vraag", "antwoord"]]) == (["Steun?", "Munitie?"], ["Ja.", ""])
+
+
 def test_a_loaded_model_predicts_with_the_fitted_parts(tiny_model, tiny_model_dir):
     loaded = classify.load(tiny_model_dir)
     assert type(loaded._topics) is FittedTopics and type(loaded._stance) is FittedStance
