@@ -96,7 +96,7 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
     rows = []
     for entry in entries:
         rows += _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}))
-    data = ann.from_rows(rows, schema, Fields())  # rows are already mapped to the default names
+    data = ann.from_rows(_replaced(rows), schema, Fields())  # rows are already mapped to the default names
     expected = training.get("fingerprint")
     if expected and data.fingerprint() != expected:
         raise DataError(
@@ -105,6 +105,14 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
             "those it was trained on. Pass the original folder with --corpora, or train from scratch."
         )
     return manifest, data, entries
+
+
+def _replaced(rows: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """A base model's source rows as :func:`merge` combined them: an id in several files was
+    replaced (``--replace``; training refuses any other duplicate), so its last annotation wins,
+    in that one's place. The training fingerprint checks the outcome."""
+    last = {str(row["id"]): k for k, (_, row) in enumerate(rows) if row.get("id") is not None}
+    return [(where, row) for k, (where, row) in enumerate(rows) if row.get("id") is None or last[str(row["id"])] == k]
 
 
 def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:

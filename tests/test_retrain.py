@@ -101,6 +101,15 @@ def test_duplicate_id_is_an_error_unless_replace(base, tmp_path):
     training = manifest(tmp_path / "v2")["training"]
     assert training["n_records"] == 24 and training["base"]["replaced_ids"] == ["docA#1"]
     assert training["ids"][-1] == "docA#1"
+    # a model with a replaced label is the base of the next round, with or without another replacement
+    more = write_jsonl(tmp_path / "more.jsonl", NEW)
+    result = invoke("train", "--base", tmp_path / "v2", more, "--out", tmp_path / "v3")
+    assert result.exit_code == 0, result.output
+    again = write_jsonl(tmp_path / "again.jsonl", [{**_records()[0], "stance": "agree"}, {**NEW[0], "stance": "neutral"}])
+    result = invoke("train", "--base", tmp_path / "v3", again, "--out", tmp_path / "v4", "--replace")
+    assert result.exit_code == 0, result.output
+    training = manifest(tmp_path / "v4")["training"]
+    assert training["n_records"] == 24 + len(NEW) and training["base"]["replaced_ids"] == ["docA#1", NEW[0]["id"]]
 
 
 def test_schema_with_base_is_refused(base, tmp_path):
