@@ -12,12 +12,16 @@ persistence live in :class:`classify.fitted.FittedFeatures`, which needs numpy o
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classify import _compiled, _tokens
 from classify.errors import DataError, check_number
 from classify.fitted import FittedFeatures, _spans, as_texts, require_fitted
+
+MAX_FEATURES = 2**24  # hashed feature columns: a label's dense weights while training are 8 bytes each
 
 
 class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
@@ -67,8 +71,9 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         self.n_documents_ = n
 
     def _check_params(self) -> None:
-        if not (isinstance(self.n_features, int) and self.n_features > 0):
-            raise DataError(f"n_features must be a positive int, got {self.n_features!r}.")
+        if isinstance(self.n_features, bool) or not isinstance(self.n_features, numbers.Integral) or not 0 < self.n_features <= MAX_FEATURES:
+            raise DataError(f"n_features must be a whole number from 1 to {MAX_FEATURES} (2**24; default 2**20), got "
+                            f"{self.n_features!r}: each label keeps a weight per feature while training.")
         if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
             raise DataError(f"word_ngrams must be 1 (words) or 2 (words and word pairs), got {self.word_ngrams!r}; "
                             "longer word n-grams are not implemented (the char n-grams span word parts instead).")

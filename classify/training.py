@@ -21,7 +21,8 @@ DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_cla
 def parse_params(pairs) -> dict:
     """Training parameters from ``KEY=VALUE`` strings (the CLI's ``--param``), checked against ``DEFAULTS``.
 
-    Values are read as JSON where they parse (``0.3``, ``null``, ``[3, 5]``), else as text.
+    Values are read as JSON where they parse (``0.3``, ``null``, ``[3, 5]``), else as text
+    (``None`` too is null).
 
     Examples
     --------
@@ -40,10 +41,14 @@ def parse_params(pairs) -> dict:
         try:
             value = json.loads(text)
         except ValueError:
-            value = text.strip()
+            value = None if text.strip() in ("None", "none") else text.strip()  # Python's spelling of JSON's null
         default = DEFAULTS[key]
         if isinstance(default, (int, float)) and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise DataError(f"training parameter {key} must be a number (default {default}); got {text!r}.")
+        if isinstance(default, int) and isinstance(value, float):  # n_features=1e6 is 1000000; 2.5 is no count
+            if not value.is_integer():
+                raise DataError(f"training parameter {key} must be a whole number (default {default}); got {text!r}.")
+            value = int(value)
         if isinstance(default, list) and not (isinstance(value, list) and len(value) == len(default)
                                               and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
             raise DataError(f"training parameter {key} must be a list of {len(default)} integers like {default}; got {text!r}.")
@@ -96,7 +101,7 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
 
     _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
-    features = TextFeatures(n_features=int(params["n_features"]), char_range=tuple(params["char_range"]))
+    features = TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]))
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:
@@ -197,6 +202,8 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     """
     if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv == 1 or cv < 0:
         raise DataError(f"cv must be 0 (no cross-validation) or a number of folds of at least 2, got {cv!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise DataError(f"seed must be a whole number from 0 to {2**32 - 1} (what numpy's generators take), got {seed!r}.")
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     data = _as_annotations(records, schema, fields)

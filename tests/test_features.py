@@ -133,8 +133,9 @@ def test_unfitted_transform_raises():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"n_features": 0}, r"n_features must be a positive int, got 0"),
-        ({"n_features": 2.5}, r"n_features must be a positive int, got 2\.5"),
+        ({"n_features": 0}, r"n_features must be a whole number from 1 to 16777216 \(2\*\*24; default 2\*\*20\), got 0"),
+        ({"n_features": 2.5}, r"n_features must be a whole number from 1 to 16777216 .*, got 2\.5"),
+        ({"n_features": 2**30}, r"n_features must be a whole number from 1 to 16777216 .*, got 1073741824: each label keeps"),
         ({"char_range": (5, 3)}, r"char_range must be \(lo, hi\) with 1 <= lo <= hi, or \(0, 0\); got \(5, 3\)"),
         ({"word_ngrams": 3}, r"word_ngrams must be 1 \(words\) or 2 \(words and word pairs\), got 3"),
         ({"word_ngrams": 0}, r"word_ngrams must be 1 .* got 0"),

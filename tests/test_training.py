@@ -10,6 +10,7 @@ they can.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from conftest import STANCES, TOPICS, _records
@@ -160,7 +161,9 @@ def test_parse_params_reads_json_values_and_checks_them():
     assert parse_params(["topic_loss=ridge", "topic_alpha=0.5", "char_range=[3, 5]", "topic_class_weight=null"]) == {
         "topic_loss": "ridge", "topic_alpha": 0.5, "char_range": [3, 5], "topic_class_weight": None}
     assert parse_params(None) == {}
+    assert parse_params(["topic_class_weight=None", "n_features=1e6"]) == {"topic_class_weight": None, "n_features": 1000000}
     for pair, message in [
+        ("n_features=2.5", "training parameter n_features must be a whole number (default 1048576); got '2.5'."),
         ("topic_los=ridge", "unknown training parameter 'topic_los'. Did you mean 'topic_loss'? Known: topic_C,"),
         ("topic_alpha=abc", "training parameter topic_alpha must be a number (default 0.3); got 'abc'."),
         ("char_range=[3]", "training parameter char_range must be a list of 2 integers like [2, 5]; got '[3]'."),
@@ -183,9 +186,17 @@ def test_cv_is_zero_or_at_least_two_folds(records, cv):
         classify.train(records, cv=cv)
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "7"])
+def test_the_seed_is_checked_before_any_work(records, seed):
+    """numpy's generators and scikit-learn take 0 .. 2**32 - 1: other seeds failed mid-training with their traceback."""
+    with pytest.raises(DataError, match=rf"^seed must be a whole number from 0 to 4294967295 \(what numpy's generators take\), got {re.escape(repr(seed))}\.$"):
+        classify.train(records, seed=seed)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
+        ({"n_features": 2**40}, r"n_features must be a whole number from 1 to 16777216 \(2\*\*24; default 2\*\*20\), got 1099511627776"),
         ({"topic_C": -1}, r"C must be a number > 0 \(inverse regularisation strength"),
         ({"stance_C": 0}, r"C must be a number > 0 \(inverse regularisation strength"),
         ({"topic_class_weight": "bal"}, r"class_weight must be 'balanced' or None; got 'bal'"),
