@@ -72,16 +72,19 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         check_number("question_weight", self.question_weight, meaning="weight of the question's features; 0 leaves them out")
         check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
         questions, answers = as_pairs(X)
-        y = np.asarray([str(v) if v is not None else "" for v in y], dtype=object)
+        given = list(y)
+        y = np.asarray([str(v) if v is not None else "" for v in given], dtype=object)  # matched as text below
         if len(y) != len(answers):
             raise DataError(f"X has {len(answers)} pairs but y has {len(y)} labels; give one stance per pair.")
         if (y == "").any():
             raise DataError(f"y[{int(np.flatnonzero(y == '')[0])}] is empty; drop records without a stance before fitting.")
-        labels = tuple(self.labels) if self.labels is not None else tuple(sorted(set(y)))
+        # classes_ keep the type of the labels given (ints predict ints), as scikit-learn's classifiers do
+        classes = np.asarray(self.labels) if self.labels is not None else np.unique(np.asarray(given))
+        labels = tuple(str(c) for c in classes)
         unknown = sorted(str(v) for v in set(y) - set(labels))
         if unknown:
             raise DataError(f"stance {unknown[0]!r} is not among the labels {list(labels)}; add it to the labels.")
-        self.classes_ = np.asarray(labels)
+        self.classes_ = classes
         template = self.features if self.features is not None else TextFeatures()
         self.answer_features_ = clone(template).set_params(salt=1)
         shared = self.question_features is not None and hasattr(self.question_features, "idf_")
@@ -121,3 +124,4 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+

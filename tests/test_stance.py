@@ -81,6 +81,20 @@ def test_default_labels_are_sorted(data):
     assert list(clf.classes_) == sorted(set(y))
 
 
+def test_labels_keep_their_type(data):
+    """Integer stance codes predict integers, as scikit-learn's classifiers do: strings made
+    .score() raise and cross_val_score give nan."""
+    from sklearn.model_selection import cross_val_score
+
+    X, y = data
+    codes = {label: k for k, label in enumerate(sorted(set(y)))}
+    y_int = np.array([codes[v] for v in y])
+    clf = StanceClassifier(features=TextFeatures(n_features=2**10)).fit(X, y_int)
+    assert clf.classes_.tolist() == sorted(codes.values()) and clf.predict(X[:3]).dtype == y_int.dtype
+    assert 0 <= clf.score(X, y_int) <= 1
+    assert not np.isnan(cross_val_score(StanceClassifier(features=TextFeatures(n_features=2**10)), X, y_int, cv=2)).any()
+
+
 def test_question_weight_zero_ignores_the_question(data):
     X, y = data
     clf = make(question_weight=0).fit(X, y)
