@@ -10,7 +10,7 @@ from pathlib import Path
 
 from classify.errors import DataError, InputNotFoundError
 from classify.record import is_missing
-from classify.schema import LabelSchema
+from classify.schema import LabelSchema, label_text
 
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
 MODEL_SCHEMA_FIX = (
@@ -92,7 +92,7 @@ def _topic_list(value, where: str, name: str) -> list[str]:
             f"{where}: field '{name}' must be a list of label strings, got {value!r:.60}. "
             'Write e.g. ["label_a", "label_b"], or "label_a;label_b" in CSV.'
         )
-    return sorted({v.strip() for v in value if v.strip()})
+    return sorted({label_text(v) for v in value if v.strip()})
 
 
 def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema | None = None, fields: Fields = Fields(),
@@ -132,6 +132,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         seen[rid] = where
         topics = _topic_list(row.get(fields.topics), where, fields.topics)
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
+        stance = label_text(stance) if stance is not None else None
         if stance is not None and answer is None:
             raise DataError(f"{where}: stance {stance!r} given but the answer is empty; set stance to null or add the answer.")
         if schema is not None:
@@ -170,8 +171,14 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
     """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories)."""
     from classify.io import read_rows
 
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    given = [Path(p).resolve() for p in paths if str(p) != "-"]
+    if len(set(given)) < len(given):
+        twice = next(p for p in paths if str(p) != "-" and given.count(Path(p).resolve()) > 1)
+        raise DataError(f"annotation file {str(twice)!r} is given twice; give each file once.")
+
     def rows():
-        for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        for path in paths:
             yield from read_rows(str(path))
 
     return from_rows(rows(), schema, fields)

@@ -8,6 +8,7 @@ every model's manifest.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,11 @@ class LabelSchema:
         """Build a schema from its dict form (as in ``schema.toml`` or a manifest)."""
         if not isinstance(data, dict):
             raise SchemaError(f"{where}: expected a table with 'topics' and 'stances', got {type(data).__name__}.")
+        for key in data:
+            if key not in _SCHEMA_KEYS:
+                close = _closest(str(key), _SCHEMA_KEYS)
+                raise SchemaError(f"{where}: unknown key {key!r}.{f' Did you mean {close!r}?' if close else ''} A schema has "
+                                  "[[topics]] and [[stances]] tables (name, description), and optionally name and version.")
         descriptions: dict[str, str] = {}
         lists = {}
         for kind in ("topics", "stances"):
@@ -100,11 +106,11 @@ class LabelSchema:
             names = []
             for entry in entries:
                 if isinstance(entry, str):
-                    names.append(entry)
+                    names.append(label_text(entry))
                 elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                    names.append(entry["name"])
+                    names.append(label_text(entry["name"]))
                     if entry.get("description"):
-                        descriptions[entry["name"]] = str(entry["description"])
+                        descriptions[names[-1]] = str(entry["description"])
                 else:
                     raise SchemaError(
                         f"{where}: each entry of '{kind}' needs a 'name' string, got {entry!r}. "
@@ -149,7 +155,20 @@ def _unknown(kind: str, label, known) -> str:
 
 
 def _closest(label: str, known) -> str | None:
+    """The known label ``label`` most likely means: the same but for case, else a close spelling."""
     import difflib
 
-    matches = difflib.get_close_matches(label, list(known), n=1, cutoff=0.75)
-    return matches[0] if matches else None
+    lower = {k.lower(): k for k in known}
+    if label.lower() in lower:
+        return lower[label.lower()]
+    matches = difflib.get_close_matches(label.lower(), list(lower), n=1, cutoff=0.75)
+    return lower[matches[0]] if matches else None
+
+
+def label_text(label: str) -> str:
+    """A label as it is compared and stored: without surrounding spaces, in Unicode's composed
+    form (NFC), so that "beleid" typed with a combining accent is the same label as with é."""
+    return unicodedata.normalize("NFC", label.strip())
+
+
+_SCHEMA_KEYS = ("topics", "stances", "name", "version")

@@ -207,12 +207,14 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     data = _as_annotations(records, schema, fields)
-    if schema is None:
-        schema = LabelSchema.infer(data.topics, data.stances)
-    else:
-        _check_schema(data, schema)
     topic_counts = Counter(t for ts in data.topics for t in ts)
     stance_counts = Counter(s for s in data.stances if s is not None)
+    if schema is None:
+        schema = LabelSchema.infer(data.topics, data.stances)
+        _warn_lookalikes("topic", topic_counts)
+        _warn_lookalikes("stance", stance_counts)
+    else:
+        _check_schema(data, schema)
     _warn_unseen(schema, topic_counts, stance_counts, len(data))
     say = progress or (lambda message: None)
     metrics = {}
@@ -259,6 +261,26 @@ def _warn_unseen(schema: LabelSchema, topic_counts: Counter, stance_counts: Coun
             if not stance_counts[label]:
                 warn(f"stance {label!r} has no example among the {sum(stance_counts.values())} annotations with a stance, so the model "
                      "will never predict it. Annotate some or remove it from the schema.", LabelWarning)
+
+
+def _warn_lookalikes(kind: str, counts: Counter) -> None:
+    """Without a schema every spelling is a label of its own: a :class:`LabelWarning` for labels
+    that differ only in case, and for a rare label spelled almost like a frequent one."""
+    import difflib
+
+    for rare, n in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        for common, m in counts.items():
+            if common == rare or (m, common) < (n, rare):
+                continue
+            if rare.lower() == common.lower():
+                why = "differ only in case"
+            elif n <= 2 and m >= 5 * n and difflib.SequenceMatcher(None, rare.lower(), common.lower()).ratio() >= 0.85:
+                why = "look like one label misspelled"
+            else:
+                continue
+            warn(f"{kind}s {rare!r} ({n} record{'s' * (n != 1)}) and {common!r} ({m}) {why}, and are trained as two labels. Write one spelling, "
+                 "or train with --schema to have any other spelling refused.", LabelWarning)
+            break
 
 
 def _check_schema(data: Annotations, schema: LabelSchema) -> None:

@@ -243,3 +243,18 @@ def test_records_without_any_label_field_name_the_fields_they_have():
     with pytest.raises(DataError, match=r"^no record has a 'topics' or 'stance' field \(the first record's fields: id, vraag, thema\); name the label fields with --topics-field / --stance-field\.$"):
         from_rows(rows, fields=Fields(question="vraag"))
     assert from_rows(rows, fields=Fields(question="vraag", topics="thema")).topics == [["a"], []]
+
+
+def test_labels_in_decomposed_unicode_are_the_composed_ones():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "gezondheidsbeléid")
+    data = from_rows([("f:1", {"id": "1", "question": "V?", "answer": "A.", "topics": [nfd], "stance": nfd}),
+                      ("f:2", {"id": "2", "question": "W?", "topics": ["gezondheidsbeléid"]})])
+    assert data.topics == [["gezondheidsbeléid"], ["gezondheidsbeléid"]] and data.stances[0] == "gezondheidsbeléid"
+
+
+def test_an_annotation_file_given_twice_is_named(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "question": "V?", "topics": []}])
+    with pytest.raises(DataError, match=r"^annotation file '.*a\.jsonl' is given twice; give each file once\.$"):
+        load([path, tmp_path / "." / "a.jsonl"])

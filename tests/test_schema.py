@@ -138,3 +138,23 @@ def test_schema_is_frozen_and_equality_ignores_descriptions():
     assert a == LabelSchema(("a",), descriptions={"a": "y"})
     with pytest.raises(AttributeError):
         a.topics = ("b",)
+
+
+def test_an_unknown_schema_key_is_named():
+    with pytest.raises(SchemaError, match=r"^s\.toml: unknown key 'topic'\. Did you mean 'topics'\? A schema has \[\[topics\]\] and "):
+        LabelSchema.from_dict({"topic": [{"name": "a"}]}, where="s.toml")
+
+
+def test_a_label_in_other_case_is_suggested():
+    with pytest.raises(SchemaError, match=r"unknown topic 'FLEET'\. Did you mean 'fleet'\?"):
+        LabelSchema(("fleet", "industry")).topic_index("FLEET")
+
+
+def test_labels_are_compared_in_composed_unicode():
+    """'beleid' with a combining accent (NFD, as some keyboards and macOS file names write it) and
+    with é (NFC) look identical: they are one label."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "gezondheidsbeléid")
+    schema = LabelSchema.from_dict({"topics": [{"name": nfd}]})
+    assert schema.topics == ("gezondheidsbeléid",) and len(schema.topics[0]) == len("gezondheidsbeléid")
