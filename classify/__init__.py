@@ -83,13 +83,10 @@ def train(records, schema=None, **kwargs):
     return _train(records, schema, **kwargs)
 
 
-def evaluate(model, records, **kwargs):
-    """Score ``model`` on annotation records (paths, dicts, DataFrame or Dataset); returns the report dict."""
-    from classify.annotations import Fields
-    from classify.training import _as_annotations
-
-    data = _as_annotations(records, model.schema, kwargs.get("fields", Fields()))
-    return model.evaluate(data)
+def evaluate(model, records, *, fields=None):
+    """Score ``model`` on annotation records (paths, dicts, DataFrame or Dataset; ``fields``: a
+    :class:`~classify.annotations.Fields` naming their columns); returns the report dict."""
+    return model.evaluate(records, fields=fields)
 
 
 def parse(text, doc_id=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,7 +122,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         rid = row.get(fields.id)
         if is_missing(rid) or rid == "":
             rid = "sha1:" + hashlib.sha1(f"{question}\x00{answer or ''}".encode()).hexdigest()[:16]
-        elif not isinstance(rid, (str, int)):
+        elif isinstance(rid, bool) or not isinstance(rid, (str, numbers.Integral)):  # numpy ints too (a pandas id column)
             raise DataError(
                 f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id, got {rid!r:.40}. "
                 "Write the id as a string, or leave it out to have one generated."

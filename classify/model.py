@@ -172,10 +172,17 @@ class Model:
         return dict(zip(self.schema.topics, self._topics.label_loss_))
 
     # -- evaluation and persistence ------------------------------------------------------------
-    def evaluate(self, annotations) -> dict:
-        """Score the model on validated :class:`~classify.annotations.Annotations`."""
+    def evaluate(self, annotations, *, fields=None) -> dict:
+        """Score the model on annotations: validated :class:`~classify.annotations.Annotations`, or
+        records as :func:`classify.train` takes them (paths, dicts, a DataFrame or Dataset; ``fields``
+        names their columns)."""
         from classify import metrics
+        from classify.annotations import Annotations, Fields
 
+        if not isinstance(annotations, Annotations):
+            from classify.training import _as_annotations
+
+            annotations = _as_annotations(annotations, self.schema, fields or Fields())
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
         if self._topics is not None:

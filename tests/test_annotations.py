@@ -258,3 +258,11 @@ def test_an_annotation_file_given_twice_is_named(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "question": "V?", "topics": []}])
     with pytest.raises(DataError, match=r"^annotation file '.*a\.jsonl' is given twice; give each file once\.$"):
         load([path, tmp_path / "." / "a.jsonl"])
+
+
+def test_integer_ids_of_any_kind_are_ids_and_a_bool_is_not():
+    np = pytest.importorskip("numpy")
+    data = from_rows([("f:1", {"id": np.int64(5), "question": "V?", "topics": ["a"]}), ("f:2", {"id": 6, "question": "W?"})])
+    assert data.ids == ["5", "6"]  # a pandas id column holds numpy ints
+    with pytest.raises(DataError, match=r"^f:1: field 'id' is bool; expected a string id"):
+        from_rows([("f:1", {"id": True, "question": "V?", "topics": ["a"]})])

@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, SEED_DOCUMENT, write_jsonl
 
 import classify
+from classify.annotations import Fields
 from classify.record import Record
 
 
@@ -45,6 +46,11 @@ def test_evaluate_on_dicts_and_paths(tiny_model, records, records_path):
     by_path = classify.evaluate(tiny_model, records_path)
     assert by_dicts == by_path
     assert set(by_dicts) == {"topics", "stance"}
+    assert tiny_model.evaluate(records) == tiny_model.evaluate(records_path) == by_dicts  # the Model method takes records too
+    renamed = [{"vraag": r["question"], **{k: v for k, v in r.items() if k != "question"}} for r in records]
+    assert classify.evaluate(tiny_model, renamed, fields=Fields(question="vraag")) == by_dicts
+    with pytest.raises(TypeError, match="feilds"):  # a mistyped keyword is not ignored
+        classify.evaluate(tiny_model, records, feilds=None)
 
 
 def test_evaluate_rejects_labels_outside_the_model_schema(tiny_model, records):
