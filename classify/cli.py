@@ -559,7 +559,7 @@ def compare(
     new: Annotated[Path, typer.Argument(help="The retrained model (directory).")],
     annotations: Annotated[list[str], typer.Argument(help="Annotation files to score both on (ideally held out from both).")],
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
-    show: Annotated[int, typer.Option(help="Changed records listed in the text output.")] = 20,
+    show: Annotated[int, typer.Option(min=0, help="Changed records listed in the text output.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="The whole report (every changed record) as JSON.")] = False,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",

@@ -13,7 +13,7 @@ the user knows whether the comparison is on held-out data.
 from __future__ import annotations
 
 from classify.annotations import Annotations
-from classify.errors import ClassifyWarning, warn
+from classify.errors import ClassifyWarning, DataError, warn
 
 
 def _restricted(data: Annotations, schema) -> Annotations:
@@ -140,7 +140,9 @@ def _f(value, signed=False) -> str:
 
 
 def format_comparison(report: dict, old_name: str = "old", new_name: str = "new", show: int = 20) -> str:
-    """Plain-text rendering of :func:`compare`'s report."""
+    """Plain-text rendering of :func:`compare`'s report, listing ``show`` changed records."""
+    if isinstance(show, bool) or not isinstance(show, int) or show < 0:
+        raise DataError(f"show must be a whole number >= 0 (changed records listed), got {show!r}.")
     lines = [f"compared on {report['n']} annotated records: OLD = {old_name}, NEW = {new_name}"]
     if report.get("note"):
         lines.append(f"note: {report['note']}")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from classify.annotations import from_rows
 from classify.cli import app
 from classify.compare import compare, format_comparison
-from classify.errors import ClassifyWarning
+from classify.errors import ClassifyWarning, DataError
 
 # most comparisons here include a record both models were trained on: that warning is tested once
 pytestmark = pytest.mark.filterwarnings("ignore:1 of these records were in:classify.errors.ClassifyWarning")
@@ -138,3 +138,12 @@ def test_cli_compare_missing_model_is_a_clean_error(tiny_model_dir, tmp_path):
     result = CliRunner().invoke(app, ["compare", str(tmp_path / "nope"), str(tiny_model_dir), str(path)])
     assert result.exit_code == 2
     assert result.stderr.startswith("classify: error: model directory") and "does not exist" in result.stderr
+
+
+def test_a_negative_show_is_refused(tiny_model_dir, small_model, tmp_path):
+    old_dir = small_model.save(tmp_path / "old")
+    path = write_jsonl(tmp_path / "held_out.jsonl", HELD_OUT)
+    result = CliRunner().invoke(app, ["compare", str(old_dir), str(tiny_model_dir), str(path), "--show", "-1"])
+    assert result.exit_code == 2 and "Invalid value for '--show'" in result.output  # was: 8 of 9 listed, then "10 more"
+    with pytest.raises(DataError, match=r"^show must be a whole number >= 0 \(changed records listed\), got -1\.$"):
+        format_comparison({"n": 0, "changed": []}, show=-1)
