@@ -17,6 +17,10 @@ SCHEMA_FIX = "Fix the label, or add it to the schema file."
 MODEL_SCHEMA_FIX = (
     "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."
 )
+BASE_SCHEMA_FIX = (
+    "train --base keeps the base model's labels: fix the label, or train from scratch with a schema that lists it "
+    "(classify train ALL_ANNOTATIONS... --schema FILE --out DIR)."
+)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
     new_paths = [str(p) for p in ([new_annotations] if isinstance(new_annotations, (str, Path)) else new_annotations)]
     if not new_paths:
         raise DataError("train --base needs at least one file of new annotations.")
-    new_data = ann.from_rows(_rows(new_paths, corpora, fields), schema, Fields())
+    new_data = ann.from_rows(_rows(new_paths, corpora, fields), schema, Fields(), unknown_fix=ann.BASE_SCHEMA_FIX)
     merged, replaced = merge(base_data, new_data, replace)
     say(f"{len(base_data)} base + {len(new_data)} new annotations"
         + (f" ({len(replaced)} base ones replaced)" if replaced else ""))

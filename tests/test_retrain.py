@@ -112,6 +112,15 @@ def test_duplicate_id_is_an_error_unless_replace(base, tmp_path):
     assert training["n_records"] == 24 + len(NEW) and training["base"]["replaced_ids"] == ["docA#1", NEW[0]["id"]]
 
 
+def test_a_label_the_base_model_lacks_names_the_way_to_add_it(base, tmp_path):
+    model_dir, _ = base
+    new = write_jsonl(tmp_path / "n.jsonl", [{**NEW[0], "topics": ["cyber"]}])
+    result = invoke("train", "--base", model_dir, new, "--out", tmp_path / "v2")
+    assert result.exit_code == 2
+    assert "unknown topic 'cyber'" in result.stderr and "train --base keeps the base model's labels" in result.stderr
+    assert "add it to the schema file" not in result.stderr  # --schema is refused with --base
+
+
 def test_schema_with_base_is_refused(base, tmp_path):
     model_dir, _ = base
     result = invoke("train", "--base", model_dir, write_jsonl(tmp_path / "n.jsonl", NEW), "--out", tmp_path / "v2", "--schema", tmp_path / "s.toml")
