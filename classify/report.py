@@ -52,7 +52,9 @@ def write(model, data, out_dir: str | Path) -> Path:
         from classify.model import indicator
 
         Y = indicator(data.topics, model.schema.topics)
-        sections.append(_pr_curves(plt, Y, topic_p, model.schema.topics, model.topics.thresholds_, out))
+        decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
+        rule = "" if (model.topics.min_labels_, model.topics.max_labels_) == (0, len(model.schema.topics)) else _rule(model.topics)
+        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
     if model.stance is not None and report.get("stance", {}).get("n"):
         sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
     page = [
@@ -67,7 +69,14 @@ def write(model, data, out_dir: str | Path) -> Path:
     return index
 
 
-def _pr_curves(plt, Y, P, labels, thresholds, out: Path) -> str:
+def _rule(topics) -> str:
+    """The label-count rule a topic head applies after its thresholds, in words."""
+    if topics.max_labels_ == 1:
+        return "exactly one label per record" if topics.min_labels_ else "at most one label per record"
+    return "at least one label per record"
+
+
+def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> str:
     from sklearn.metrics import precision_recall_curve
 
     cols = min(len(labels), 3)
@@ -83,12 +92,15 @@ def _pr_curves(plt, Y, P, labels, thresholds, out: Path) -> str:
             precision, recall, cuts = precision_recall_curve(Y[:, j], P[:, j])
             ax.plot(recall, precision, lw=1.5)
             t = thresholds[j]
-            pred = P[:, j] >= t
-            tp = int((pred & (Y[:, j] == 1)).sum())
-            r, p = tp / positives, (tp / pred.sum() if pred.sum() else 1.0)
-            ax.plot([r], [p], "o", color="crimson", label=f"threshold {t:.2f}")
+            points = [(P[:, j] >= t, f"threshold {t:.3f}", "o")]
+            if rule:  # the label-count rule changes some records' labels: the model's own point too
+                points.append((decided[:, j] == 1, f"the model's labels ({rule})", "x"))
+            for pred, name, mark in points:
+                tp = int((pred & (Y[:, j] == 1)).sum())
+                r, p = tp / positives, (tp / pred.sum() if pred.sum() else 0.0)  # as the metrics table counts it
+                ax.plot([r], [p], mark, color="crimson", label=name)
+                notes.append(f"<li><code>{html.escape(label)}</code>, {name}: precision {p:.3f}, recall {r:.3f}, {positives} positives</li>")
             ax.legend(loc="lower left", fontsize=8)
-            notes.append(f"<li><code>{html.escape(label)}</code>: threshold {t:.3f}, precision {p:.3f}, recall {r:.3f}, {positives} positives</li>")
         ax.set_title(f"{label} (n+={positives})", fontsize=10)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")

@@ -45,3 +45,22 @@ def test_report_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an environment without it gives
     with pytest.raises(ClassifyError, match=r"the HTML report needs matplotlib: pip install 'classify\[report\]'"):
         check(tmp_path / "r")
+
+
+def test_the_report_marks_the_models_own_labels_where_a_label_count_rule_applies(records, tmp_path):
+    """Trained on one topic per record, the model picks exactly one: its figures are those of
+    that rule, not of the thresholds alone (the page contradicted its own table)."""
+    import re
+
+    import classify
+    from classify.report import write
+
+    single = [dict(r, topics=r["topics"][:1]) for r in records if r["topics"]]
+    model = classify.train(single, cv=0)
+    assert (model.topics.min_labels_, model.topics.max_labels_) == (1, 1)
+    data = from_rows([(f"r:{i}", r) for i, r in enumerate(single)], model.schema)
+    page = write(model, data, tmp_path / "rep").read_text(encoding="utf-8")
+    table = model.evaluate(data)["topics"]["per_label"]
+    for label in model.schema.topics:
+        shown = re.search(rf"<code>{label}</code>, the model's labels \(exactly one label per record\): precision ([0-9.]+), recall ([0-9.]+)", page)
+        assert shown and (float(shown[1]), float(shown[2])) == (round(table[label]["precision"], 3), round(table[label]["recall"], 3))
