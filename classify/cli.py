@@ -21,18 +21,20 @@ from classify.errors import ClassifyError, ClassifyWarning, DataError, InputNotF
 
 
 class _Boundary(TyperGroup):
-    """Turns every ClassifyError into one line on stderr and exit code 2, and every
-    ClassifyWarning into one ``classify: warning:`` line (other libraries' warnings as usual)."""
+    """Turns every ClassifyError into one line on stderr and exit code 2, and every warning into
+    one ``classify: warning:`` line (another library's with its category named)."""
 
     def invoke(self, ctx):
         with warnings.catch_warnings():  # restores the caller's warning display on the way out
             show = warnings.showwarning
 
             def _show(message, category, filename, lineno, file=None, line=None):
-                if issubclass(category, ClassifyWarning):
-                    typer.echo(f"classify: warning: {message}", err=True)
-                else:
+                if file is not None and file not in (sys.stderr, sys.__stderr__):  # e.g. logging's capture
                     show(message, category, filename, lineno, file, line)
+                elif issubclass(category, ClassifyWarning):
+                    typer.echo(f"classify: warning: {message}", err=True)
+                else:  # another library's (scikit-learn's ConvergenceWarning): one line too, its category named
+                    typer.echo(f"classify: warning: {' '.join(str(message).split())} ({category.__name__})", err=True)
 
             warnings.showwarning = _show
             try:

@@ -58,21 +58,25 @@ def _by_label(labels, p, r, f, support, predicted) -> tuple[dict, float]:
 def stance_report(y_true, y_pred, labels) -> dict:
     """Per-label figures, macro F1, accuracy and confusion matrix (rows true, columns predicted);
     labels neither annotated nor predicted are left out of the macro F1, as in :func:`topic_report`."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
-
     labels = list(labels)
     if len(y_true) == 0:  # nothing to score: every label unscored, not sklearn's error
         unscored = {"precision": None, "recall": None, "f1": None, "support": 0}
         return {"n": 0, "per_label": {label: dict(unscored) for label in labels}, "macro_f1": 0.0, "accuracy": 0.0,
                 "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    per_label, macro = _by_label(labels, p, r, f, s, matrix.sum(axis=0))
+    # counted here, as in topic_report: sklearn warns on a label set of one stance and guesses types
+    column = {label: j for j, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for true, pred in zip(y_true, y_pred, strict=True):
+        if true in column and pred in column:
+            matrix[column[true], column[pred]] += 1
+    tp, predicted = np.diag(matrix), matrix.sum(axis=0)
+    support = np.array([sum(true == label for true in y_true) for label in labels])  # also records predicted "" (none)
+    per_label, macro = _by_label(labels, _ratio(tp, predicted), _ratio(tp, support), _ratio(2 * tp, support + predicted), support, predicted)
     return {
         "n": int(len(y_true)),
         "per_label": per_label,
         "macro_f1": macro,
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "accuracy": float(np.mean([t == q for t, q in zip(y_true, y_pred, strict=True)])),
         "confusion_matrix": {"labels": labels, "matrix": matrix.tolist()},
     }
 

@@ -384,6 +384,25 @@ def test_warnings_are_one_line_each(runner, records_path, tmp_path):
     assert "LabelWarning" not in result.stderr and "warn(" not in result.stderr
 
 
+def test_another_librarys_warning_is_one_line_too(runner, monkeypatch):
+    """scikit-learn's warnings (ConvergenceWarning, a one-stance confusion matrix) printed their
+    file, line and source: one `classify: warning:` line each, as README promises, naming the category."""
+    import warnings
+
+    from classify import documents
+
+    real = documents.parse
+
+    def noisy(*args, **kwargs):
+        warnings.warn("Liblinear failed to converge,\n  increase the number of iterations.", RuntimeWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "parse", noisy)
+    result = run(runner, "parse", SEED_DOCUMENT)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == "classify: warning: Liblinear failed to converge, increase the number of iterations. (RuntimeWarning)"
+
+
 def test_parse_csv(runner):
     result = run(runner, "parse", SEED_DOCUMENT, "--format", "csv")
     assert result.exit_code == 0, result.output
