@@ -42,6 +42,13 @@ class _Boundary(TyperGroup):
             except ClassifyError as exc:
                 typer.echo(f"classify: error: {exc}", err=True)
                 raise typer.Exit(2) from None
+            except Exception as exc:  # click's UsageError (a bad option value, a missing argument): one line too
+                if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+                    raise
+                where = getattr(exc, "ctx", None)
+                command = f"classify {where.info_name}" if where is not None and where.parent is not None else "classify"
+                typer.echo(f"classify: error: {exc.format_message()} (see {command} --help)", err=True)
+                raise typer.Exit(2) from None
             except OSError as exc:  # stdout on a full disk (--out files say so themselves: io.AtomicWriter)
                 from classify.io import WRITE_ERRORS
 
@@ -197,6 +204,8 @@ def label(
     _progress(f"labelled {written} records, {summary.errors} with errors")
     for line in summary.first_errors or []:
         _progress(f"  {line}")
+    if summary.errors > len(summary.first_errors or []):
+        _progress(f"  ... and {summary.errors - len(summary.first_errors or [])} more (each output record with an error says why)")
     if summary.errors:
         raise typer.Exit(1)
 
@@ -499,7 +508,7 @@ def explain(
     model: ModelOpt = None,
     answer: Annotated[str | None, typer.Option("--answer", "-a", help="The answer text, to explain the stance too.")] = None,
     topic: Annotated[list[str] | None, typer.Option("--topic", help="Explain this topic label (repeatable); default: the predicted ones.")] = None,
-    top: Annotated[int, typer.Option(help="Words and phrases listed per direction.")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="Words and phrases listed per direction.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per record instead of text.")] = False,
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",

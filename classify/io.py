@@ -190,7 +190,7 @@ def _refuse_binary(head: bytes, name: str) -> None:
     for magic, (kind, fix) in _BINARY.items():
         if head.startswith(magic):
             file = Path(name) if name != "<stdin>" else Path("FILE.pdf")
-            raise DataError(f"{name}: a {kind} file, not text; classify reads JSONL, CSV, Parquet and plain-text "
+            raise DataError(f"{name}: {'an' if kind[0] in 'AEIOU' else 'a'} {kind} file, not text; classify reads JSONL, CSV, Parquet and plain-text "
                             f"documents. {fix.format(file=file.name, stem=file.stem)}")
 
 
@@ -217,6 +217,9 @@ _BINARY = {  # file signatures of what users have instead of text
     b"PK\x03\x04": ("zip (Excel .xlsx, Word .docx or OpenDocument)", _OFFICE),
     b"\xd0\xcf\x11\xe0": ("Microsoft Office 97-2003 (.xls or .doc)", _OFFICE),
     b"%PDF": ("PDF", "Extract its text first, e.g. `pdftotext {file} {stem}.txt`, and give the .txt."),
+    # a datasets save_to_disk folder's data file (an Arrow IPC stream), or an Arrow file
+    b"\xff\xff\xff\xff": ("Arrow data", "Give the folder the dataset was saved to (datasets' save_to_disk), not its .arrow file."),
+    b"ARROW1": ("Arrow data", "Give the folder the dataset was saved to (datasets' save_to_disk), not its .arrow file."),
 }
 
 

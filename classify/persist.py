@@ -144,7 +144,7 @@ def read_manifest(path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFormatError(f"{file}: 'format' must be {FORMAT!r}; this is not a classify model directory.")
     version = manifest.get("format_version")
-    if version not in SUPPORTED_VERSIONS:
+    if isinstance(version, bool) or not isinstance(version, int) or version not in SUPPORTED_VERSIONS:  # true == 1.0 == 1
         raise ModelFormatError(
             f"{file}: unknown format_version {version!r}; this classify reads versions "
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Upgrade classify (pip install -U classify) or retrain the model."

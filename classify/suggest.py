@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from classify.annotations import Fields
-from classify.errors import DataError
+from classify.errors import DataError, check_number
 
 _EPS = 1e-6
 
@@ -299,8 +299,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
 
     if not isinstance(n, int) or n < 1:
         raise DataError(f"n must be a positive number of records, got {n!r}.")
-    if diversity < 0:
-        raise DataError(f"diversity must be >= 0, got {diversity!r}.")
+    check_number("diversity", diversity, meaning="penalty on similarity to the records already picked; 0 = none")
     goals = objectives(model, explore)
     keep = candidates or max(10 * n, 500)  # per objective
     stats = stats if stats is not None else {}

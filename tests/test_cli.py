@@ -403,6 +403,16 @@ def test_another_librarys_warning_is_one_line_too(runner, monkeypatch):
     assert result.stderr.splitlines()[0] == "classify: warning: Liblinear failed to converge, increase the number of iterations. (RuntimeWarning)"
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["label", "x.jsonl", "--jobs", "0"], "Invalid value for '--jobs' / '-j': Input should be greater than or equal to 1 (see classify label --help)"),
+    (["lable", "x.jsonl"], "No such command 'lable'. Did you mean 'label'? (see classify --help)"),
+    (["explain", "Steun?", "--top", "0"], "Invalid value for '--top': Input should be greater than or equal to 1 (see classify explain --help)"),
+])
+def test_a_usage_error_is_one_line_too(runner, args, message):
+    result = run(runner, *args)
+    assert result.exit_code == 2 and result.stderr == f"classify: error: {message}\n"
+
+
 def test_parse_csv(runner):
     result = run(runner, "parse", SEED_DOCUMENT, "--format", "csv")
     assert result.exit_code == 0, result.output

@@ -87,11 +87,13 @@ def test_the_header_line_decides_the_delimiter(tmp_path, header, delimiter):
     ("vragen.xls", b"\xd0\xcf\x11\xe0\xa1\xb1", "a Microsoft Office 97-2003 (.xls or .doc) file, not text;"),
     ("kst-36600-X-45.pdf", b"%PDF-1.7\n", "a PDF file, not text;"),
     ("hernoemd.csv", b"%PDF-1.7\n", "a PDF file, not text;"),
+    ("data-00000-of-00001.arrow", b"\xff\xff\xff\xff\x10\x01", "an Arrow data file, not text;"),  # was read as CSV: junk
 ])
 def test_a_binary_office_or_pdf_file_names_its_kind_and_the_fix(tmp_path, name, head, says):
     path = tmp_path / name
     path.write_bytes(head + bytes(range(256)))
-    fix = f"`pdftotext {name} {path.stem}.txt`" if "PDF" in says else "Save a spreadsheet as 'CSV UTF-8'"
+    fix = (f"`pdftotext {name} {path.stem}.txt`" if "PDF" in says else "Give the folder the dataset was saved to" if "Arrow" in says
+           else "Save a spreadsheet as 'CSV UTF-8'")
     with pytest.raises(DataError, match=f"{re.escape(f'{name}: {says}')} .*{re.escape(fix)}"):
         rows_of(path)
 

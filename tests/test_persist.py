@@ -166,7 +166,7 @@ def test_tampered_array(model_copy):
         load(model_copy)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.0])  # true == 1.0 == 1 in Python, not in the format
 def test_unknown_format_version(model_copy, version):
     manifest = manifest_of(model_copy)
     manifest["format_version"] = version

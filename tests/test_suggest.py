@@ -191,3 +191,9 @@ def test_cli_suggest_never_writes_over_its_inputs_or_annotations(tiny_model_dir,
         result = CliRunner().invoke(app, ["suggest", str(corpus), "--model", str(tiny_model_dir), "--exclude", str(annotations), "--out", str(out)])
         assert result.exit_code == 2 and message in result.stderr and "writing would replace it" in result.stderr
     assert (corpus.read_bytes(), annotations.read_bytes()) == before
+
+
+@pytest.mark.parametrize("diversity", [-1, float("inf"), float("nan")])
+def test_diversity_must_be_a_finite_number(tiny_model, diversity):
+    with pytest.raises(DataError, match=r"^diversity must be a number >= 0 \(penalty on similarity"):
+        suggest(tiny_model, UNLABELLED, n=3, diversity=diversity)  # inf suggested nothing, with numpy's warning
