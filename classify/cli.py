@@ -547,16 +547,17 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
     if text != "-" and (path is None or not path.is_file()):
         yield None, text, answer
         return
-    if text != "-" and detect_format(text) in ("document", "unknown"):
-        from classify.documents import looks_like_document
-        from classify.io import _read_text
+    rows = None
+    if text == "-" or detect_format(text) in ("document", "unknown"):
+        from classify.io import _read_text, plain_text, rows_of_text
 
         content = _read_text(text)
-        if not looks_like_document(content) and not content.lstrip().startswith("{"):
-            yield path.name, content, answer  # a plain text file: the whole file is the question
+        if plain_text(content):  # a plain text file, or text piped in: the whole text is the question
+            yield (None if text == "-" else path.name), content.strip(), answer
             return
+        rows = rows_of_text(content, "<stdin>" if text == "-" else text)
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
-    for where, row in read_rows(text):
+    for where, row in rows if rows is not None else read_rows(text):
         question, answer_text, out = _prepare(where, row, fields)
         if question is None:
             _progress(f"skipped: {out['error']}")

@@ -415,6 +415,11 @@ def _csv_rows(lines: Iterator[str], name: str):
             start = reader.line_num + 1  # a record's first line: quoted fields may span several
             row = next(reader)
         except StopIteration:
+            if reader.line_num == 1 and delimiter not in header and _prose(header):
+                # one line of text read as a header without records: "echo 'Steunt u Oekraïne?' | classify label -"
+                raise DataError(f"{name}: one line of text and no records (not JSONL, CSV or a parliamentary document). "
+                                "Give questions as JSON Lines ({\"question\": \"...\"}) or CSV with a header row; "
+                                "to see how one text is labelled: classify explain \"TEXT\".") from None
             return
         except csv.Error as exc:  # the reader cannot resynchronise after this: report and stop
             where = f"{name}:{reader.line_num}"
@@ -425,6 +430,24 @@ def _csv_rows(lines: Iterator[str], name: str):
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
             continue
         yield where, {k: v for k, v in row.items() if k is not None}
+
+
+def _prose(line: str) -> bool:
+    """A line of text rather than column names: several words, or a question mark."""
+    return "?" in line or len(line.split()) >= 4
+
+
+def plain_text(text: str) -> bool:
+    """Text that is none of JSON records, a table or a parliamentary document: one question, as
+    ``classify explain`` takes it."""
+    from classify.documents import looks_like_document, looks_like_table
+
+    return text.lstrip("\ufeff \n\r\t")[:1] not in ("{", "[") and not looks_like_table(text) and not looks_like_document(text)
+
+
+def rows_of_text(text: str, name: str) -> Iterator[tuple[str, dict | DataError]]:
+    """``(location, row)`` of text already read (JSONL, CSV or a document, told by its content)."""
+    yield from _ROWS_FROM_TEXT[_sniff(text)](text, name)
 
 
 def _delimiter(header: str) -> str:

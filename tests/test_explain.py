@@ -158,3 +158,14 @@ def test_cli_a_mistyped_file_name_is_not_explained_as_a_question(tiny_model_dir,
     assert result.stderr.startswith(f"classify: error: '{tmp_path / 'vragen.jsonl'}' looks like a file name, but there is no such file")
     one_word = CliRunner().invoke(app, ["explain", "Schaduwvloot", "--model", str(tiny_model_dir)])
     assert one_word.exit_code == 0, one_word.output
+
+
+def test_cli_a_question_piped_in_is_explained(tiny_model_dir):
+    """`echo "..." | classify explain -` printed nothing (the line was read as a CSV header)."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["explain", "-", "--model", str(tiny_model_dir)], input=QUESTION + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == runner.invoke(app, ["explain", QUESTION, "--model", str(tiny_model_dir)]).stdout != ""
+    records = json.dumps({"id": "x1", "question": QUESTION}) + "\n"
+    result = runner.invoke(app, ["explain", "-", "--model", str(tiny_model_dir)], input=records)
+    assert result.exit_code == 0 and result.stdout.startswith("record x1")

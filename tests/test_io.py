@@ -578,6 +578,15 @@ def test_gzip_on_stdin_is_decompressed_and_streamed(monkeypatch):
         list(read_rows("-"))
 
 
+def test_one_line_of_text_on_stdin_is_no_empty_table(monkeypatch):
+    """`echo "Steunt u Oekraïne?" | classify label -` labelled 0 records, exit 0 (a header, no rows)."""
+    monkeypatch.setattr("sys.stdin", _Stdin("Steunt u Oekraïne met munitie?\n".encode()))
+    with pytest.raises(DataError, match=r"^<stdin>: one line of text and no records \(not JSONL, CSV or a parliamentary document\)\. "):
+        list(read_rows("-"))
+    monkeypatch.setattr("sys.stdin", _Stdin(b"id,question\n"))  # a table without rows is empty, not an error
+    assert list(read_rows("-")) == []
+
+
 @pytest.mark.parametrize(("data", "first"), [
     ("id;question\n1;Steun aan Oekraïne?\n".encode(), {"id": "1", "question": "Steun aan Oekraïne?"}),
     (MULTILINE_CSV.encode(), {"id": "be:1", "answer": ""}),
