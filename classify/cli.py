@@ -42,13 +42,6 @@ class _Boundary(TyperGroup):
             except ClassifyError as exc:
                 typer.echo(f"classify: error: {exc}", err=True)
                 raise typer.Exit(2) from None
-            except Exception as exc:  # click's UsageError (a bad option value, a missing argument): one line too
-                if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
-                    raise
-                where = getattr(exc, "ctx", None)
-                command = f"classify {where.info_name}" if where is not None and where.parent is not None else "classify"
-                typer.echo(f"classify: error: {exc.format_message()} (see {command} --help)", err=True)
-                raise typer.Exit(2) from None
             except OSError as exc:  # stdout on a full disk (--out files say so themselves: io.AtomicWriter)
                 from classify.io import WRITE_ERRORS
 
@@ -56,6 +49,13 @@ class _Boundary(TyperGroup):
                     raise
                 typer.echo(f"classify: error: cannot write the output ({exc.strerror}); free some space, or write it elsewhere.", err=True)
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere, quietly
+                raise typer.Exit(2) from None
+            except Exception as exc:  # click's UsageError (a bad option value, a missing argument): one line too
+                if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message"):
+                    raise
+                where = getattr(exc, "ctx", None)
+                command = f"classify {where.info_name}" if where is not None and where.parent is not None else "classify"
+                typer.echo(f"classify: error: {exc.format_message()} (see {command} --help)", err=True)
                 raise typer.Exit(2) from None
 
 
@@ -167,10 +167,14 @@ def label(
     summary = Summary()
 
     def rows():
+        from classify.errors import DocumentError
         from classify.io import expand_documents
 
         for path in inputs:
-            yield from (expand_documents(read_rows(path), document_field, id_field, question_field) if document_field else read_rows(path))
+            try:
+                yield from (expand_documents(read_rows(path), document_field, id_field, question_field) if document_field else read_rows(path))
+            except DocumentError as exc:  # a document without questions: an error record, as with --document-field; the rest is labelled
+                yield path, DataError(str(exc))
 
     if resume and (jobs > 1 or dask):
         raise DataError("--resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.")

@@ -115,8 +115,7 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
         raise DocumentError(
             f"{name}: no questions found; expected 'Vraag 1 ... Antwoord' or '1. ... Antwoord:' "
             "numbered questions (as in a Verslag van een schriftelijk overleg, an Aanhangsel van "
-            "de Handelingen or a Beantwoording Kamervragen). If this is a JSONL or CSV file of "
-            "records, give it a .jsonl or .csv name so that it is read as records."
+            "de Handelingen or a Beantwoording Kamervragen)."
         )
     if skipped:
         warn(

@@ -252,9 +252,10 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
         yield from _stdin_rows()
         return
     require(path)
+    named = fmt is None  # the format is the file name's guess, not the caller's word
     fmt = fmt or detect_format(path)
     name = "<stdin>" if path == "-" else path
-    if fmt in ("unknown", "document"):
+    if fmt == "unknown" or fmt == "document" and named:
         text = _read_text(path)
         fmt = _sniff(text, named_document=fmt == "document")
         yield from _ROWS_FROM_TEXT[fmt](text, name)

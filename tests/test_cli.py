@@ -133,10 +133,18 @@ def test_label_table(runner, tiny_model_dir, records_path):
     assert rows[1].startswith("docA#1") and "Bent u bereid" in rows[1]
 
 
-def test_label_table_of_a_file_that_fails_to_read_prints_only_the_error(runner, tiny_model_dir, tmp_path):
+def test_a_document_without_questions_is_an_error_record_and_the_others_are_labelled(runner, tiny_model_dir, tmp_path):
+    """One such file among many stopped the whole run with no output (exit 2); now it is one error
+    record, as a document field without questions is (--document-field), and the exit code 1."""
     path = tmp_path / "notes.txt"
     path.write_text("Geen vragen hier.\n", encoding="utf-8")
-    assert_clean_error(run(runner, "label", path, "--model", tiny_model_dir, "--format", "table"), 2, "notes.txt: no questions found")
+    result = run(runner, "label", path, SEED_DOCUMENT, "--model", tiny_model_dir, "--out", tmp_path / "o.jsonl")
+    assert result.exit_code == 1, result.output
+    out = lines((tmp_path / "o.jsonl").read_text(encoding="utf-8"))
+    assert len(out) == 16 and out[0]["id"] is None and out[0]["error"].startswith(f"{path}: no questions found")
+    assert all("error" not in row for row in out[1:])
+    table = run(runner, "label", path, "--model", tiny_model_dir, "--format", "table")
+    assert table.exit_code == 1 and "ERROR: " in table.stdout and "no questions found" in table.stdout
 
 
 def test_label_bad_record_exits_1_and_keeps_going(runner, tiny_model_dir, tmp_path):

@@ -179,8 +179,7 @@ def test_no_questions_raises_with_source_in_message():
     assert str(error.value) == (
         "brief.txt: no questions found; expected 'Vraag 1 ... Antwoord' or '1. ... Antwoord:' "
         "numbered questions (as in a Verslag van een schriftelijk overleg, an Aanhangsel van de "
-        "Handelingen or a Beantwoording Kamervragen). If this is a JSONL or CSV file of records, "
-        "give it a .jsonl or .csv name so that it is read as records."
+        "Handelingen or a Beantwoording Kamervragen)."
     )
     assert isinstance(error.value, ValueError)
 
