@@ -208,6 +208,12 @@ def _assign_answers(stream, questions, stops, answers, blocks, tidy) -> list[str
         targets = [t for t in targets if t is not None]
         if not targets and before and a.start < stops[before[-1]] and blocks[before[-1]].answer is None:
             targets = [before[-1]]
+        if not targets and not a.nums and before and a.start < stops[before[-1]] and text:
+            # an unnumbered "Antwoord" after the question's answer: the answer goes on (a letter's
+            # pages each headed "Antwoord Algemene Rekenkamer bij vraag ..."), it is no stray block
+            last = blocks[before[-1]]
+            last.answer = last.answer + ("\n\n" if tidy is _tidy_paragraphs else " ") + text
+            continue
         if not targets:
             skipped.append(f"'Antwoord{' ' + ' en '.join(a.nums) if a.nums else ''}' without question")
         for t in targets:

@@ -423,17 +423,30 @@ def parse(
 
     Example: classify parse ../shared/data/defensieraad_2026_nr300.txt --format csv
     """
+    from classify.errors import DocumentError
     from classify.io import read_rows, write_rows
 
     fmt = _check_output(out, fmt, documents)
+    failed = []
 
     def rows():
         for path in documents:
-            for _, row in read_rows(path, "document"):
-                yield row
+            try:
+                for _, row in read_rows(path, "document"):
+                    yield row
+            except DocumentError as exc:  # one of several documents without questions: the others are parsed
+                if len(documents) == 1:
+                    raise
+                failed.append(str(exc))
 
     count = write_rows(rows(), out, fmt)
-    _progress(f"parsed {count} records")
+    _progress(f"parsed {count} records" + (f"; {len(failed)} of {len(documents)} documents had none" if failed else ""))
+    for line in failed[:5]:
+        _progress(f"  {line}")
+    if len(failed) > 5:
+        _progress(f"  ... and {len(failed) - 5} more")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params):

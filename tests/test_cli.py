@@ -421,6 +421,15 @@ def test_a_usage_error_is_one_line_too(runner, args, message):
     assert result.exit_code == 2 and result.stderr == f"classify: error: {message}\n"
 
 
+def test_parse_of_several_documents_goes_past_one_without_questions(runner, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Geen vragen hier.\n", encoding="utf-8")
+    result = run(runner, "parse", notes, SEED_DOCUMENT)
+    assert result.exit_code == 1 and len(lines(result.stdout)) == 15  # it stopped with no output, exit 2
+    assert "parsed 15 records; 1 of 2 documents had none" in result.stderr and f"{notes}: no questions found" in result.stderr
+    assert_clean_error(run(runner, "parse", notes), 2, "notes.txt: no questions found")  # a lone document: an error
+
+
 def test_parse_csv(runner):
     result = run(runner, "parse", SEED_DOCUMENT, "--format", "csv")
     assert result.exit_code == 0, result.output

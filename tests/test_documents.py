@@ -251,3 +251,18 @@ def test_rekenkamer_recovery_stays_above_floor():
         ):
             recovered += 1
     assert recovered / len(pairs) >= FLOOR_RECOVERY, f"recovered {recovered}/{len(pairs)}"
+
+
+def test_an_answer_over_pages_each_headed_antwoord_is_kept_whole():
+    """Court of Audit letters head every page "Antwoord Algemene Rekenkamer bij vraag over brief ...":
+    the answer kept its first page only (one letter: 1,072 of 27,267 characters) and the other
+    pages were reported as stray 'Antwoord' blocks."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = parse(fixture("rekenkamer_antwoord_over_paginas.txt"), source="rekenkamer_antwoord_over_paginas.txt")
+    # only the page header before the question is skipped (it was: every page after the first)
+    assert [str(w.message).split(": ", 1)[1] for w in caught] == ["skipped 1 of 2 question/answer blocks ('Antwoord' without question); kept 1."]
+    assert len(records) == 1 and records[0].question.startswith("Welke afspraken maken Defensie")
+    answer = records[0].answer
+    assert answer.startswith("Defensie en het Rijksvastgoedbedrijf leggen") and "vijf jaar" in answer
+    assert "Over de kosten van het herstel beslist de minister" in answer
