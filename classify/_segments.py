@@ -187,6 +187,8 @@ def _numbered_markers(stream: str) -> list[_Marker]:
         found.append(_Marker(m.start(), m.end(), [str(number)]))
         previous = max(previous, number)
         used.add(number)
+    if len(found) == 1 and found[0].nums != ["1"]:  # one number and no list: a footnote ("10 Zoals bedoeld ..."), not question 10
+        return []
     if found and found[0].nums == ["2"]:  # question 1 often follows a title without full stop
         first = [m for m in _FIRST.finditer(stream, 0, found[0].start) if "?" in stream[m.end() : found[0].start]]
         if first:

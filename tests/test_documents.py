@@ -266,3 +266,15 @@ def test_an_answer_over_pages_each_headed_antwoord_is_kept_whole():
     answer = records[0].answer
     assert answer.startswith("Defensie en het Rijksvastgoedbedrijf leggen") and "vijf jaar" in answer
     assert "Over de kosten van het herstel beslist de minister" in answer
+
+
+def test_a_lone_footnote_number_is_no_question():
+    """A letter without numbered questions: footnote 10 before a sentence with a question mark became
+    "question 10", its answer the rest of the letter (exit 0, no warning)."""
+    letter = ("Algemene Rekenkamer BEZORGEN De Voorzitter van de Tweede Kamer DATUM 5 mei 2015 BETREFT Baten-lastenstelsel "
+              "Geachte voorzitter, In deze brief zetten wij de gevolgen van een baten-lastenstelsel uiteen. Vanaf jaar 6 komt er "
+              "groot onderhoud bij (afschrijving). 10 Zoals bedoeld in de inleiding van deze brief. Hiermee wordt duidelijk dat er "
+              "geen informatie verdwijnt. Wat betekent dit voor het parlement? Het parlement blijft inzicht houden in alle "
+              "verplichtingen. Hoogachtend, Algemene Rekenkamer")
+    with pytest.raises(DocumentError, match=r"^brief\.txt: no questions found"):
+        parse(letter, source="brief.txt")
