@@ -99,6 +99,14 @@ def _progress(message: str) -> None:
     typer.echo(f"classify: {message}", err=True)
 
 
+def _some(lines: list[str], total: int, note: str = "") -> None:
+    """The first few of ``total`` problems on stderr, and how many more there are."""
+    for line in lines:
+        _progress(f"  {line}")
+    if total > len(lines):
+        _progress(f"  ... and {total - len(lines)} more{note}")
+
+
 def _listed(names: list[str], has_head: bool, head: str) -> str:
     if not names:
         return "(none)"
@@ -206,10 +214,7 @@ def label(
                 labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
             written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
-    for line in summary.first_errors or []:
-        _progress(f"  {line}")
-    if summary.errors > len(summary.first_errors or []):
-        _progress(f"  ... and {summary.errors - len(summary.first_errors or [])} more (each output record with an error says why)")
+    _some(summary.first_errors or [], summary.errors, " (each output record with an error says why)")
     if summary.errors:
         raise typer.Exit(1)
 
@@ -405,10 +410,7 @@ def hydrate(
     records, missing = run(ids, corpora)
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
-    for rid in missing[:20]:
-        _progress(f"  missing: {rid}")
-    if len(missing) > 20:
-        _progress(f"  ... and {len(missing) - 20} more (left out of the output)")
+    _some([f"missing: {rid}" for rid in missing[:20]], len(missing), " (left out of the output)")
     if missing:
         raise typer.Exit(1)
 
@@ -441,10 +443,7 @@ def parse(
 
     count = write_rows(rows(), out, fmt)
     _progress(f"parsed {count} records" + (f"; {len(failed)} of {len(documents)} documents had none" if failed else ""))
-    for line in failed[:5]:
-        _progress(f"  {line}")
-    if len(failed) > 5:
-        _progress(f"  ... and {len(failed) - 5} more")
+    _some(failed[:5], len(failed))
     if failed:
         raise typer.Exit(1)
 
