@@ -66,11 +66,13 @@ def stance_report(y_true, y_pred, labels) -> dict:
     # counted here, as in topic_report: sklearn warns on a label set of one stance and guesses types
     column = {label: j for j, label in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    support = np.zeros(len(labels), dtype=np.int64)  # also records predicted "" (none), which the matrix leaves out
     for true, pred in zip(y_true, y_pred, strict=True):
-        if true in column and pred in column:
-            matrix[column[true], column[pred]] += 1
+        if true in column:
+            support[column[true]] += 1
+            if pred in column:
+                matrix[column[true], column[pred]] += 1
     tp, predicted = np.diag(matrix), matrix.sum(axis=0)
-    support = np.array([sum(true == label for true in y_true) for label in labels])  # also records predicted "" (none)
     per_label, macro = _by_label(labels, _ratio(tp, predicted), _ratio(tp, support), _ratio(2 * tp, support + predicted), support, predicted)
     return {
         "n": int(len(y_true)),

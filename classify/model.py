@@ -177,12 +177,10 @@ class Model:
         records as :func:`classify.train` takes them (paths, dicts, a DataFrame or Dataset; ``fields``
         names their columns)."""
         from classify import metrics
-        from classify.annotations import Annotations, Fields
+        from classify.annotations import Fields
+        from classify.training import _as_annotations
 
-        if not isinstance(annotations, Annotations):
-            from classify.training import _as_annotations
-
-            annotations = _as_annotations(annotations, self.schema, fields or Fields())
+        annotations = _as_annotations(annotations, self.schema, fields or Fields())  # validated Annotations pass as they are
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
         if self._topics is not None:

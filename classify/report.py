@@ -53,8 +53,7 @@ def write(model, data, out_dir: str | Path) -> Path:
 
         Y = indicator(data.topics, model.schema.topics)
         decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
-        rule = "" if (model.topics.min_labels_, model.topics.max_labels_) == (0, len(model.schema.topics)) else _rule(model.topics)
-        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
+        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, _rule(model.topics), out))
     if model.stance is not None and report.get("stance", {}).get("n"):
         sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
     page = [
@@ -70,7 +69,9 @@ def write(model, data, out_dir: str | Path) -> Path:
 
 
 def _rule(topics) -> str:
-    """The label-count rule a topic head applies after its thresholds, in words."""
+    """The label-count rule a topic head applies after its thresholds, in words ("" for none)."""
+    if topics.min_labels_ == 0 and topics.max_labels_ >= len(topics.thresholds_):
+        return ""
     if topics.max_labels_ == 1:
         return "exactly one label per record" if topics.min_labels_ else "at most one label per record"
     return "at least one label per record"
