@@ -175,9 +175,12 @@ def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
         while j < len(words) and repeated[j]:
             j += 1
         near = any(i - HEADER_PAGE_DISTANCE <= w <= j + HEADER_PAGE_DISTANCE for w in mark_words)
-        titled = any(_HEADER_WORD.match(w[2]) for w in words[i:j])
-        if j - i >= HEADER_MIN_WORDS and near and titled:
-            spans.append((words[i][0], words[j - 1][1]))
+        title = next((k for k in range(i, j) if _HEADER_WORD.match(words[k][2])), None)
+        if j - i >= HEADER_MIN_WORDS and near and title is not None:
+            # a sentence repeated elsewhere (a question echoed in its answer, a stock answer)
+            # that ends right before the header is prose: the header starts at its title word
+            start = title if title > i and text[words[title - 1][1] - 1] in ".?!" else i
+            spans.append((words[start][0], words[j - 1][1]))
         i = j
     return spans
 

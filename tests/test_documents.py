@@ -278,3 +278,22 @@ def test_a_lone_footnote_number_is_no_question():
               "verplichtingen. Hoogachtend, Algemene Rekenkamer")
     with pytest.raises(DocumentError, match=r"^brief\.txt: no questions found"):
         parse(letter, source="brief.txt")
+
+
+def test_a_repeated_sentence_beside_a_running_header_is_kept():
+    """A stock answer repeated on several pages, or a question's words echoed in its answer, ran into
+    the running header after it and was cut with it: a question lost its end, an answer vanished
+    (over the 187 Court of Audit documents: 19 blocks, among them four answers left empty)."""
+    header = "Antwoorden Algemene Rekenkamer op vragen over het rapport Zorg in de regio (Tweede Kamer, vergaderjaar 2019-2020, 35 000, nr. 4)"
+    doc = (f"Algemene Rekenkamer DATUM 3 juni 2020 BETREFT Beantwoording vragen Tweede Kamer {header} 1/3 "
+           "Vraag 1 Hoeveel kost de wijkverpleging in de regio per jaar? Hier hebben wij geen onderzoek naar verricht. "
+           "Vraag 2 Waarom stijgen de kosten van de wijkverpleging elk jaar? Hier hebben wij geen onderzoek naar verricht. "
+           f"{header} 2/3 Vraag 3 Hoe verklaart de ARK het gebrek aan voldoende personeel in de wijkverpleging? "
+           f"{header} 3/3 Wij hebben geen onderzoek gedaan naar verklaringen voor het gebrek aan voldoende personeel in de wijkverpleging.")
+    records = parse(doc, "d")
+    assert [(r.question, r.answer) for r in records[1:]] == [
+        ("Waarom stijgen de kosten van de wijkverpleging elk jaar?", "Hier hebben wij geen onderzoek naar verricht."),
+        ("Hoe verklaart de ARK het gebrek aan voldoende personeel in de wijkverpleging?",
+         "Wij hebben geen onderzoek gedaan naar verklaringen voor het gebrek aan voldoende personeel in de wijkverpleging."),
+    ]
+    assert not any("Rekenkamer op vragen" in (r.answer or "") + r.question for r in records)
