@@ -39,12 +39,13 @@ _FOOTER_LINE = re.compile(
     r"^(?:Tweede|Eerste) Kamer,? vergaderjaar \d{4}\s*[-–]\s*\d{4},?.{0,40}?(?:nr\.?\s*\d+)?\s*\d*$",
     re.IGNORECASE,
 )
-_HEADER_WORD = re.compile(r"(?:be)?antwoord(?:en|ing)|vergaderjaar")
+_HEADER_WORD = re.compile(r"antwoorden|beantwoording|vergaderjaar")  # not the verb "beantwoorden" of a stock answer
 _MARKER_LINE = re.compile(r"^(?:Vraag|Antwoord|Vragen)\b")
 _LONE_NUMBER = re.compile(r"^\d{1,3}$")
 # Footnote markers glued to a word ("vragen1", "auto's1") or to a full stop ("Klimaatakkoord.2").
-# Lower-case words only, so that "CO2", "F35" and "CV90's" are left alone.
-_GLUED_FOOTNOTE = re.compile(r"(?<=[a-zë’'][a-zé]{2})\d{1,2}(?=[\s,.;:)]|$)")
+# Lower-case words only, so that "CO2", "F35" and "CV90's" are left alone, and not the
+# question marker "Vraag3" (OCR of "Vraag 3").
+_GLUED_FOOTNOTE = re.compile(r"(?<=[a-zë’'][a-zé]{2})(?<!Vraa[gq])\d{1,2}(?=[\s,.;:)]|$)")
 _DOTTED_FOOTNOTE = re.compile(r"(?<=[a-z]{4}[.,?])\d{1,2}(?=\s+[A-Z]|\s*$)")
 _QUESTION_FOOTNOTE = re.compile(r"(?:(?<=[?!])|(?<=[?!][»”’\"']))\d{1,2}(?=\s|$)")
 _FOOTNOTE_MARKERS = (_GLUED_FOOTNOTE, _DOTTED_FOOTNOTE, _QUESTION_FOOTNOTE)
@@ -175,7 +176,7 @@ def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
         while j < len(words) and repeated[j]:
             j += 1
         near = any(i - HEADER_PAGE_DISTANCE <= w <= j + HEADER_PAGE_DISTANCE for w in mark_words)
-        title = next((k for k in range(i, j) if _HEADER_WORD.match(words[k][2])), None)
+        title = next((k for k in range(i, j) if _HEADER_WORD.fullmatch(words[k][2])), None)
         if j - i >= HEADER_MIN_WORDS and near and title is not None:
             # a sentence repeated elsewhere (a question echoed in its answer, a stock answer)
             # that ends right before the header is prose: the header starts at its title word

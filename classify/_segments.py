@@ -1,6 +1,6 @@
 """Find the questions and answers in a cleaned paragraph stream (see :mod:`classify._layout`).
 
-A question starts at a marker: "Vraag 3" (also "Vraag3", "Vraag 3 (pagina 2)"), or, in
+A question starts at a marker: "Vraag 3" (also "Vraag3", "Vraag 3 (pagina 2)", "Vraag 3b", "Vraag 3 B"), or, in
 documents without that word, a number at a sentence or line start ("3." / "3") that continues the
 numbering and is followed by a question mark. Its answer starts at an "Antwoord" marker
 ("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4"). An answer marker that names
@@ -30,11 +30,13 @@ GROUP_HEADING = re.compile(
     r"(?P<group>[\w'-]+-fractie|fractie van (?:de )?[\w'-]+|Groep [A-Z][\w'-]+|[\w'-]+ fractie)"
 )
 _VRAAG = re.compile(
-    r"(?<![A-Za-z-])Vraa[gq] ?\.?(?P<num>\d{1,3}[a-z]?)\b(?![.,]\d)"
+    r"(?<![A-Za-z-])Vraa[gq] ?\.?(?P<num>\d{1,3}(?:[a-z]| [a-hA-H](?=\s))?)\b(?![.,]\d)"
     r"(?:\s*(?:,|en|t/m|&)\s*\d{1,3}[a-z]?\b)*"
     r"(?:\s*\((?:pagina|pag\.|blz\.?|bladzijde|p\.)\s*[\d\s,–-]+\))?\s*[:.]?"
+    r"(?:(?<=\s)\d{1,3}(?=\s+[A-Z]))?"  # a stray page or list number before the question ("Vraag3 37 Op welke")
 )
 _NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
+_JOINED = re.compile(r"[?»”\"’)]\s+en\s+$")  # "...? en Vraag 3": asked together, not a reference
 _NUMBERED = re.compile(
     r"(?:(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )|(?<= )(?P<dotted>\d{1,3})\. )"
     r"(?=[A-Z«‘“\"'(])",
@@ -72,6 +74,7 @@ class _Marker:
     start: int
     end: int
     nums: list[str]
+    joint: bool = False  # asked together with the question before ("...? en Vraag 3 ...")
 
 
 def has_questions(stream: str) -> bool:
@@ -100,8 +103,8 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
     ]
     in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops, strict=True)]
     marker_mode = sum(bool(a) for a in in_span) >= MARKER_SHARE * len(questions)
-    blocks, skipped = [], []
-    for q, stop, own in zip(questions, stops, in_span, strict=True):
+    blocks, skipped, asked_with_next = [], [], []
+    for i, (q, stop, own) in enumerate(zip(questions, stops, in_span, strict=True)):
         if own:
             body, answer = stream[q.end : own[0].start], None
         elif marker_mode:
@@ -109,9 +112,12 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
         else:
             body, answer = split_question(stream[q.end : stop], tidy)
         blocks.append(Block(q.nums[0], q.start, tidy(body) if body else "", answer))
+        # Without answer markers, a question with no text after it is answered with the next one.
+        asked_with_next.append(i + 1 < len(questions) and (questions[i + 1].joint or (answer is None and not own and not marker_mode)))
     if marker_mode or any(in_span):
         skipped += _assign_answers(stream, questions, stops, answers, blocks, tidy)
     _share_referred_answers(blocks)
+    _share_joint_answers(blocks, asked_with_next)
     kept = [b for b in blocks if b.question]
     skipped += [f"'Vraag {b.number}' without text" for b in blocks if not b.question]
     return kept, skipped
@@ -157,11 +163,15 @@ def split_question(text: str, tidy=None) -> tuple[str, str | None]:
 
 
 def _question_markers(stream: str) -> list[_Marker]:
-    found = [
-        _Marker(m.start(), m.end(), [m.group("num")])
-        for m in _VRAAG.finditer(stream)
-        if not _NOT_A_MARKER.search(stream[max(0, m.start() - 12) : m.start()].split("\n")[-1])
-    ]
+    found = []
+    for m in _VRAAG.finditer(stream):
+        before = stream[max(0, m.start() - 12) : m.start()].split("\n")[-1]
+        joined = _JOINED.search(before)
+        if joined:
+            start = m.start() - len(before) + joined.start() + 1  # the previous question ends at its "?"
+            found.append(_Marker(start, m.end(), [m.group("num").replace(" ", "").lower()], joint=True))
+        elif not _NOT_A_MARKER.search(before):
+            found.append(_Marker(m.start(), m.end(), [m.group("num").replace(" ", "").lower()]))  # "Vraag 1 C" is 1c
     if found:
         return found
     found = _numbered_markers(stream)
@@ -231,6 +241,15 @@ def _share_referred_answers(blocks: list[Block]) -> None:
             m = _REFERS.search(nxt.answer[:200])
             if m and block.number in m.groups() and nxt.number in m.groups():
                 block.answer = nxt.answer
+
+
+def _share_joint_answers(blocks: list[Block], asked_with_next: list[bool]) -> None:
+    """Questions asked together ("Vraag 7 ... Vraag 8 ... <answer>") share the answer that follows
+    the last of them; a question is not given the answer of its own part ("Vraag 1" then "Vraag 1a")."""
+    for i in reversed(range(len(blocks) - 1)):
+        block, nxt = blocks[i], blocks[i + 1]
+        if asked_with_next[i] and block.answer is None and nxt.answer and not re.fullmatch(rf"{block.number}[a-z]", nxt.number):
+            block.answer = nxt.answer
 
 
 def _numbers(raw: str | None) -> list[str]:

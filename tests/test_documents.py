@@ -297,3 +297,38 @@ def test_a_repeated_sentence_beside_a_running_header_is_kept():
          "Wij hebben geen onderzoek gedaan naar verklaringen voor het gebrek aan voldoende personeel in de wijkverpleging."),
     ]
     assert not any("Rekenkamer op vragen" in (r.answer or "") + r.question for r in records)
+
+
+def test_court_of_audit_markers_joint_questions_and_stock_answers():
+    """Shapes from the Court of Audit documents that were misread: "Vraag3 37" (OCR; was question
+    37), sub-questions "Vraag 4 a" / "Vraag 4 B" (were two questions 4 with "a ..." and "B ..."),
+    "...? en Vraag 6" (was part of question 5), questions answered together without an answer
+    marker (the first had no answer), and a stock answer "... deze vraag te beantwoorden." beside
+    a page number (was cut as a running header)."""
+    header = "Antwoorden Algemene Rekenkamer op vragen over het rapport Zorg in de regio (Tweede Kamer, vergaderjaar 2019-2020, 35 000, nr. 4)"
+    doc = (f"Algemene Rekenkamer DATUM 3 juni 2020 BETREFT Beantwoording vragen Tweede Kamer {header} 1/3 "
+           "Vraag 1 Hoeveel kost de wijkverpleging? Vraag 2 Hoeveel kost de thuiszorg? Naar de kosten hebben wij geen onderzoek gedaan. "
+           "Vraag3 37 Wat kost een verpleeghuis? Ongeveer 80.000 euro per jaar. "
+           "Vraag 4 a Wie betaalt de wijkverpleging? De zorgverzekeraar. Vraag 4 B Wie betaalt de thuiszorg? De gemeente. "
+           "Vraag 5 Waarom stijgen de kosten? en Vraag 6 Hoe stijgen de kosten na 2025? De vergrijzing drijft de kosten op. "
+           f"Vraag 7 Wat doet de minister aan de wachtlijsten? {header} 2/3 Het is volgens ons aan de minister om deze vraag te beantwoorden. "
+           f"Vraag 8 Is de zorg in de regio doelmatig? Het is volgens ons aan de minister om deze vraag te beantwoorden. {header} 3/3")
+    records = parse(doc, "d")
+    not_ours = "Het is volgens ons aan de minister om deze vraag te beantwoorden."
+    assert [(r.number, r.question, r.answer) for r in records] == [
+        ("1", "Hoeveel kost de wijkverpleging?", "Naar de kosten hebben wij geen onderzoek gedaan."),
+        ("2", "Hoeveel kost de thuiszorg?", "Naar de kosten hebben wij geen onderzoek gedaan."),
+        ("3", "Wat kost een verpleeghuis?", "Ongeveer 80.000 euro per jaar."),
+        ("4a", "Wie betaalt de wijkverpleging?", "De zorgverzekeraar."),
+        ("4b", "Wie betaalt de thuiszorg?", "De gemeente."),
+        ("5", "Waarom stijgen de kosten?", "De vergrijzing drijft de kosten op."),
+        ("6", "Hoe stijgen de kosten na 2025?", "De vergrijzing drijft de kosten op."),
+        ("7", "Wat doet de minister aan de wachtlijsten?", not_ours),
+        ("8", "Is de zorg in de regio doelmatig?", not_ours),
+    ]
+
+
+def test_a_question_is_not_given_the_answer_of_its_own_part():
+    doc = ("Vraag 1 Wat kost de zorg? En wie betaalt? Vraag 1a Wat kost de zorg? Veel. "
+           "Vraag 1b Wie betaalt? De gemeente.")
+    assert [(r.number, r.answer) for r in parse(doc, "d")] == [("1", None), ("1a", "Veel."), ("1b", "De gemeente.")]
