@@ -112,8 +112,9 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
         else:
             body, answer = split_question(stream[q.end : stop], tidy)
         blocks.append(Block(q.nums[0], q.start, tidy(body) if body else "", answer))
-        # Without answer markers, a question with no text after it is answered with the next one.
-        asked_with_next.append(i + 1 < len(questions) and (questions[i + 1].joint or (answer is None and not own and not marker_mode)))
+        # without answer markers, a question with no text after it is answered with the next one
+        alone = answer is None and not own and not marker_mode
+        asked_with_next.append(i + 1 < len(questions) and (questions[i + 1].joint or alone))
     if marker_mode or any(in_span):
         skipped += _assign_answers(stream, questions, stops, answers, blocks, tidy)
     _share_referred_answers(blocks)
@@ -166,12 +167,12 @@ def _question_markers(stream: str) -> list[_Marker]:
     found = []
     for m in _VRAAG.finditer(stream):
         before = stream[max(0, m.start() - 12) : m.start()].split("\n")[-1]
+        number = m.group("num").replace(" ", "").lower()  # "Vraag 1 C" is question 1c
         joined = _JOINED.search(before)
-        if joined:
-            start = m.start() - len(before) + joined.start() + 1  # the previous question ends at its "?"
-            found.append(_Marker(start, m.end(), [m.group("num").replace(" ", "").lower()], joint=True))
+        if joined:  # the question before ends at its "?"
+            found.append(_Marker(m.start() - len(before) + joined.start() + 1, m.end(), [number], joint=True))
         elif not _NOT_A_MARKER.search(before):
-            found.append(_Marker(m.start(), m.end(), [m.group("num").replace(" ", "").lower()]))  # "Vraag 1 C" is 1c
+            found.append(_Marker(m.start(), m.end(), [number]))
     if found:
         return found
     found = _numbered_markers(stream)
