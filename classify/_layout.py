@@ -17,6 +17,7 @@ Two layouts exist in practice and are told apart by :func:`is_flat`:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -49,6 +50,15 @@ _GLUED_FOOTNOTE = re.compile(r"(?<=[a-zë’'][a-zé]{2})(?<!Vraa[gq])\d{1,2}(?=
 _DOTTED_FOOTNOTE = re.compile(r"(?<=[a-z]{4}[.,?])\d{1,2}(?=\s+[A-Z]|\s*$)")
 _QUESTION_FOOTNOTE = re.compile(r"(?:(?<=[?!])|(?<=[?!][»”’\"']))\d{1,2}(?=\s|$)")
 _FOOTNOTE_MARKERS = (_GLUED_FOOTNOTE, _DOTTED_FOOTNOTE, _QUESTION_FOOTNOTE)
+# Footnotes at a page's foot in flat text: a marker's number, then a source ("Algemene Rekenkamer
+# (2019). ...", "Tweede Kamer, ...", a URL), all within this many characters before the page number.
+FOOTNOTE_CHARS = 1200
+_NOTE_START = re.compile(r"(?<![\w,.:/-])(\d{1,2}) (?=[A-Z‘“'\"]|https?:)")
+# Each footnote names a source (a year, a URL, a document number, a page) and the last one ends
+# the page: text that runs on after it is the page's own text, cut off by the extraction.
+_SOURCE = re.compile(r"\b(?:19|20)\d\d\b|https?:|www\.|\bnr\.|\bIbid\b|Kamerstuk|\b(?:p|blz|pagina)\.? ?\d")
+_NOTE_END = re.compile(r"(?:[.)\d]|\S/\S*)$")
+_NOT_A_NOTE = re.compile(r"\?|\b(?:Vraa[gq] ?\d|Antwoord\b)")  # questions and markers are never footnotes
 # Boilerplate footnotes of the Court of Audit's answer documents.
 _BOILERPLATE = re.compile(
     r"\d?\s*De vragen van de Tweede Kamer zijn hier exact weergegeven.{0,120}?niets veranderd\.",
@@ -87,7 +97,7 @@ def clean(text: str) -> str:
     notes = {m.group() for r in _FOOTNOTE_MARKERS for m in r.finditer(text)}
     for pattern in _FOOTNOTE_MARKERS:
         text = pattern.sub("", text)
-    return _clean_flat(text) if is_flat(text) else _clean_lines(text, notes)
+    return _clean_flat(text, notes) if is_flat(text) else _clean_lines(text, notes)
 
 
 def _clean_lines(text: str, notes: set[str]) -> str:
@@ -135,7 +145,7 @@ def _drop_running_lines(blocks: list[str]) -> list[str]:
     return [b for s, b in zip(shape, blocks, strict=True) if counts.get(s, 0) < 3]
 
 
-def _clean_flat(text: str) -> str:
+def _clean_flat(text: str, notes: set[str]) -> str:
     text = " ".join(text.split())
     text = _BOILERPLATE.sub(" ", text)
     pages = [m for m in _PAGE_NUMBER.finditer(text) if int(m.group(1)) <= int(m.group(2))]
@@ -147,7 +157,33 @@ def _clean_flat(text: str) -> str:
         pages = []
     cuts = [(m.start(), m.end()) for m in pages]
     cuts += _running_headers(text, [m.start() for m in pages])
+    cuts += _page_footnotes(text, pages, notes)
     return _cut(text, cuts)
+
+
+def _page_footnotes(text: str, pages: list[re.Match], notes: set[str]) -> list[tuple[int, int]]:
+    """Spans of the footnotes printed at a page's foot, just before its page number: "... niet?
+    1 Algemene Rekenkamer (2019). Brief aan ... 2 Wet fiscale maatregelen ...; Staatsblad 2019, 511. 3/7".
+    A footnote starts with a number that was cut from the text as a footnote marker, and the
+    numbers of one page's footnotes run on (1, 2, 3) up to the page number."""
+    spans, after = [], 0
+    for page in pages:
+        starts = [
+            m for m in _NOTE_START.finditer(text, max(after, page.start() - FOOTNOTE_CHARS), page.start()) if m.group(1) in notes
+        ]
+        for k, first in enumerate(starts):
+            numbers = [int(m.group(1)) for m in starts[k:]]
+            bounds = [m.start() for m in starts[k:]] + [page.start()]
+            notes_text = [text[a:b].strip() for a, b in itertools.pairwise(bounds)]
+            if (
+                numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+                and all(_SOURCE.search(note) and not _NOT_A_NOTE.search(note) for note in notes_text)
+                and _NOTE_END.search(notes_text[-1])
+            ):
+                spans.append((first.start(), page.start()))
+                break
+        after = page.end()
+    return spans
 
 
 def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
