@@ -58,6 +58,7 @@ _NOTE_START = re.compile(r"(?<![\w,.:/-])(\d{1,2}) (?=[A-Z‘“'\"]|https?:)")
 # the page: text that runs on after it is the page's own text, cut off by the extraction.
 _SOURCE = re.compile(r"\b(?:19|20)\d\d\b|https?:|www\.|\bnr\.|\bIbid\b|Kamerstuk|\b(?:p|blz|pagina)\.? ?\d")
 _NOTE_END = re.compile(r"(?:[.)\d]|\S/\S*)$")
+_SPECK = re.compile(r"[^\w]+|[.,]\d{1,2}")  # OCR specks ("..,", "•") and stray footnote marks (".1") between words
 _NOT_A_NOTE = re.compile(r"\?|\b(?:Vraa[gq] ?\d|Antwoord\b)")  # questions and markers are never footnotes
 # Boilerplate footnotes of the Court of Audit's answer documents.
 _BOILERPLATE = re.compile(
@@ -214,12 +215,20 @@ def _running_headers(text: str, page_marks: list[int]) -> list[tuple[int, int]]:
         near = any(i - HEADER_PAGE_DISTANCE <= w <= j + HEADER_PAGE_DISTANCE for w in mark_words)
         title = next((k for k in range(i, j) if _HEADER_WORD.fullmatch(words[k][2])), None)
         if j - i >= HEADER_MIN_WORDS and near and title is not None:
-            # a sentence repeated elsewhere (a question echoed in its answer, a stock answer)
-            # that ends right before the header is prose: the header starts at its title word
-            start = title if title > i and text[words[title - 1][1] - 1] in ".?!" else i
-            spans.append((words[start][0], words[j - 1][1]))
+            spans.append((words[_header_start(text, words, i, title)][0], words[j - 1][1]))
         i = j
     return spans
+
+
+def _header_start(text: str, words: list, run_start: int, title: int) -> int:
+    """Where a running header begins within a repeated run ending in it: at its title word when a
+    sentence ends before it (OCR specks such as "..," or "•" in between), for that sentence is
+    prose repeated elsewhere (a question echoed in its answer, a stock answer); else at the run's start."""
+    k = title
+    while k > run_start and _SPECK.fullmatch(text[words[k - 1][0] : words[k - 1][1]]):
+        k -= 1
+    ended = k > run_start and text[words[k - 1][1] - 1] in ".?!"
+    return k if ended else run_start
 
 
 def _is_marker(word: str) -> bool:

@@ -291,6 +291,8 @@ def test_a_repeated_sentence_beside_a_running_header_is_kept():
            f"{header} 2/3 Vraag 3 Hoe verklaart de ARK het gebrek aan voldoende personeel in de wijkverpleging? "
            f"{header} 3/3 Wij hebben geen onderzoek gedaan naar verklaringen voor het gebrek aan voldoende personeel in de wijkverpleging.")
     records = parse(doc, "d")
+    specked = parse(doc.replace(header, ".., " + header), "d")
+    assert [(r.question, r.answer) for r in specked] == [(r.question, r.answer) for r in records]  # OCR specks before the header
     assert [(r.question, r.answer) for r in records[1:]] == [
         ("Waarom stijgen de kosten van de wijkverpleging elk jaar?", "Hier hebben wij geen onderzoek naar verricht."),
         ("Hoe verklaart de ARK het gebrek aan voldoende personeel in de wijkverpleging?",
