@@ -6,7 +6,8 @@ numbering and is followed by a question mark. Its answer starts at an "Antwoord"
 ("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4"). An answer marker that names
 numbers gives its text to each of those questions; one without numbers belongs to the question
 before it. Documents without answer markers (many Court of Audit answers) are split by
-:func:`split_question`.
+:func:`split_question`, unless they are questions as members put them ("Vragen van het lid ...",
+a group's "Vragen en opmerkingen ..."): those have no answers yet.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ _VRAAG = re.compile(
     r"(?:\s*\((?:pagina|pag\.|blz\.?|bladzijde|p\.)\s*[\d\s,–-]+\))?\s*[:.]?"
     r"(?:(?<=\s)\d{1,3}(?=\s+[A-Z]))?"  # a stray page or list number before the question ("Vraag3 37 Op welke")
 )
+# Questions members or groups put ("Vragen van het lid ...", "Vragen en opmerkingen van de leden van
+# de PVV-fractie") are printed without answers until the reply, which marks them "Antwoord".
+_MEMBERS_ASK = re.compile(r"[Vv]ragen (?:van|gesteld door) (?:het lid|de leden)\b")
 _NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
 _JOINED = re.compile(r"[?»”\"’)]\s+en\s+$")  # "...? en Vraag 3": asked together, not a reference
 _NUMBERED = re.compile(
@@ -103,17 +107,18 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
     ]
     in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops, strict=True)]
     marker_mode = sum(bool(a) for a in in_span) >= MARKER_SHARE * len(questions)
+    unanswered = not answers and bool(GROUP_HEADING.search(stream) or _MEMBERS_ASK.search(stream))
     blocks, skipped, asked_with_next = [], [], []
     for i, (q, stop, own) in enumerate(zip(questions, stops, in_span, strict=True)):
         if own:
             body, answer = stream[q.end : own[0].start], None
-        elif marker_mode:
+        elif marker_mode or unanswered:  # no answer, or one marked elsewhere: nothing to split off
             body, answer = stream[q.end : stop], None
         else:
             body, answer = split_question(stream[q.end : stop], tidy)
         blocks.append(Block(q.nums[0], q.start, tidy(body) if body else "", answer))
         # without answer markers, a question with no text after it is answered with the next one
-        alone = answer is None and not own and not marker_mode
+        alone = answer is None and not own and not marker_mode and not unanswered
         asked_with_next.append(i + 1 < len(questions) and (questions[i + 1].joint or alone))
     if marker_mode or any(in_span):
         skipped += _assign_answers(stream, questions, stops, answers, blocks, tidy)

@@ -350,3 +350,18 @@ def test_footnotes_at_the_foot_of_a_flat_page_are_not_answer_text():
     assert records[0].answer == ("Wij hebben in onze brief van juni 2019 gewezen op de betekenis van die verandering. "
                                  "Zie ook het Klimaatakkoord. Dat blijft zo.")
     assert records[1].answer.endswith("De kosten stijgen na 2025 naar 4 miljoen")  # runs on: kept whole
+
+
+@pytest.mark.parametrize("heading", [
+    "Vragen en opmerkingen van de leden van de PVV-fractie",
+    "Vragen van het lid Tuinman (BBB) aan de Minister van Defensie over de schaduwvloot (ingezonden 5 maart 2026).",
+])
+def test_questions_put_without_answers_get_no_invented_answer(heading):
+    """Questions as members put them, before any reply: a closing statement ("Tot slot vragen deze
+    leden of ...") was split off as the answer, and then given a stance."""
+    doc = (f"{heading}\n\nVraag 1\n\nKan de Minister aangeven wat de stand van zaken is van het onderzoek naar Nord Stream? "
+           "Tot slot vragen deze leden of de Minister bereid is de Kamer na afloop van de Raad te informeren.\n\n"
+           "Vraag 2\n\nIs de Minister bereid schepen van de schaduwvloot in beslag te nemen?\n")
+    records = parse(doc, "d")
+    assert [r.answer for r in records] == [None, None]
+    assert records[0].question.endswith("Tot slot vragen deze leden of de Minister bereid is de Kamer na afloop van de Raad te informeren.")
