@@ -46,6 +46,12 @@ _NUMBERED = re.compile(
     r"(?=[A-Z«‘“\"'(])",
     re.MULTILINE,
 )
+_CITED = re.compile(r"\b(?:[Nn]o|[Nn]r|p|pp|blz|art|pag)\.\s*$")  # "Working Papers, No. 2. Paris": a citation, not question 2
+# A question word opening a numbered paragraph: a question even when a footnote separates it from its "?".
+_ASKS = re.compile(
+    r"(?:Wat|Welke?|Hoe(?:veel)?|Waarom|Wanneer|Waar\w*|Wie|Kan|Kunt|Klopt|Is|Zijn|Heeft|Hebben|Deelt|Bent|Wordt|Worden|"
+    r"Zou|Zal|Acht|Ziet|Vindt|Op welke|In (?:hoeverre|welke))\b"
+)
 _FIRST = re.compile(r"(?<= )1\.? (?=[A-Z«‘“\"(])")
 _SENTENCE_END = re.compile(r"[.!] (?=[A-Z])")
 _SINGLE_VRAAG = re.compile(r"(?<![A-Za-z-])Vraag:?(?= [A-Z])")
@@ -188,7 +194,7 @@ def _question_markers(stream: str) -> list[_Marker]:
 
 
 def _numbered_markers(stream: str) -> list[_Marker]:
-    candidates = list(_NUMBERED.finditer(stream))
+    candidates = [m for m in _NUMBERED.finditer(stream) if not _CITED.search(stream, max(0, m.start() - 8), m.start())]
     found: list[_Marker] = []
     previous, used = 0, set()
     for i, m in enumerate(candidates):
@@ -198,7 +204,8 @@ def _numbered_markers(stream: str) -> list[_Marker]:
             continue
         following = candidates[i + 1].start() if i + 1 < len(candidates) else len(stream)
         window = stream[m.end() : min(following, m.end() + QUESTION_WINDOW)]
-        if "?" not in window or len(_SENTENCE_END.findall(window.split("?")[0])) > MAX_PREAMBLE_SENTENCES:
+        preamble = len(_SENTENCE_END.findall(window.split("?")[0]))
+        if "?" not in window or (preamble > MAX_PREAMBLE_SENTENCES and not _ASKS.match(window)):
             continue
         found.append(_Marker(m.start(), m.end(), [str(number)]))
         previous = max(previous, number)

@@ -365,3 +365,15 @@ def test_questions_put_without_answers_get_no_invented_answer(heading):
     records = parse(doc, "d")
     assert [r.answer for r in records] == [None, None]
     assert records[0].question.endswith("Tot slot vragen deze leden of de Minister bereid is de Kamer na afloop van de Raad te informeren.")
+
+
+def test_a_numbered_citation_in_a_footnote_is_no_question():
+    """'Working Papers, No. 2.' inside a footnote that splits question 2 became question 2 (its text
+    from 'Paris: ...' on); question 2 itself, with more than two sentence ends before its '?', was lost."""
+    doc = ("Antwoorden Algemene Rekenkamer op vragen over het rapport Autobelastingen 1. Is het percentage gelijk voor alle "
+           "brandstoffen? Het percentage is berekend op basis van een studie.5 2. In welke mate is sprake van een subsidie "
+           "aan hoge inkomens, ervan uitgaande dat het 5 Jansen, K. (2014). Company Cars. Tax Papers, No. 2. Paris: OECD. "
+           "bijtellingspercentage te laag is? Dat is niet onderzocht. 3. Wat kost de regeling? Ongeveer 148 miljoen euro.")
+    records = parse(doc, "d")
+    assert [r.number for r in records] == ["1", "2", "3"]
+    assert records[1].question.startswith("In welke mate") and records[1].answer == "Dat is niet onderzocht."
