@@ -59,7 +59,7 @@ _ANTWOORD = re.compile(
     r"(?:^|(?<=[.?!:;)»”\"’\s]))Antwoord"
     r"(?:\s+(?:op\s+)?(?:de\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
     r"(?:\s*(?:,|en|t/m|tot en met|-|–)\s*\d{1,3}[a-z]?)*))?"
-    r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij)\b)",
+    r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij|op (?:deze|die|dit|uw|zijn|haar|hun|de vraag(?!\s*\d)))\b)",
     re.MULTILINE,
 )
 _Q_END = re.compile(r"\?[»”\"’')\]]*(?=\s|$)")

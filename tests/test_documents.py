@@ -377,3 +377,12 @@ def test_a_numbered_citation_in_a_footnote_is_no_question():
     records = parse(doc, "d")
     assert [r.number for r in records] == ["1", "2", "3"]
     assert records[1].question.startswith("In welke mate") and records[1].answer == "Dat is niet onderzocht."
+
+
+def test_antwoord_in_a_sentence_is_no_answer_marker():
+    doc = ("Vraag 1 Hoeveel fte gaat er verloren? Wij hebben dat niet onderzocht. Vraag 2 Betreffen de verloren fte's "
+           "dezelfde functies? Zoals in ons antwoord op vraag 1 aangegeven, rapporteren wij alleen over bezuinigingen. "
+           "Antwoord op deze vraag kunnen we dan ook niet geven. Vraag 3 Is dat aan te geven? Nee.")
+    second = parse(doc, "d")[1]
+    assert second.question == "Betreffen de verloren fte's dezelfde functies?"
+    assert second.answer.endswith("Antwoord op deze vraag kunnen we dan ook niet geven.")
