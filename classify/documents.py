@@ -213,9 +213,12 @@ def printed_id(text: str) -> str | None:
     --------
     >>> printed_id("Vergaderjaar 2025-2026\\n\\n21 501-28\\n\\nDefensieraad\\n\\nNr. 300\\n")
     'kst-21501-28-300'
+    >>> printed_id("21 501-28\\r\\n\\r\\nDefensieraad\\r\\n\\r\\nNr. 300\\r\\n")
+    'kst-21501-28-300'
     >>> printed_id("Een brief zonder nummer.") is None
     True
     """
+    text = _layout.normalize(text[:1600])  # Windows line ends, a BOM, no-break spaces
     head = text[:800]
     dossier, nr = _DOSSIER.search(head), _DOSSIER_NR.search(head)
     if dossier and nr:

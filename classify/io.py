@@ -461,7 +461,7 @@ def _document_text(text: str, name: str):
     from classify.documents import parse, printed_id
 
     # the id the document prints (the same under any file name), else the file's name
-    doc_id = printed_id(text) or (Path(name).stem if name != "<stdin>" else None)
+    doc_id = printed_id(text) or (Path(name.removesuffix(".gz")).stem if name != "<stdin>" else None)
     for number, record in enumerate(parse(text, doc_id=doc_id, source=name), 1):
         yield f"{name}:question {record.number or number}", record.to_dict()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import io
 import json
 import os
@@ -183,6 +184,12 @@ def test_a_document_keeps_its_printed_id_under_any_file_name(tmp_path):
     unnumbered = tmp_path / "brief_minister.txt"
     unnumbered.write_text("Vraag 1\nSteun aan Oekraïne?\n\nAntwoord\nJa.\n", encoding="utf-8")
     assert rows_of(unnumbered)[0][1]["id"] == "brief_minister#1"
+    windows = tmp_path / "windows.txt"  # Windows line ends hid the printed number (ids became windows#1 ...)
+    windows.write_bytes(Path(SEED_DOCUMENT).read_bytes().replace(b"\n", b"\r\n"))
+    assert [r["id"] for _, r in rows_of(windows)] == [r["id"] for _, r in rows_of(SEED_DOCUMENT)]
+    packed = tmp_path / "brief_minister.txt.gz"  # was brief_minister.txt#1
+    packed.write_bytes(gzip.compress(unnumbered.read_bytes()))
+    assert rows_of(packed)[0][1]["id"] == "brief_minister#1"
 
 
 MULTILINE_CSV = ('id,question,answer\n'
@@ -194,7 +201,6 @@ MULTILINE_CSV = ('id,question,answer\n'
 def test_a_csv_with_paragraphs_in_its_fields_is_not_taken_for_a_document(tmp_path, name):
     """Questions with paragraphs are quoted fields across lines: still a table, not a document
     whose "Vraag 1:" lines would be split into made-up questions (it was: 2 records -> 3)."""
-    import gzip
 
     path = tmp_path / name
     data = MULTILINE_CSV.encode()
@@ -338,7 +344,6 @@ def test_a_format_the_file_name_contradicts_is_refused(out, fmt, message):
 
 @pytest.mark.parametrize(("name", "fmt"), [("o.jsonl.gz", "jsonl"), ("o.csv.gz", "csv"), ("o.tsv.gz", "tsv")])
 def test_gzip_output_is_compressed_streamed_back_and_reproducible(tmp_path, name, fmt):
-    import gzip
 
     path = tmp_path / name
     assert write_rows(iter(ROWS), str(path), fmt) == 2
@@ -352,7 +357,6 @@ def test_gzip_output_is_compressed_streamed_back_and_reproducible(tmp_path, name
 
 
 def test_gzip_input_is_recognised_by_its_content(tmp_path):
-    import gzip
 
     for name in ("records.jsonl.gz", "records.gz", "records.jsonl"):  # a misnamed file too
         path = tmp_path / name
@@ -365,7 +369,6 @@ def test_gzip_input_is_recognised_by_its_content(tmp_path):
 
 @pytest.mark.parametrize("name", ["cut.jsonl.gz", "cut.csv.gz", "cut.gz"])
 def test_a_cut_short_gzip_archive_stops_with_the_check(tmp_path, name):
-    import gzip
 
     lines = "".join(f'{{"id": "{i}", "question": "Vraag {i} over de begroting?"}}\n' for i in range(20000))
     data = gzip.compress(("id,question\n" if ".csv" in name else "") .encode() + lines.encode())
@@ -564,7 +567,6 @@ def test_jsonl_on_stdin_is_streamed(monkeypatch):
 
 
 def test_gzip_on_stdin_is_decompressed_and_streamed(monkeypatch):
-    import gzip
     import io
 
     data = gzip.compress(b"".join(b'{"id": "%d", "question": "V%d?"}\n' % (i, i) for i in range(100000)))
