@@ -46,7 +46,7 @@ _DATE = r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})"
 _DATE_LABELS = [
     rf"Vastgesteld\s+{_DATE}",
     rf"\(ontvangen\s+{_DATE}\)",
-    rf"\bDATUM\s+{_DATE}",
+    rf"\bD ?A ?T ?U ?M\s+{_DATE}",  # also letter-spaced, as Court of Audit letters print it
     rf"Den Haag,?\s+{_DATE}",
 ]
 _DOSSIER = re.compile(r"(?m)^(\d{2} ?\d{3}(?:-[A-Z0-9]+)?(?: [A-Z]{1,4})?)$")
@@ -70,7 +70,7 @@ _ANSWERED_BY = [
     re.compile(r"(?P<who>Algemene Rekenkamer)"),
 ]
 _SUBJECT_LINE = re.compile(r"(?m)^Nr\. ?\d+$")
-_BETREFT = re.compile(r"\bBETREFT:?\s+(.{10,200}?)(?=\s+(?:Geachte|UW KENMERK|U W|ONS|ons kenmerk|\d+/\d+)\b|\n)", re.I)
+_BETREFT = re.compile(r"\bB ?E ?T ?R ?E ?F ?T:?\s+(.{10,200}?)(?=\s+(?:Geachte|UW KENMERK|U W|ONS|ons kenmerk|\d+/\d+)\b|\n)", re.I)
 
 
 def parse(text: str, doc_id: str | None = None, *, source: str | None = None) -> list[Record]:

@@ -386,3 +386,12 @@ def test_antwoord_in_a_sentence_is_no_answer_marker():
     second = parse(doc, "d")[1]
     assert second.question == "Betreffen de verloren fte's dezelfde functies?"
     assert second.answer.endswith("Antwoord op deze vraag kunnen we dan ook niet geven.")
+
+
+def test_letter_spaced_header_labels():
+    """Court of Audit letters of 2019-2020 print "D A T U M" and "B E T R E F T": date and subject
+    were null for 23 of the 187 documents."""
+    doc = ("BEZORGEN De Voorzitter van de Tweede Kamer D A T U M 4 juni 2019 B E T R E F T Beantwoording vragen over "
+           "het rapport Defensie U W K E N M E R K Vraag 1 Hoeveel toestellen zijn geleverd? Dat is ons niet bekend.")
+    record = parse(doc, "d")[0]
+    assert (record.date, record.subject) == ("2019-06-04", "Beantwoording vragen over het rapport Defensie")
