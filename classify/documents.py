@@ -60,6 +60,7 @@ _ASKED_BY = re.compile(
 _ANSWER_ON = re.compile(
     r"Antwoord op vragen van (?:het lid|de leden) (?P<who>.+?) over (?P<subject>.+?)(?:\.\s*\n|\n|$)"
 )
+_SHARED_PARTY = re.compile(r"([^()]+?)\s*\((?:beiden|beide|allen)\s+([^)]+)\)")  # several members, one party
 _MEMBER = re.compile(r"([A-Z][\w'’.-]*(?:\s+(?:van|der|de|den|ter|ten|el|Van|Der|De|Den)\b)*(?:\s+[A-Z][\w'’-]*)*)\s*\(([^)]+)\)")
 _ANSWERED_BY = [
     re.compile(r"Antwoord van (?P<role>minister|staatssecretaris|Minister|Staatssecretaris) [\w .'’-]+? \((?P<dept>[^)]+)\)"),
@@ -266,10 +267,16 @@ def _members(header: str) -> tuple[list[str], str | None]:
     asked = _ASKED_BY.search(header) or _ANSWER_ON.search(header)
     if not asked:
         return [], None
-    found = _MEMBER.findall(asked.group("who"))
+    found = _MEMBER.findall(_SHARED_PARTY.sub(_each_with_party, asked.group("who")))
     names = [re.sub(r"^(?:en|het lid|de leden)\s+", "", n).strip() for n, _ in found]
     parties = list(dict.fromkeys(p.strip() for _, p in found))
     return names, ", ".join(parties) or None
+
+
+def _each_with_party(shared: re.Match) -> str:
+    """'Mutluer en Lahlah (beiden GroenLinks-PvdA)' -> 'Mutluer (GroenLinks-PvdA), Lahlah (GroenLinks-PvdA)'."""
+    names = [n for n in re.split(r"\s*,\s*|\s+en\s+", shared.group(1).strip()) if n and n != "en"]
+    return ", ".join(f"{name} ({shared.group(2).strip()})" for name in names)
 
 
 def _group_name(raw: str) -> str:

@@ -395,3 +395,16 @@ def test_letter_spaced_header_labels():
            "het rapport Defensie U W K E N M E R K Vraag 1 Hoeveel toestellen zijn geleverd? Dat is ons niet bekend.")
     record = parse(doc, "d")[0]
     assert (record.date, record.subject) == ("2019-06-04", "Beantwoording vragen over het rapport Defensie")
+
+
+@pytest.mark.parametrize("who, members, party", [
+    ("de leden Mutluer en Lahlah (beiden GroenLinks-PvdA)", ["Mutluer", "Lahlah"], "GroenLinks-PvdA"),
+    ("de leden Kamminga (VVD), Van Dijk en Tuinman (beiden BBB)", ["Kamminga", "Van Dijk", "Tuinman"], "VVD, BBB"),
+    ("de leden Boswijk, Krul en Vijlbrief (allen CDA)", ["Boswijk", "Krul", "Vijlbrief"], "CDA"),
+])
+def test_members_sharing_one_party(who, members, party):
+    """"(beiden X)" kept only the last name, and the party became "beiden X"."""
+    doc = (f"Vragen van {who} aan de Minister van Defensie over de schaduwvloot (ingezonden 5 juli 2024).\n\n"
+           "Vraag 1\n\nKent u het bericht?\n\nAntwoord 1\n\nJa.\n")
+    record = parse(doc, "d")[0]
+    assert (record.members, record.party) == (members, party)
