@@ -60,9 +60,9 @@ _SOURCE = re.compile(r"\b(?:19|20)\d\d\b|https?:|www\.|\bnr\.|\bIbid\b|Kamerstuk
 _NOTE_END = re.compile(r"(?:[.)\d]|\S/\S*)$")
 _SPECK = re.compile(r"[^\w]+|[.,]\d{1,2}")  # OCR specks ("..,", "•") and stray footnote marks (".1") between words
 _NOT_A_NOTE = re.compile(r"\?|\b(?:Vraa[gq] ?\d|Antwoord\b)")  # questions and markers are never footnotes
-# Boilerplate footnotes of the Court of Audit's answer documents.
+# Boilerplate footnotes of the Court of Audit's answer documents (several wordings, OCR'd spellings).
 _BOILERPLATE = re.compile(
-    r"\d?\s*De vragen van de Tweede Kamer zijn hier exact weergegeven.{0,120}?niets veranderd\.",
+    r"\d?\s*De vra(?:ag|gen)(?: van de Tweede Kamer)? (?:is|zijn) hier exact weergegeven.{0,160}?n\S{2,4}s veranderd[.,]",
     re.IGNORECASE,
 )
 

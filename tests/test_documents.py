@@ -408,3 +408,13 @@ def test_members_sharing_one_party(who, members, party):
            "Vraag 1\n\nKent u het bericht?\n\nAntwoord 1\n\nJa.\n")
     record = parse(doc, "d")[0]
     assert (record.members, record.party) == (members, party)
+
+
+@pytest.mark.parametrize("note", [
+    "1 De vraag is hier exact weergegeven zoals ontvangen; aan de formuleringen is niets veranderd.",
+    "De vraag van de Tweede Kamer is hier exact weergegeven zoals deze aan de Algemene Rekenkamer is voorgelegd; aan de formuleringen is nïets veranderd.",
+    "1 De vragen zijn hier exact weergegeven zoals ontvangen; aan de torrnuleringen is niets veranderd.",
+])
+def test_court_of_audit_boilerplate_footnote_in_its_wordings(note):
+    doc = f"Vraag 1 Kunt u de kosten geven?1 Omdat deze {note} afspraken er nog niet waren, kan dat niet. Vraag 2 Waarom niet? Daarom."
+    assert parse(doc, "d")[0].answer == "Omdat deze afspraken er nog niet waren, kan dat niet."
