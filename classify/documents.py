@@ -109,6 +109,8 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
     [('d#1', 'Komt er een leger?', 'Nee.'), ('d#2', 'Waarom niet?', None)]
     """
     name = source or "<text>"
+    if not text.strip():
+        raise DocumentError(f"{name}: the document is empty; check that its text was extracted or downloaded completely.")
     text = _layout.normalize(text)
     stream = _layout.clean(text)
     blocks, skipped = _segments.segment(stream, paragraphs=not _layout.is_flat(text))

@@ -173,6 +173,12 @@ def test_repeated_numbers_get_deterministic_suffixes():
     assert records[0].answered_by == "Staatssecretaris van Defensie"
 
 
+@pytest.mark.parametrize("text", ["", "\n  \n"])
+def test_an_empty_document_says_so(text):
+    with pytest.raises(DocumentError, match=r"^brief\.txt: the document is empty; check that its text was extracted"):
+        parse(text, source="brief.txt")
+
+
 def test_no_questions_raises_with_source_in_message():
     with pytest.raises(DocumentError) as error:
         parse(fixture("geen_vragen.txt"), source="brief.txt")
