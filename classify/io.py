@@ -230,6 +230,8 @@ def require(path: str) -> None:
 
 
 def _unreadable(path: str, exc: OSError) -> DataError:
+    if isinstance(exc, IsADirectoryError):
+        return DataError(f"{path}: a folder, not a file; give the files in it (e.g. {Path(path) / '*.txt'}).")
     return DataError(f"{path}: cannot be read ({exc.strerror or exc}); check that it is a readable file.")
 
 
@@ -461,7 +463,7 @@ def _document_text(text: str, name: str):
     from classify.documents import parse, printed_id
 
     # the id the document prints (the same under any file name), else the file's name
-    doc_id = printed_id(text) or (Path(name.removesuffix(".gz")).stem if name != "<stdin>" else None)
+    doc_id = printed_id(text) or (_stem(name) if name != "<stdin>" else None)
     for number, record in enumerate(parse(text, doc_id=doc_id, source=name), 1):
         yield f"{name}:question {record.number or number}", record.to_dict()
 

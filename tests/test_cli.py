@@ -440,6 +440,10 @@ def test_parse_missing_document(runner, tmp_path):
     assert_clean_error(run(runner, "parse", tmp_path / "none.txt"), 2, "none.txt' does not exist")
 
 
+def test_parse_of_a_folder_names_the_files_to_give(runner, tmp_path):
+    assert_clean_error(run(runner, "parse", tmp_path), 2, f"{tmp_path}: a folder, not a file; give the files in it (e.g. {tmp_path}/*.txt)")
+
+
 # -- help -----------------------------------------------------------------------------------
 def test_no_arguments_shows_help(runner):
     result = runner.invoke(app, [])
