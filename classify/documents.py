@@ -51,6 +51,10 @@ _DATE_LABELS = [
 ]
 _DOSSIER = re.compile(r"(?m)^(\d{2} ?\d{3}(?:-[A-Z0-9]+)?(?: [A-Z]{1,4})?)$")
 _DOSSIER_NR = re.compile(r"(?m)^Nr\. ?(\d+)$")
+# The same head with its line breaks lost in extraction: "Vergaderjaar 2025–2026 21 501-28 Defensieraad Nr. 300 VERSLAG ..."
+_FLAT_KAMERSTUK = re.compile(
+    r"Vergaderjaar \d{4} ?[-–] ?\d{4} (?P<dossier>\d{2} ?\d{3}(?:-[A-Z0-9]+)?(?: [A-Z]{1,4})?) (?P<title>\S.{0,200}?) Nr\. ?(?P<nr>\d+)\b"
+)
 _AANHANGSEL_NR = re.compile(r"(?s)Aanhangsel van de Handelingen.{0,300}?Vergaderjaar (\d{4})\s*[-–]\s*(\d{4})\s*\n(\d{1,5})\n")
 _ASKED_BY = re.compile(
     r"[Vv]ragen (?:van|gesteld door) (?:het lid|de leden) (?P<who>.+?) aan de (?P<to>.+?) over (?P<subject>.+?)"
@@ -218,14 +222,18 @@ def printed_id(text: str) -> str | None:
     'kst-21501-28-300'
     >>> printed_id("21 501-28\\r\\n\\r\\nDefensieraad\\r\\n\\r\\nNr. 300\\r\\n")
     'kst-21501-28-300'
+    >>> printed_id("Vergaderjaar 2025–2026 21 501-28 Defensieraad Nr. 300 VERSLAG VAN EEN SCHRIFTELIJK OVERLEG")
+    'kst-21501-28-300'
     >>> printed_id("Een brief zonder nummer.") is None
     True
     """
     text = _layout.normalize(text[:1600])  # Windows line ends, a BOM, no-break spaces
     head = text[:800]
     dossier, nr = _DOSSIER.search(head), _DOSSIER_NR.search(head)
-    if dossier and nr:
-        return f"kst-{dossier.group(1).replace(' ', '', 1).replace(' ', '-')}-{nr.group(1)}"
+    flat = _FLAT_KAMERSTUK.search(" ".join(head.split()))
+    if (dossier and nr) or flat:
+        dossier, nr = (dossier.group(1), nr.group(1)) if dossier and nr else (flat.group("dossier"), flat.group("nr"))
+        return f"kst-{dossier.replace(' ', '', 1).replace(' ', '-')}-{nr}"
     aanhangsel = _AANHANGSEL_NR.search(text[:1500])
     if aanhangsel:
         return f"ah-tk-{aanhangsel.group(1)}{aanhangsel.group(2)}-{aanhangsel.group(3)}"
@@ -261,6 +269,9 @@ def _subject(header: str, stream: str) -> str | None:
         before = [ln.strip() for ln in header[: nr.start()].split("\n") if ln.strip()]
         if len(before) >= 2 and _DOSSIER.match(before[-2]):
             return before[-1]
+    flat = _FLAT_KAMERSTUK.search(" ".join(header[:800].split()))
+    if flat:
+        return flat.group("title")
     betreft = _BETREFT.search(stream[:HEADER_CHARS])
     return " ".join(betreft.group(1).split()) if betreft else None
 

@@ -424,3 +424,10 @@ def test_members_sharing_one_party(who, members, party):
 def test_court_of_audit_boilerplate_footnote_in_its_wordings(note):
     doc = f"Vraag 1 Kunt u de kosten geven?1 Omdat deze {note} afspraken er nog niet waren, kan dat niet. Vraag 2 Waarom niet? Daarom."
     assert parse(doc, "d")[0].answer == "Omdat deze afspraken er nog niet waren, kan dat niet."
+
+
+def test_a_kamerstuk_flattened_by_extraction_keeps_its_id_and_subject():
+    """PDF extraction that joins all lines: the ids fell back to the file name and the subject to None."""
+    flat = " ".join(fixture("defensieraad_2026_nr300.txt").split())
+    records = parse(flat)
+    assert records[0].id == "kst-21501-28-300#1" and records[0].subject == "Defensieraad"
