@@ -93,6 +93,15 @@ def _heads(data: Annotations, schema: LabelSchema, required: bool = True) -> tup
     return has_topics, has_stance
 
 
+def _plain(value):
+    """A numpy scalar as its Python number; lists and tuples of them likewise."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
     """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
     from classify.features import TextFeatures
@@ -204,6 +213,10 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         raise DataError(f"cv must be 0 (no cross-validation) or a number of folds of at least 2, got {cv!r}.")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
         raise DataError(f"seed must be a whole number from 0 to {2**32 - 1} (what numpy's generators take), got {seed!r}.")
+    # numpy numbers (a seed from np.arange, a value from a grid) as the Python ones the manifest stores
+    seed, cv = int(seed), int(cv)
+    if params is not None:
+        params = {key: _plain(value) for key, value in params.items()}
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     data = _as_annotations(records, schema, fields)

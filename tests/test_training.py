@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
 import pytest
 from conftest import STANCES, TOPICS, _records
 
@@ -191,6 +192,14 @@ def test_the_seed_is_checked_before_any_work(records, seed):
     """numpy's generators and scikit-learn take 0 .. 2**32 - 1: other seeds failed mid-training with their traceback."""
     with pytest.raises(DataError, match=rf"^seed must be a whole number from 0 to 4294967295 \(what numpy's generators take\), got {re.escape(repr(seed))}\.$"):
         classify.train(records, seed=seed)
+
+
+def test_numpy_numbers_train_and_save(records, tmp_path):
+    """A seed from np.arange trained, then Model.save failed: 'Object of type int64 is not JSON serializable'."""
+    model = classify.train(records, seed=np.int64(3), cv=np.int64(0), params={"n_features": np.int64(2**16), "char_range": [np.int64(2), 4]})
+    model.save(tmp_path / "m")
+    training = classify.load(tmp_path / "m").info["training"]
+    assert (training["seed"], training["cv"], training["params"]["n_features"], training["params"]["char_range"]) == (3, 0, 2**16, [2, 4])
 
 
 @pytest.mark.parametrize(
