@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import sys
 from dataclasses import asdict, dataclass, field
 
@@ -13,7 +14,7 @@ def is_missing(value) -> bool:
         return True
     if isinstance(value, str):  # the common case, answered before any lookup
         return False
-    if isinstance(value, float):
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):  # float, numpy's float32 too
         return value != value
     pandas = sys.modules.get("pandas")
     return pandas is not None and value is getattr(pandas, "NA", None)

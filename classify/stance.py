@@ -9,6 +9,7 @@ from classify import linear
 from classify.errors import DataError, check_number
 from classify.features import TextFeatures
 from classify.fitted import FittedStance, as_pairs
+from classify.record import is_missing
 
 _ABSENT = -1e4  # intercept of a schema label never seen in training: probability ~0
 
@@ -73,11 +74,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
         questions, answers = as_pairs(X)
         given = list(y)
-        y = np.asarray([str(v) if v is not None else "" for v in given], dtype=object)  # matched as text below
+        y = np.asarray(["" if is_missing(v) else str(v) for v in given], dtype=object)  # matched as text below
         if len(y) != len(answers):
             raise DataError(f"X has {len(answers)} pairs but y has {len(y)} labels; give one stance per pair.")
         if (y == "").any():
-            raise DataError(f"y[{int(np.flatnonzero(y == '')[0])}] is empty; drop records without a stance before fitting.")
+            raise DataError(f"y[{int(np.flatnonzero(y == '')[0])}] has no stance (None, NaN or empty); drop records without a stance before fitting.")
         # classes_ keep the type of the labels given (ints predict ints), as scikit-learn's classifiers do
         classes = np.asarray(self.labels) if self.labels is not None else np.unique(np.asarray(given))
         labels = tuple(str(c) for c in classes)

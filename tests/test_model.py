@@ -58,7 +58,7 @@ def test_topics_are_those_at_or_above_threshold(model):
         assert result["topics"] == [t for j, t in enumerate(TOPICS) if row[j] >= model.thresholds[t]]
 
 
-@pytest.mark.parametrize("answer", [None, "", "   \n", float("nan")])  # NaN: pandas' missing answer
+@pytest.mark.parametrize("answer", [None, "", "   \n", float("nan"), np.float32("nan")])  # NaN: pandas' missing answer (float32: a numpy column)
 def test_no_answer_no_stance(model, answer):
     [result] = model.predict(["Steunt u Oekraïne?"], [answer])
     assert result["stance"] is None and result["stance_scores"] is None

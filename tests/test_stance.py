@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import _records
 from sklearn.base import clone
@@ -107,7 +108,11 @@ def test_question_weight_zero_ignores_the_question(data):
     "X, y, message",
     [
         ([("q", "a")], ["agree", "agree"], r"X has 1 pairs but y has 2 labels; give one stance per pair"),
-        ([("q", "a"), ("q", "b")], ["agree", None], r"y\[1\] is empty; drop records without a stance before fitting"),
+        ([("q", "a"), ("q", "b")], ["agree", None], r"y\[1\] has no stance \(None, NaN or empty\); drop records without a stance before fitting"),
+        # pandas' missing values were learned as a class "nan" (object/category columns) or raised TypeError (string dtype)
+        ([("q", "a"), ("q", "b")], ["agree", float("nan")], r"y\[1\] has no stance"),
+        ([("q", "a"), ("q", "b")], pd.Series(["agree", None], dtype="category"), r"y\[1\] has no stance"),
+        ([("q", "a"), ("q", "b")], pd.Series(["agree", pd.NA], dtype="string"), r"y\[1\] has no stance"),
         ("qa", ["agree"], r"X must be a sequence of \(question, answer\) pairs, got a single string"),
         ([("q", "a", "c")], ["agree"], r"X\[0\] is .*; expected a \(question, answer\) pair"),
         ([("q", 5)], ["agree"], r"answer\[0\] is int 5; expected a text"),
