@@ -325,13 +325,14 @@ class FittedTopics:
         require_fitted(self, "weights_")
         fmeta, farrays = self.features_.get_state()
         meta = {
-            "labels": list(self.classes_),
+            "labels": self.classes_.tolist(),
             "params": {"C": self.C, "class_weight": self.class_weight, "cv": self.cv, "random_state": self.random_state,
                        "prior_weight": self.prior_weight, "loss": self.loss, "alpha": self.alpha},
             "features": fmeta,
             "label_status": list(self.label_status_),
             "label_loss": list(self.label_loss_),
             "label_count_bounds": [self.min_labels_, self.max_labels_],
+            "label_texts": list(self.label_texts) if self.label_texts is not None else None,  # outside params: older readers ignore it
         }
         arrays = {f"features.{k}": v for k, v in farrays.items()}
         arrays.update(linear.export_weights(self.weights_))
@@ -342,7 +343,8 @@ class FittedTopics:
     def from_state(cls, meta: dict, arrays: dict):
         features = cls._features.from_state(meta["features"], _part(arrays, "features"))
         # models saved before ``loss`` existed used logistic regression: not today's default
-        self = cls(labels=list(meta["labels"]), features=cls._features(**features.params()), **{"loss": "log", **meta["params"]})
+        self = cls(labels=list(meta["labels"]), features=cls._features(**features.params()), label_texts=meta.get("label_texts"),
+                   **{"loss": "log", **meta["params"]})
         self.features_ = features
         self.classes_ = np.asarray(meta["labels"])
         self.label_status_ = list(meta["label_status"])
@@ -411,7 +413,7 @@ class FittedStance:
         ameta, aarrays = self.answer_features_.get_state()
         qmeta, qarrays = self.question_features_.get_state()
         meta = {
-            "labels": list(self.classes_),
+            "labels": self.classes_.tolist(),
             "params": {
                 "question_weight": self.question_weight,
                 "cue_weight": self.cue_weight,
@@ -437,7 +439,9 @@ class FittedStance:
         # models saved before cues (or loss) existed had none (logistic regression): not today's defaults
         params = {"cue_weight": 0.0, "loss": "log", **meta["params"]}
         template = cls._features(**{**answer.params(), "salt": 0})
-        self = cls(labels=list(meta["labels"]), features=template, **params)
+        # the question featuriser it was given (the topic head's), unless it was its own default
+        given = None if question.params() == {**template.params(), "salt": 2} else cls._features(**question.params())
+        self = cls(labels=list(meta["labels"]), features=template, question_features=given, **params)
         self.answer_features_, self.question_features_ = answer, question
         self.link_ = meta.get("link", "softmax")
         self.classes_ = np.asarray(meta["labels"])

@@ -50,6 +50,29 @@ def test_round_trip_identical_predictions(tiny_model, tiny_model_dir):
     assert loaded.thresholds == tiny_model.thresholds
 
 
+def test_loaded_heads_have_the_trained_parameters(tmp_path):
+    """A loaded topic head lost its label texts (the schema descriptions, prior evidence for rare labels),
+    so clone(loaded.topics).fit(...) trained another model than the one saved."""
+    import classify
+    from sklearn.base import clone
+
+    schema = classify.LabelSchema(topics=("oekraine", "zorg"), stances=("agree", "disagree"),
+                                  descriptions={"oekraine": "Steun aan Oekraïne, wapens", "zorg": "Zorg, ziekenhuizen"})
+    records = [{"id": str(i), "question": q, "topics": t, "answer": "Ja.", "stance": "agree" if i % 2 else "disagree"}
+               for i, (q, t) in enumerate([("Wapens voor Oekraïne?", ["oekraine"]), ("Wachtlijsten in de zorg?", ["zorg"]),
+                                           ("Munitie voor Oekraïne?", ["oekraine"]), ("Treinen te laat?", [])])]
+    trained = classify.train(records, schema, cv=0)
+    loaded = load(trained.save(tmp_path / "m"))
+    def params(estimator):  # featurisers compared by their parameters, labels as a list
+        return {k: v.get_params() if hasattr(v, "get_params") else list(v) if k == "labels" else v for k, v in estimator.get_params(deep=False).items()}
+
+    for head in ("topics", "stance"):
+        assert params(getattr(loaded, head)) == params(getattr(trained, head))
+    X = [r["question"] for r in records]
+    y = np.array([[int("oekraine" in r["topics"]), int("zorg" in r["topics"])] for r in records])
+    np.testing.assert_array_equal(clone(loaded.topics).fit(X, y).predict_proba(X), clone(trained.topics).fit(X, y).predict_proba(X))
+
+
 def test_directory_layout_and_manifest(tiny_model_dir):
     manifest = read_manifest(tiny_model_dir)
     assert manifest["format"] == "classify-model" and manifest["format_version"] == 1
