@@ -362,6 +362,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     Example: classify info --model models/default
     """
     import classify
+    from classify.fitted import label_count_rule
     from classify.metrics import format_report
     from classify.persist import read_manifest
 
@@ -377,12 +378,14 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     stances = [s["name"] for s in manifest["schema"].get("stances", [])]
     if "topics" in manifest["heads"]:
         topics = [f"{t} (threshold {manifest['thresholds'].get(t, float('nan')):.3f}" + (f", {fitted_by[t]}" if t in fitted_by else "") + ")" for t in topics]
+    rule = label_count_rule(*topic_head.get("label_count_bounds", [0, len(topics)]), len(topics)) if topic_head else ""
     lines = [
         f"model      {path}",
         f"format     {manifest['format']} v{manifest['format_version']}",
         f"heads      {', '.join(manifest['heads']) or 'none'}",
         "topics     " + _listed(topics, "topics" in manifest["heads"], "topic"),
         "stances    " + _listed(stances, "stance" in manifest["heads"], "stance"),
+        *([f"rule       {rule}, as in the training data"] if rule else []),
         f"trained on {training.get('n_records', '?')} records ({training.get('fingerprint', '?')})",
         "versions   " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
     ]

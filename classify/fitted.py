@@ -358,6 +358,20 @@ class FittedTopics:
         return self
 
 
+def label_count_rule(min_labels: int, max_labels: int, k: int) -> str:
+    """The label-count rule a topic head applies after its thresholds, in words ("" for none).
+
+    Learnt from the training data: when every record there had exactly one label (themes), the
+    head returns exactly the label with the largest margin over its threshold, even below it;
+    when no record had two, at most that one (so a second label above its threshold is dropped);
+    when every record had one or more, at least one."""
+    if min_labels == 0 and max_labels >= k:
+        return ""
+    if max_labels == 1:
+        return "exactly one label per record" if min_labels else "at most one label per record"
+    return "at least one label per record"
+
+
 class FittedStance:
     """The stance head's fitted part: answer + question + cue scores and stance probabilities.
 

@@ -127,7 +127,10 @@ class Model:
     def predict(self, questions, answers=None) -> list[dict]:
         """Label questions (and answers): one dict per record.
 
-        Each result has ``topics`` (labels at or above their threshold, schema order),
+        Each result has ``topics`` (labels at or above their threshold, schema order; a head trained
+        on data with exactly one label per record returns exactly one, the largest margin over its
+        threshold, and one trained on data with never two labels at most one: see
+        :func:`classify.fitted.label_count_rule` and the model card),
         ``topic_scores`` ({label: probability}), ``stance`` (label or None when there is no
         answer) and ``stance_scores`` ({label: probability} or None). Fields of a head the
         model does not have are None.

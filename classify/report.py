@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from classify.errors import ClassifyError, DataError
+from classify.fitted import label_count_rule
 from classify.metrics import format_report
 
 
@@ -53,7 +54,8 @@ def write(model, data, out_dir: str | Path) -> Path:
 
         Y = indicator(data.topics, model.schema.topics)
         decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
-        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, _rule(model.topics), out))
+        rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
+        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
     if model.stance is not None and report.get("stance", {}).get("n"):
         sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
     page = [
@@ -66,15 +68,6 @@ def write(model, data, out_dir: str | Path) -> Path:
     index = out / "index.html"
     index.write_text("\n".join(page) + "\n", encoding="utf-8")
     return index
-
-
-def _rule(topics) -> str:
-    """The label-count rule a topic head applies after its thresholds, in words ("" for none)."""
-    if topics.min_labels_ == 0 and topics.max_labels_ >= len(topics.thresholds_):
-        return ""
-    if topics.max_labels_ == 1:
-        return "exactly one label per record" if topics.min_labels_ else "at most one label per record"
-    return "at least one label per record"
 
 
 def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> str:

@@ -323,6 +323,19 @@ def test_info(runner, tiny_model_dir):
     assert "cross-validated metrics" in result.stdout
 
 
+def test_info_and_card_name_the_label_count_rule(runner, tmp_path):
+    """A model trained on one label per record always returns one: said only in the code before."""
+    import classify
+
+    records = [{"id": str(i), "question": q, "topics": [t]} for i, (q, t) in enumerate(
+        [("Wapens voor Oekraïne?", "a"), ("Wachtlijsten in de zorg?", "b"), ("Munitie voor Oekraïne?", "a"), ("Ziekenhuizen dicht?", "b")])]
+    path = classify.train(records, cv=0).save(tmp_path / "one")
+    result = run(runner, "info", "--model", path)
+    assert "rule       exactly one label per record, as in the training data" in result.stdout
+    assert "then exactly one label per record, as in the training data" in (path / "README.md").read_text(encoding="utf-8")
+    assert "rule " not in run(runner, "info").stdout  # the shipped model: zero or more
+
+
 def test_info_names_a_missing_head(runner, tiny_model, tmp_path):
     from classify.model import Model
 
