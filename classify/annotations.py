@@ -44,6 +44,7 @@ class Annotations:
     topics: list[list[str]] = field(default_factory=list)
     stances: list[str | None] = field(default_factory=list)
     locations: list[str] = field(default_factory=list)
+    topics_given: bool = True  # False when no record carries the topics field (stance-only annotations)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -111,7 +112,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     """
     out = Annotations()
     seen: dict[str, str] = {}
-    labelled, first_fields = False, None
+    labelled, first_fields, topics_given = False, None, False
     for where, row in rows:
         if isinstance(row, Exception):
             raise row
@@ -136,6 +137,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
             raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")
         seen[rid] = where
         topics = _topic_list(row.get(fields.topics), where, fields.topics)
+        topics_given = topics_given or not is_missing(row.get(fields.topics))
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
         if stance is not None and answer is None:
@@ -154,6 +156,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.locations.append(where)
     if not out.ids:
         raise DataError("no annotation records found; the input files are empty.")
+    out.topics_given = topics_given
     if not labelled:  # most often the labels are in fields of other names
         raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {field_names(first_fields)}); "
                         "name the label fields with --topics-field / --stance-field.")

@@ -186,7 +186,7 @@ class Model:
         annotations = _as_annotations(annotations, self.schema, fields or Fields())  # validated Annotations pass as they are
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
-        if self._topics is not None:
+        if self._topics is not None and annotations.topics_given:  # stance-only annotations score no topics
             Y = indicator(annotations.topics, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p), self.schema.topics)
         if self._stance is not None:

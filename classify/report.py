@@ -49,7 +49,7 @@ def write(model, data, out_dir: str | Path) -> Path:
     report = model.evaluate(data)
     topic_p, stance_p = model.predict_proba(data.questions, data.answers)
     sections = []
-    if model.topics is not None:
+    if "topics" in report:
         from classify.model import indicator
 
         Y = indicator(data.topics, model.schema.topics)
