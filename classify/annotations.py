@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import numbers
@@ -32,6 +33,16 @@ class Fields:
     answer: str = "answer"
     topics: str = "topics"
     stance: str = "stance"
+
+
+def as_fields(fields) -> Fields:
+    """``fields`` as :class:`Fields`; a dict names some of them (``{"question": "vraag"}``), the rest keep their defaults."""
+    if not isinstance(fields, dict):
+        return fields
+    unknown = sorted(set(fields) - set(Fields.__dataclass_fields__))
+    if unknown:
+        raise DataError(f"fields has unknown key {unknown[0]!r}; the keys are {', '.join(Fields.__dataclass_fields__)}.")
+    return Fields(**fields)
 
 
 @dataclass
@@ -88,7 +99,11 @@ def _topic_list(value, where: str, name: str) -> list[str]:
             try:
                 value = json.loads(value)
             except json.JSONDecodeError:
-                raise DataError(f"{where}: field '{name}' is not a valid JSON list: {value!r:.60}.") from None
+                try:  # a list pandas wrote with its Python repr: "['ukraine_support']"
+                    value = ast.literal_eval(value)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    raise DataError(f"{where}: field '{name}' is not a valid JSON list: {value!r:.60}; write it as "
+                                    '["label_a", "label_b"], or "label_a;label_b".') from None
         else:
             value = value.replace(",", ";").split(";")
     if hasattr(value, "tolist"):

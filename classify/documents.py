@@ -26,9 +26,10 @@ import io
 import itertools
 import json
 import re
+from pathlib import Path
 
 from classify import _layout, _segments
-from classify.errors import DocumentError, ParseWarning, warn
+from classify.errors import DataError, DocumentError, ParseWarning, warn
 from classify.record import Record
 
 __all__ = ["parse", "looks_like_document", "looks_like_table", "printed_id"]
@@ -113,6 +114,12 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
     [('d#1', 'Komt er een leger?', 'Nee.'), ('d#2', 'Waarom niet?', None)]
     """
     name = source or "<text>"
+    if not isinstance(text, str):
+        fix = "decode it first: data.decode('utf-8')" if isinstance(text, (bytes, bytearray)) else "pass the document's text (str)"
+        raise DataError(f"{name}: the document is {type(text).__name__}, not text; {fix}.")
+    if "\n" not in text and len(text) < 1000 and text.strip().lower().endswith((".txt", ".gz")) and Path(text.strip()).is_file():
+        raise DataError(f"{name}: {text.strip()!r} is a file name, not a document's text; parse its text: "
+                        f"classify.parse(open({text.strip()!r}, encoding='utf-8').read()).")
     if not text.strip():
         raise DocumentError(f"{name}: the document is empty; check that its text was extracted or downloaded completely.")
     text = _layout.normalize(text)

@@ -21,6 +21,8 @@ what made it ``agree`` rather than ``non_committal``.
 
 from __future__ import annotations
 
+import numbers
+
 import copy
 import zlib
 from collections import defaultdict
@@ -168,8 +170,10 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
     """
     if not isinstance(question, str) or not question.strip():
         raise DataError("explain needs a non-empty question text.")
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
         raise DataError(f"top must be a whole number >= 1 (words and phrases listed per direction), got {top!r}.")
+    top = int(top)
+    topics = [topics] if isinstance(topics, str) else topics  # one label: "ukraine_support" was read letter by letter
     answer = answer if isinstance(answer, str) and answer.strip() else None
     result: dict = {"heads": model.heads, "topics": [], "stance": None}
     if model.topics is not None:

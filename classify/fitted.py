@@ -39,6 +39,9 @@ def as_texts(X, *, what: str = "X") -> list[str]:
                         f"texts, e.g. model.predict(df[{_named(columns, 'question')!r}], df[{_named(columns, 'answer')!r}]).")
     if getattr(X, "ndim", 1) != 1:
         raise DataError(f"{what} is a {X.ndim}-dimensional array; pass a sequence of texts (one dimension).")
+    if isinstance(X, (dict, set, frozenset)) or not hasattr(X, "__iter__"):  # a dict gives its keys, a set no order
+        raise DataError(f"{what} is {type(X).__name__} {X!r:.40}; pass a list (or other sequence) of texts"
+                        + (", e.g. model.predict([record['question']])." if isinstance(X, dict) else "."))
     texts = []
     for i, x in enumerate(X):
         if isinstance(x, str):  # first: almost every value is one

@@ -31,7 +31,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     Parameters
     ----------
     labels : sequence of str, optional
-        Names of the label columns of ``y``; default ``"0", "1", ...``.
+        Names of the label columns of ``y``; default: the columns of a DataFrame ``y``, else ``"0", "1", ...``.
     features : TextFeatures, optional
         Featuriser (cloned before fitting); default ``TextFeatures()``.
     C : float
@@ -107,7 +107,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         counts = Y.sum(axis=1)
         self.min_labels_ = int(min(counts.min(), 1)) if len(counts) else 0
         self.max_labels_ = 1 if len(counts) and counts.max() <= 1 else k
-        labels = tuple(self.labels) if self.labels is not None else tuple(str(j) for j in range(k))
+        if self.labels is not None:
+            labels = tuple(self.labels)
+        else:  # an indicator DataFrame names its columns (MultiLabelBinarizer's classes_ do not travel with its array)
+            labels = tuple(str(c) for c in y.columns) if hasattr(y, "columns") else tuple(str(j) for j in range(k))
         if len(labels) != k:
             raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
         self.classes_ = np.asarray(labels)

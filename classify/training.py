@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from classify.annotations import Annotations, Fields
+from classify.annotations import Annotations, Fields, as_fields
 from classify.errors import DataError, LabelWarning, SchemaError, warn
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
@@ -74,6 +74,7 @@ def _as_annotations(records, schema, fields) -> Annotations:
 
     if isinstance(records, Annotations):
         return records
+    fields = ann.as_fields(fields)
     if isinstance(records, (str,)) or hasattr(records, "__fspath__"):
         return ann.load(records, schema, fields)
     if isinstance(records, (list, tuple)) and records and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records):
@@ -174,7 +175,7 @@ def _subset(data: Annotations, index) -> Annotations:
     return Annotations(pick(data.ids), pick(data.questions), pick(data.answers), pick(data.topics), pick(data.stances), pick(data.locations))
 
 
-def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv: int = 5, fields: Fields = Fields(),
+def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv: int = 5, fields: Fields | dict = Fields(),
           params: dict | None = None, progress=None, sources=None, corpora=None, provenance: dict | None = None) -> Model:
     """Train a model on annotations and cross-validate it.
 
@@ -219,6 +220,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         params = {key: _plain(value) for key, value in params.items()}
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
+    fields = as_fields(fields)
     data = _as_annotations(records, schema, fields)
     topic_counts = Counter(t for ts in data.topics for t in ts)
     stance_counts = Counter(s for s in data.stances if s is not None)

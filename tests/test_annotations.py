@@ -87,7 +87,7 @@ def test_stance_without_answer():
         ({"answer": ["Ja"]}, r"f:1: field 'answer' is list \['Ja'\]; expected text"),
         ({"topics": 3}, r"f:1: field 'topics' must be a list of label strings, got 3"),
         ({"topics": ["ukraine_support", 1]}, r"field 'topics' must be a list of label strings"),
-        ({"topics": "[not json"}, r"f:1: field 'topics' is not a valid JSON list: '\[not json'"),
+        ({"topics": "[not json"}, r"f:1: field 'topics' is not a valid JSON list: '\[not json'; write it as \[\"label_a\", \"label_b\"\]"),
         ({"stance": 1}, r"f:1: field 'stance' is int 1; expected text"),
         ({"id": ["a"]}, r"f:1: field 'id' is list; expected a string id"),
     ],
@@ -114,14 +114,15 @@ def test_csv_topics_separated_and_json(tmp_path):
         '1,Vraag een,Ja.,shadow_fleet;ukraine_support,agree\n'
         '2,Vraag twee,,"[""defence_industry""]",\n'
         "3,Vraag drie,Nee.,,disagree\n"
-        '4,Vraag vier,,"ukraine_support, shadow_fleet",\n',
+        '4,Vraag vier,,"ukraine_support, shadow_fleet",\n'
+        "5,Vraag vijf,,\"['shadow_fleet']\",\n",  # a list pandas wrote with its repr: was refused
         encoding="utf-8",
     )
     data = load(path, SCHEMA)
-    assert data.topics == [["shadow_fleet", "ukraine_support"], ["defence_industry"], [], ["shadow_fleet", "ukraine_support"]]
-    assert data.answers == ["Ja.", None, "Nee.", None]
-    assert data.stances == ["agree", None, "disagree", None]
-    assert data.ids == ["1", "2", "3", "4"]
+    assert data.topics == [["shadow_fleet", "ukraine_support"], ["defence_industry"], [], ["shadow_fleet", "ukraine_support"], ["shadow_fleet"]]
+    assert data.answers == ["Ja.", None, "Nee.", None, None]
+    assert data.stances == ["agree", None, "disagree", None, None]
+    assert data.ids == ["1", "2", "3", "4", "5"]
 
 
 def test_integer_id_becomes_text():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from classify.documents import looks_like_document, parse
-from classify.errors import DocumentError, ParseWarning
+from classify.errors import DataError, DocumentError, ParseWarning
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
@@ -431,3 +431,15 @@ def test_a_kamerstuk_flattened_by_extraction_keeps_its_id_and_subject():
     flat = " ".join(fixture("defensieraad_2026_nr300.txt").split())
     records = parse(flat)
     assert records[0].id == "kst-21501-28-300#1" and records[0].subject == "Defensieraad"
+
+
+def test_parse_refuses_what_is_not_a_document_text(tmp_path):
+    """None gave AttributeError, bytes a TypeError from normalize(), a file name 'no questions found'."""
+    with pytest.raises(DataError, match=r"^<text>: the document is NoneType, not text; pass the document's text \(str\)\.$"):
+        parse(None)
+    with pytest.raises(DataError, match=r"the document is bytes, not text; decode it first: data\.decode\('utf-8'\)"):
+        parse(b"Vraag 1\nKomt er steun?")
+    path = tmp_path / "brief.txt"
+    path.write_text("Vraag 1\nKomt er steun?\nAntwoord\nJa.\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"is a file name, not a document's text; parse its text: classify\.parse\(open\("):
+        parse(str(path))

@@ -59,6 +59,14 @@ def test_no_answer_no_stance_and_top_limits_lists(tiny_model):
     assert all(len(t["for"]) <= 2 and len(t["against"]) <= 2 for t in result["topics"])
 
 
+def test_one_topic_as_a_string_and_a_numpy_top(tiny_model):
+    """topics="ukraine" was read letter by letter ("unknown topic 'u'"); top=np.int64(3) was refused."""
+    import numpy as np
+
+    result = explain(tiny_model, QUESTION, None, top=np.int64(2), topics="ukraine")
+    assert [t["label"] for t in result["topics"]] == ["ukraine"] and len(result["topics"][0]["for"]) <= 2
+
+
 def test_the_text_says_why_a_decision_is_missing(tiny_model):
     from classify.model import Model
 

@@ -25,6 +25,12 @@ def test_as_texts():
         as_texts("abc")
     with pytest.raises(DataError, match=r"X\[1\] is int 5; expected a text \(str\) or None"):
         as_texts(["a", 5])
+    # None and 5 raised TypeError ("not iterable"); a dict gave its keys, a set an undefined order
+    for value, says in [(None, r"NoneType None"), (5, r"int 5"), ({"question": "a"}, r"dict \{'question': 'a'\}"),
+                        ({"a"}, r"set \{'a'\}")]:
+        with pytest.raises(DataError, match=rf"^X is {says}; pass a list \(or other sequence\) of texts"):
+            as_texts(value)
+    assert as_texts(t for t in ["a", "b"]) == ["a", "b"]  # a generator is a sequence of texts
 
 
 def test_a_pandas_missing_value_counts_as_no_text():

@@ -91,6 +91,8 @@ def test_default_labels_are_column_numbers(data):
     X, Y = data
     clf = TopicClassifier(features=TextFeatures(n_features=2**10), cv=2).fit(X, Y)
     assert list(clf.classes_) == ["0", "1", "2"]
+    frame = pytest.importorskip("pandas").DataFrame(Y, columns=["oekraine", "vloot", "zorg"])  # was: "0", "1", "2" too
+    assert list(TopicClassifier(features=TextFeatures(n_features=2**10), cv=2).fit(X, frame).classes_) == ["oekraine", "vloot", "zorg"]
 
 
 @pytest.mark.parametrize(

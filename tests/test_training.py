@@ -59,6 +59,16 @@ def test_train_on_jsonl_path_matches_dicts(records_path, tiny_model):
     assert model.heads == ["topics", "stance"]
 
 
+def test_fields_as_a_dict(records):
+    """fields={"question": "vraag"} gave AttributeError: 'dict' object has no attribute 'topics'."""
+    renamed = [{("vraag" if k == "question" else k): v for k, v in r.items()} for r in records]
+    model = classify.train(renamed, cv=0, fields={"question": "vraag"})
+    assert model.heads == ["topics", "stance"]
+    assert classify.evaluate(model, renamed, fields={"question": "vraag"}).keys() == {"topics", "stance"}
+    with pytest.raises(DataError, match=r"^fields has unknown key 'qestion'; the keys are id, question, answer, topics, stance\.$"):
+        classify.train(renamed, cv=0, fields={"qestion": "vraag"})
+
+
 def test_train_on_a_dataset(records):
     from datasets import Dataset
 
