@@ -11,12 +11,20 @@
 from __future__ import annotations
 
 import threading
+import zlib
 
 import numpy as np
 
 _TABLE_SLOTS = 1 << 22  # int32 slots of the counting table (16 MB): bounds the documents per pass
 _MAX_PER_PASS = 16  # documents sharing the table (16 x int32 = one cache line per key)
 _scratch = threading.local()
+
+
+# A token's char n-grams come from its first this many characters (with its leading space). Dutch
+# words stay far below (the longest token in the corpora of ../shared/data has 55); a run of
+# letters from a PDF without spaces, a hash or base64 dump of megabytes would cost ~450 bytes a
+# character in n-grams.
+MAX_TOKEN_CHARS = 100
 
 
 def _crc_table() -> np.ndarray:
@@ -27,6 +35,7 @@ def _crc_table() -> np.ndarray:
 
 
 _CRC = _crc_table()
+_ONE_BY_ONE = 512  # bytes: longer strings (a run of letters from a PDF without spaces) are hashed one by one
 
 
 def crc32(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) -> np.ndarray:
@@ -38,6 +47,12 @@ def crc32(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) ->
     True
     """
     lengths = stops - starts
+    long = lengths > _ONE_BY_ONE
+    if long.any():  # the vectorised loop below runs once per byte of the longest string: zlib takes those
+        out = np.empty(len(starts), np.uint32)
+        out[long] = [zlib.crc32(buf[a:b].tobytes(), value) for a, b in zip(starts[long].tolist(), stops[long].tolist(), strict=True)]
+        out[~long] = crc32(buf, starts[~long], stops[~long], value)
+        return out
     order = np.argsort(-lengths, kind="stable")  # longest first: the strings still going are a prefix
     first, lengths = starts[order], lengths[order]
     crc = np.full(len(order), value ^ 0xFFFFFFFF, np.uint32)
@@ -113,7 +128,8 @@ class TokenHashes:
         word = crc32(buf, offset[begin + 1], offset[begin + chars - 1], salt & 0xFFFFFFFF).astype(np.uint64)
         per_token, slots = np.zeros(len(strings), np.int64), np.zeros(0, np.int32)
         if hi > 0:
-            parts = [(n, *ranges(np.maximum(chars - n + 1, 0))) for n in range(lo, hi + 1)]
+            span = np.minimum(chars, MAX_TOKEN_CHARS + 2)  # a run of letters longer than any word: its start only
+            parts = [(n, *ranges(np.maximum(span - n + 1, 0))) for n in range(lo, hi + 1)]
             token = np.concatenate([group for _, group, _ in parts])
             start = np.concatenate([begin[group] + rank for _, group, rank in parts])
             stop = start + np.concatenate([np.full(len(group), n) for n, group, _ in parts])

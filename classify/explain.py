@@ -21,14 +21,14 @@ what made it ``agree`` rather than ``non_committal``.
 
 from __future__ import annotations
 
-import numbers
-
 import copy
+import numbers
 import zlib
 from collections import defaultdict
 
 import numpy as np
 
+from classify._ngrams import MAX_TOKEN_CHARS
 from classify.errors import ClassifyError, DataError
 from classify.features import TextFeatures
 from classify.fitted import _BIGRAM_MULT, _TOKEN
@@ -63,7 +63,7 @@ def _hash_items(f: TextFeatures, text: str):
         for t in tokens:
             counts[t] += 1
         for t, c in counts.items():
-            padded = f" {t} "
+            padded = f" {t} "[: MAX_TOKEN_CHARS + 2]  # as the featuriser counts them
             for size in range(lo, hi + 1):
                 for i in range(len(padded) - size + 1):
                     col = zlib.crc32(padded[i : i + size].encode("utf-8", "surrogatepass"), csalt) % f.n_features
