@@ -76,6 +76,8 @@ _ANSWERED_BY = [
     re.compile(r"(?P<who>Algemene Rekenkamer)"),
 ]
 _SUBJECT_LINE = re.compile(r"(?m)^Nr\. ?\d+$")
+# Where a Kamerstuk begins: its "Vergaderjaar 2025–2026" line, then (blank lines between) the dossier number.
+_HEAD = re.compile(r"(?m)^[ \t]*Vergaderjaar \d{4} ?[-–] ?\d{4}[ \t]*\n(?:[ \t]*\n)*[ \t]*\d{2} ?\d{3}\b")
 _BETREFT = re.compile(r"\bB ?E ?T ?R ?E ?F ?T:?\s+(.{10,200}?)(?=\s+(?:Geachte|UW KENMERK|U W|ONS|ons kenmerk|\d+/\d+)\b|\n)", re.I)
 
 
@@ -95,7 +97,10 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
     Returns
     -------
     list of Record
-        One record per question in document order; ``answer`` is None where none was given.
+        One record per question in document order; ``answer`` is None where none was given. A
+        text that joins several Kamerstukken (each with its "Vergaderjaar" head and number) gives
+        each document's records with that document's printed id, date and subject (``doc_id``
+        cannot name several documents and is not used then).
 
     Raises
     ------
@@ -123,6 +128,9 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
     if not text.strip():
         raise DocumentError(f"{name}: the document is empty; check that its text was extracted or downloaded completely.")
     text = _layout.normalize(text)
+    parts = _documents(text)
+    if len(parts) > 1:  # several Kamerstukken in one text (files joined with cat): each with its own id and header
+        return _parse_each(parts, name)
     stream = _layout.clean(text)
     blocks, skipped = _segments.segment(stream, paragraphs=not _layout.is_flat(text))
     if not blocks:
@@ -165,6 +173,29 @@ def parse(text: str, doc_id: str | None = None, *, source: str | None = None) ->
                 **meta,
             )
         )
+    return records
+
+
+def _documents(text: str) -> list[str]:
+    """The documents of a text that joins several, each from its head on; [text] for one."""
+    starts = [m.start() for m in _HEAD.finditer(text)]
+    if len(starts) < 2:
+        return [text]
+    parts = [text[a:b] for a, b in zip([0, *starts[1:]], [*starts[1:], len(text)], strict=True)]
+    ids = [printed_id(part) for part in parts]
+    return parts if all(ids) and len(set(ids)) == len(ids) else [text]
+
+
+def _parse_each(parts: list[str], name: str) -> list[Record]:
+    records = []
+    for part in parts:
+        doc_id = printed_id(part)
+        try:
+            records += parse(part, source=f"{name} ({doc_id})")
+        except DocumentError as exc:  # one document without questions: the others are kept
+            warn(str(exc), ParseWarning)
+    if not records:
+        raise DocumentError(f"{name}: no questions found in any of its {len(parts)} documents.")
     return records
 
 

@@ -443,3 +443,15 @@ def test_parse_refuses_what_is_not_a_document_text(tmp_path):
     path.write_text("Vraag 1\nKomt er steun?\nAntwoord\nJa.\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"is a file name, not a document's text; parse its text: classify\.parse\(open\("):
         parse(str(path))
+
+
+def test_a_text_joining_two_kamerstukken_gives_each_its_id_and_header():
+    """Two documents in one file (cat a.txt b.txt): the second's records got the first's id and date,
+    and the first's last answer took in the second's front matter."""
+    first = fixture("defensieraad_2026_nr300.txt")
+    second = first.replace("Nr. 300", "Nr. 301").replace("Vastgesteld 9 maart 2026", "Vastgesteld 20 april 2026")
+    records = parse(first + "\n\n" + second)
+    assert [r.id for r in records] == [f"kst-21501-28-{nr}#{i}" for nr in (300, 301) for i in range(1, 16)]
+    assert {r.date for r in records[:15]} == {"2026-03-09"} and {r.date for r in records[15:]} == {"2026-04-20"}
+    alone = parse(first)
+    assert [(r.question, r.answer) for r in records[:15]] == [(r.question, r.answer) for r in alone]
