@@ -56,7 +56,10 @@ FOOTNOTE_CHARS = 1200
 _NOTE_START = re.compile(r"(?<![\w,.:/-])(\d{1,2}) (?=[A-Z‘“'\"]|https?:)")
 # Each footnote names a source (a year, a URL, a document number, a page) and the last one ends
 # the page: text that runs on after it is the page's own text, cut off by the extraction.
-_SOURCE = re.compile(r"\b(?:19|20)\d\d\b|https?:|www\.|\bnr\.|\bIbid\b|Kamerstuk|\b(?:p|blz|pagina)\.? ?\d")
+_SOURCE = re.compile(
+    r"\((?:19|20)\d\d\)|(?:19|20)\d\d[,;]|, ?(?:19|20)\d\d\b|https?:|www\.|\bnrs?\.|\bIbid\b|Kamerstuk|[Vv]ergaderjaar|Staatsblad|Staatscourant|"
+    r"Den Haag|\b(?:p|pp|blz|pagina)\.? ?\d"
+)  # a source as footnotes cite it: "(2019)", "2019,", a URL, "nr. 60", "vergaderjaar", "p. 12" (not a bare "in 2023")
 _NOTE_END = re.compile(r"(?:[.)\d]|\S/\S*)$")
 _SPECK = re.compile(r"[^\w]+|[.,]\d{1,2}")  # OCR specks ("..,", "•") and stray footnote marks (".1") between words
 _NOT_A_NOTE = re.compile(r"\?|\b(?:Vraa[gq] ?\d|Antwoord\b)")  # questions and markers are never footnotes
@@ -165,8 +168,9 @@ def _clean_flat(text: str, notes: set[str]) -> str:
 def _page_footnotes(text: str, pages: list[re.Match], notes: set[str]) -> list[tuple[int, int]]:
     """Spans of the footnotes printed at a page's foot, just before its page number: "... niet?
     1 Algemene Rekenkamer (2019). Brief aan ... 2 Wet fiscale maatregelen ...; Staatsblad 2019, 511. 3/7".
-    A footnote starts with a number that was cut from the text as a footnote marker, and the
-    numbers of one page's footnotes run on (1, 2, 3) up to the page number."""
+    A footnote starts with a number that was cut from the text as a footnote marker and names a
+    source ("(2019)", a URL, "nr. 60": not a bare "in 2023"); the numbers of one page's footnotes
+    run on (1, 2, 3) up to the page number."""
     spans, after = [], 0
     for page in pages:
         starts = [
@@ -228,7 +232,17 @@ def _header_start(text: str, words: list, run_start: int, title: int) -> int:
     while k > run_start and _SPECK.fullmatch(text[words[k - 1][0] : words[k - 1][1]]):
         k -= 1
     ended = k > run_start and text[words[k - 1][1] - 1] in ".?!"
-    return k if ended else run_start
+    return k if ended and not _always_before(text, words, run_start, k, title) else run_start
+
+
+def _always_before(text: str, words: list, a: int, b: int, title: int) -> bool:
+    """Whether the words ``a:b`` (as printed) occur more than once and are followed by the title word
+    wherever they do: then they are the header's own first words ("Algemene Rekenkamer. Beantwoording
+    vragen ..."), not a repeated sentence."""
+    raw = [text[w[0] : w[1]] for w in words]
+    sequence, n = raw[a:b], b - a
+    follows = [words[i + n][2] if i + n < len(words) else None for i in range(len(words) - n + 1) if raw[i : i + n] == sequence]
+    return len(follows) > 1 and all(word == words[title][2] for word in follows)
 
 
 def _is_marker(word: str) -> bool:

@@ -3,7 +3,7 @@
 A question starts at a marker: "Vraag 3" (also "Vraag3", "Vraag 3 (pagina 2)", "Vraag 3b", "Vraag 3 B"), or, in
 documents without that word, a number at a sentence or line start ("3." / "3") that continues the
 numbering and is followed by a question mark. Its answer starts at an "Antwoord" marker
-("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4"). An answer marker that names
+("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4", "Reactie van de Minister"). An answer marker that names
 numbers gives its text to each of those questions; one without numbers belongs to the question
 before it. Documents without answer markers (many Court of Audit answers) are split by
 :func:`split_question`, unless they are questions as members put them ("Vragen van het lid ...",
@@ -30,33 +30,38 @@ GROUP_HEADING = re.compile(
     r"(?:Vragen en opmerkingen|Inbreng|Vragen) (?:van|vanuit) de leden van de "
     r"(?P<group>[\w'-]+-fractie|fractie van (?:de )?[\w'-]+|Groep [A-Z][\w'-]+|[\w'-]+ fractie)"
 )
+# Question words: a numbered paragraph opening with one is a question even when a footnote parts it
+# from its "?", and a number between "Vraag 3" and one is a stray page or list number.
+_ASKS = re.compile(
+    r"(?:Wat|Welke?|Hoe(?:veel)?|Wanneer|Waar(?:om|door|op|in|mee|voor|van|aan|uit|bij|naar)?|Wie|Kan|Kunt|Klopt|Is|Zijn|"
+    r"Heeft|Hebben|Deelt|Bent|Wordt|Worden|Zou|Zal|Acht|Ziet|Vindt|Op welke|In (?:hoeverre|welke))\b"
+)
 _VRAAG = re.compile(
-    r"(?<![A-Za-z-])Vraa[gq] ?\.?(?P<num>\d{1,3}(?:[a-z]| [a-hA-H](?=\s))?)\b(?![.,]\d)"
+    r"(?<![A-Za-z-])Vraa[gq] ?\.?(?P<num>\d{1,3}(?:[a-z]| [a-hA-H](?=\s+[A-Z][a-z]))?)\b(?![.,]\d)"
     r"(?:\s*(?:,|en|t/m|&)\s*\d{1,3}[a-z]?\b)*"
     r"(?:\s*\((?:pagina|pag\.|blz\.?|bladzijde|p\.)\s*[\d\s,–-]+\))?\s*[:.]?"
-    r"(?:(?<=\s)\d{1,3}(?=\s+[A-Z]))?"  # a stray page or list number before the question ("Vraag3 37 Op welke")
+    rf"(?:(?<=\s)\d{{1,3}}(?=\s+{_ASKS.pattern}))?"  # a stray page or list number before a question word ("Vraag3 37 Op welke")
 )
-# Questions members or groups put ("Vragen van het lid ...", "Vragen en opmerkingen van de leden van
-# de PVV-fractie") are printed without answers until the reply, which marks them "Antwoord".
-_MEMBERS_ASK = re.compile(r"[Vv]ragen (?:van|gesteld door) (?:het lid|de leden)\b")
+# Questions as members or a committee put them ("Vragen van het lid ..." heading the document, a
+# group's "Vragen en opmerkingen van de leden van de PVV-fractie", a "LIJST VAN VRAGEN") are printed
+# without answers until the reply, which marks them "Antwoord" or "Reactie van de Minister".
+_QUESTIONS_PUT = re.compile(r"(?m)^\s*(?:Vragen (?:van|gesteld door) (?:het lid|de leden)\b|LIJST VAN VRAGEN\s*$)")
+HEAD_CHARS = 2000  # how far into the document its kind is printed
+# A committee's signature ends the text before it: "De voorzitter van de commissie, Kahraman".
+_SIGNED = re.compile(r"(?m)^De (?:fungerend |waarnemend )?(?:voorzitter|griffier|adjunct-griffier) van de (?:vaste )?commissie,")
 _NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
-_JOINED = re.compile(r"[?»”\"’)]\s+en\s+$")  # "...? en Vraag 3": asked together, not a reference
+_JOINED = re.compile(r"\?[»”\"’)]*\s+en\s+$")  # "...? en Vraag 3": asked together, not a reference
 _NUMBERED = re.compile(
     r"(?:(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )|(?<= )(?P<dotted>\d{1,3})\. )"
     r"(?=[A-Z«‘“\"'(])",
     re.MULTILINE,
 )
 _CITED = re.compile(r"\b(?:[Nn]o|[Nn]r|p|pp|blz|art|pag)\.\s*$")  # "Working Papers, No. 2. Paris": a citation, not question 2
-# A question word opening a numbered paragraph: a question even when a footnote separates it from its "?".
-_ASKS = re.compile(
-    r"(?:Wat|Welke?|Hoe(?:veel)?|Waarom|Wanneer|Waar\w*|Wie|Kan|Kunt|Klopt|Is|Zijn|Heeft|Hebben|Deelt|Bent|Wordt|Worden|"
-    r"Zou|Zal|Acht|Ziet|Vindt|Op welke|In (?:hoeverre|welke))\b"
-)
 _FIRST = re.compile(r"(?<= )1\.? (?=[A-Z«‘“\"(])")
 _SENTENCE_END = re.compile(r"[.!] (?=[A-Z])")
 _SINGLE_VRAAG = re.compile(r"(?<![A-Za-z-])Vraag:?(?= [A-Z])")
 _ANTWOORD = re.compile(
-    r"(?:^|(?<=[.?!:;)»”\"’\s]))Antwoord"
+    r"(?:^|(?<=[.?!:;)»”\"’\s]))(?:Antwoord|(?:(?<=[.?!] )|^)Reactie van (?:de|het) (?:[Mm]inister|[Ss]taatssecretaris|[Kk]abinet|[Rr]egering)\w*)"
     r"(?:\s+(?:op\s+)?(?:de\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
     r"(?:\s*(?:,|en|t/m|tot en met|-|–)\s*\d{1,3}[a-z]?)*))?"
     r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij|op (?:deze|die|dit|uw|zijn|haar|hun|de vraag(?!\s*\d)))\b)",
@@ -102,7 +107,7 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
     questions = _question_markers(stream)
     if not questions:
         return [], []
-    ends = [m.start() for m in GROUP_HEADING.finditer(stream)] + [len(stream)]
+    ends = [m.start() for m in GROUP_HEADING.finditer(stream)] + [m.start() for m in _SIGNED.finditer(stream)] + [len(stream)]
     stops = []
     for i, q in enumerate(questions):
         nxt = questions[i + 1].start if i + 1 < len(questions) else len(stream)
@@ -113,7 +118,7 @@ def segment(stream: str, paragraphs: bool = True) -> tuple[list[Block], list[str
     ]
     in_span = [[a for a in answers if q.end <= a.start < stop] for q, stop in zip(questions, stops, strict=True)]
     marker_mode = sum(bool(a) for a in in_span) >= MARKER_SHARE * len(questions)
-    unanswered = not answers and bool(GROUP_HEADING.search(stream) or _MEMBERS_ASK.search(stream))
+    unanswered = not answers and bool(GROUP_HEADING.search(stream) or _QUESTIONS_PUT.search(stream[:HEAD_CHARS]))
     blocks, skipped, asked_with_next = [], [], []
     for i, (q, stop, own) in enumerate(zip(questions, stops, in_span, strict=True)):
         if own:
