@@ -62,9 +62,9 @@ _SENTENCE_END = re.compile(r"[.!] (?=[A-Z])")
 _SINGLE_VRAAG = re.compile(r"(?<![A-Za-z-])Vraag:?(?= [A-Z])")
 _ANTWOORD = re.compile(
     r"(?:^|(?<=[.?!:;)»”\"’\s]))(?:Antwoord|(?:(?<=[.?!] )|^)Reactie van (?:de|het) (?:[Mm]inister|[Ss]taatssecretaris|[Kk]abinet|[Rr]egering)\w*)"
-    r"(?:\s+(?:op\s+)?(?:de\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
+    r"(?:\s+(?:op\s+)?(?:de\s+|uw\s+)?(?:vragen|vraag)?\s*(?P<nums>\d{1,3}[a-z]?"
     r"(?:\s*(?:,|en|t/m|tot en met|-|–)\s*\d{1,3}[a-z]?)*))?"
-    r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij|op (?:deze|die|dit|uw|zijn|haar|hun|de vraag(?!\s*\d)))\b)",
+    r"\s*[:.]?(?=\s|$)(?!\s*(?:van|op vragen|aan|bij|op (?:deze|die|dit|zijn|haar|hun|(?:de|uw) vraag(?!\s*\d)|uw(?!\s+vragen?\s*\d)))\b)",
     re.MULTILINE,
 )
 _Q_END = re.compile(r"\?[»”\"’')\]]*(?=\s|$)")

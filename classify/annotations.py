@@ -152,7 +152,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
             raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")
         seen[rid] = where
         topics = _topic_list(row.get(fields.topics), where, fields.topics)
-        topics_given = topics_given or not is_missing(row.get(fields.topics))
+        value = row.get(fields.topics)
+        topics_given = topics_given or not (is_missing(value) or (isinstance(value, str) and not value.strip()))  # a CSV's empty cell too
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
         if stance is not None and answer is None:

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -39,10 +38,6 @@ class _Boundary(TyperGroup):
                     typer.echo(f"classify: warning: {' '.join(str(message).split())} ({category.__name__})", err=True)
 
             warnings.showwarning = _show
-            # Ctrl-C with a deadline; not where SIGINT is ignored (nohup, a background job) or cannot be set (a thread)
-            deadline = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-            if deadline:
-                signal.signal(signal.SIGINT, _interrupted)
             try:
                 return super().invoke(ctx)
             except ClassifyError as exc:
@@ -63,9 +58,6 @@ class _Boundary(TyperGroup):
                 command = f"classify {where.info_name}" if where is not None and where.parent is not None else "classify"
                 typer.echo(f"classify: error: {exc.format_message()} (see {command} --help)", err=True)
                 raise typer.Exit(2) from None
-            finally:
-                if deadline:
-                    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # After Ctrl-C a command has this many seconds to clean up and exit; then the kernel ends it. Worker
@@ -639,6 +631,10 @@ def compare(
 
 def main() -> None:
     """Entry point of the ``classify`` console script."""
+    # Ctrl-C with a deadline: in the command's own process only (not a caller's, as under CliRunner),
+    # where SIGINT has its default (not ignored: nohup, a background job) and SIGALRM exists (not Windows)
+    if hasattr(signal, "SIGALRM") and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
     app(prog_name="classify")
 
 

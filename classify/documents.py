@@ -311,7 +311,7 @@ def _subject(header: str, stream: str) -> str | None:
     if flat:
         return flat.group("title")
     betreft = _BETREFT.search(stream[:HEADER_CHARS])
-    return " ".join(betreft.group(1).split()) if betreft else None
+    return re.sub(r"^Betreft:?\s+", "", " ".join(betreft.group(1).split()), flags=re.I) if betreft else None  # "B E T R E F T Betreft ..."
 
 
 def _members(header: str) -> tuple[list[str], str | None]:

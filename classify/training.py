@@ -95,9 +95,9 @@ def _heads(data: Annotations, schema: LabelSchema, required: bool = True) -> tup
 
 
 def _plain(value):
-    """A numpy scalar as its Python number; lists and tuples of them likewise."""
-    if isinstance(value, np.generic):
-        return value.item()
+    """A numpy scalar or array as its Python number or list; lists and tuples of them likewise."""
+    if isinstance(value, (np.generic, np.ndarray)):  # np.array([3, 5]) as a list
+        return value.tolist()
     if isinstance(value, (list, tuple)):
         return type(value)(_plain(v) for v in value)
     return value

@@ -535,15 +535,16 @@ def test_the_readme_command_table_lists_every_option():
 
 def test_ctrl_c_gives_the_exit_a_deadline(runner):
     """After Ctrl-C, `label --jobs 2` hung in about 1 of 60 interrupts while loky's executor shut down
-    (joblib's abort, or a lock taken during the interpreter's exit). The interrupt now arms SIGALRM,
-    whose default action ends the process even when no Python code runs any more."""
+    (joblib's abort, or a lock taken during the interpreter's exit). The console script's Ctrl-C now
+    arms SIGALRM, whose default action ends the process even when no Python code runs any more."""
     import signal
 
-    script = ("import atexit, time, classify.cli as cli\n"
+    script = ("import atexit, signal, time, classify.cli as cli\n"
               "cli.INTERRUPT_GRACE_SECONDS = 1\n"
+              "cli.app = lambda **kw: signal.raise_signal(signal.SIGINT)  # the command: interrupted at once\n"
               "atexit.register(time.sleep, 60)  # an exit that never ends\n"
-              "try:\n    cli._interrupted(2, None)\nexcept KeyboardInterrupt:\n    pass\n")
+              "cli.main()\n")
     done = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
     assert done.returncode == -signal.SIGALRM
-    run(runner, "--version")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the command's handler is not left behind
+    run(runner, "--version")  # in a caller's process (CliRunner, a notebook): no handler, so no alarm after a Ctrl-C
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

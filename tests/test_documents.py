@@ -507,3 +507,8 @@ def test_marker_rules_leave_ordinary_sentence_starts_alone(second, number, quest
     records = parse(doc, "d")
     assert [r.number for r in records] == ["1", number, "3", "4"]
     assert records[1].question.startswith(question)
+
+
+def test_antwoord_op_uw_vraag_n_is_a_marker():
+    doc = "Vraag 1\nHoeveel militairen zijn er?\n\nAntwoord op uw vraag 1\nOngeveer 75.000.\n\nVraag 2\nWat doet u?\n\nAntwoord op uw vraag 2\nWij werven.\n"
+    assert [r.answer for r in parse(doc, "d")] == ["Ongeveer 75.000.", "Wij werven."]  # was "Antwoord op uw vraag 1 Ongeveer ..."

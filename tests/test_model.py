@@ -150,12 +150,12 @@ def test_evaluate_annotations_without_stances(model):
     assert report["topics"]["n"] == 24
 
 
-@pytest.mark.parametrize("topics", ["left out", None])
+@pytest.mark.parametrize("topics", ["left out", None, ""])  # "": a CSV's empty column
 def test_evaluate_stance_only_annotations_scores_no_topics(model, topics):
     """Records without a topics field were scored as 'no topic': every topic F1 0.0, micro and macro 0.0."""
     from classify.annotations import from_rows
 
-    rows = [{k: v for k, v in r.items() if k != "topics"} if topics == "left out" else {**r, "topics": None} for r in _records()]
+    rows = [{k: v for k, v in r.items() if k != "topics"} if topics == "left out" else {**r, "topics": topics} for r in _records()]
     report = model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(rows)), model.schema))
     assert set(report) == {"stance"} and report["stance"]["n"] == 22
 

@@ -206,7 +206,7 @@ def test_the_seed_is_checked_before_any_work(records, seed):
 
 def test_numpy_numbers_train_and_save(records, tmp_path):
     """A seed from np.arange trained, then Model.save failed: 'Object of type int64 is not JSON serializable'."""
-    model = classify.train(records, seed=np.int64(3), cv=np.int64(0), params={"n_features": np.int64(2**16), "char_range": [np.int64(2), 4]})
+    model = classify.train(records, seed=np.int64(3), cv=np.int64(0), params={"n_features": np.int64(2**16), "char_range": np.array([2, 4])})
     model.save(tmp_path / "m")
     training = classify.load(tmp_path / "m").info["training"]
     assert (training["seed"], training["cv"], training["params"]["n_features"], training["params"]["char_range"]) == (3, 0, 2**16, [2, 4])
