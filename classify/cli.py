@@ -295,7 +295,7 @@ def train(
     """
     from classify.annotations import Fields
     from classify.metrics import format_report
-    from classify.persist import check_target
+    from classify.persist import check_target, read_manifest
     from classify.schema import LabelSchema
     from classify.training import parse_params
     from classify.training import train as run
@@ -304,8 +304,12 @@ def train(
     params = parse_params(param)  # before any reading: a typo fails fast
     check_target(out)  # so does an --out that saving would have to refuse
     if base is not None:
-        return _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params)
+        if schema is not None:
+            raise DataError("--schema cannot be combined with --base: the base model's schema is used. Drop --schema.")
+        _keep_default(out, LabelSchema.from_dict(read_manifest(base)["schema"], where=str(base)))
+        return _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params)
     label_schema = LabelSchema.from_toml(schema) if schema else None
+    _keep_default(out, label_schema)
     records = _hydrated(annotations, corpora, fields)
     model = run(records, label_schema, seed=seed, cv=cv, fields=fields, params=params or None, progress=_progress,
                 sources=annotations, corpora=corpora)
@@ -466,13 +470,27 @@ def parse(
         raise typer.Exit(1)
 
 
-def _train_from_base(ctx, base, annotations, out, schema, corpora, seed, cv, fields, replace, params):
+def _keep_default(out: Path, schema) -> None:
+    """The shipped model, which every command without --model uses, is replaced only by a model of
+    its own labels (retraining it: the README's command); a model of other labels goes elsewhere."""
+    import classify
+    from classify.persist import read_manifest
+    from classify.schema import LabelSchema
+
+    shipped = classify.default_model_path()
+    if not out.exists() or out.resolve() != shipped.resolve():
+        return
+    labels = LabelSchema.from_dict(read_manifest(shipped)["schema"], where=str(shipped))
+    if schema is None or (schema.topics, schema.stances) != (labels.topics, labels.stances):
+        raise DataError(f"{out} is the shipped default model, which every command without --model uses; it is replaced only by a "
+                        "model of its own labels (--schema labels/schema.toml). Write yours elsewhere (--out models/mine) and "
+                        "pass --model models/mine.")
+
+
+def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params):
     """``classify train --base``: see :mod:`classify.retrain`."""
     from classify.metrics import format_report
     from classify.retrain import train_from_base
-
-    if schema is not None:
-        raise DataError("--schema cannot be combined with --base: the base model's schema is used. Drop --schema.")
     # --seed / --cv given on the command line win; otherwise the base model's values are kept
     explicit = lambda name: getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"  # noqa: E731
     model = train_from_base(base, annotations, corpora=corpora, fields=fields, seed=seed if explicit("seed") else None,

@@ -299,6 +299,19 @@ def test_train_refuses_an_out_it_would_destroy_before_training(runner, records_p
     assert "fitting" not in result.stderr and records_path.read_bytes() == before
 
 
+def test_train_keeps_the_shipped_model_from_a_model_of_other_labels(runner, records_path, tiny_model_dir, monkeypatch):
+    """`train --out models/default` replaced the model every command without --model uses (exit 0)."""
+    import classify
+
+    monkeypatch.setattr(classify, "default_model_path", lambda: tiny_model_dir)  # the test's stand-in for the shipped model
+    before = {p.name: p.read_bytes() for p in tiny_model_dir.iterdir()}
+    result = run(runner, "train", records_path, "--out", tiny_model_dir, "--cv", "0")  # no --schema: labels of its own
+    assert_clean_error(result, 2, "is the shipped default model, which every command without --model uses",
+                       "Write yours elsewhere (--out models/mine) and pass --model models/mine.")
+    assert "fitting" not in result.stderr  # refused before training
+    assert {p.name: p.read_bytes() for p in tiny_model_dir.iterdir()} == before
+
+
 def test_train_missing_schema_file(runner, records_path, tmp_path):
     result = run(runner, "train", records_path, "--out", tmp_path / "m", "--schema", tmp_path / "none.toml")
     assert_clean_error(result, 2, "none.toml' does not exist; pass an existing TOML file to --schema")
