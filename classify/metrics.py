@@ -32,7 +32,8 @@ def topic_report(Y_true, Y_pred, labels) -> dict:
     return {
         "n": int(len(T)),
         "per_label": per_label,
-        "micro_f1": float(_ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())),
+        # None when nothing was annotated or predicted: nothing to score (not 0.0, as if all were wrong)
+        "micro_f1": float(_ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())) if tp.sum() + fp.sum() + fn.sum() else None,
         "macro_f1": macro,
     }
 
@@ -45,14 +46,14 @@ def _ratio(part, whole):
 
 def _by_label(labels, p, r, f, support, predicted) -> tuple[dict, float]:
     """Per-label figures (None for a label with no annotated and no predicted example) and the
-    macro F1 over the other labels (0.0 when there is none)."""
+    macro F1 over the other labels (None when there is none)."""
     scored = (np.asarray(support) > 0) | (np.asarray(predicted) > 0)
     rows = {
         label: {"precision": float(p[j]) if scored[j] else None, "recall": float(r[j]) if scored[j] else None,
                 "f1": float(f[j]) if scored[j] else None, "support": int(support[j])}
         for j, label in enumerate(labels)
     }
-    return rows, float(np.mean(np.asarray(f)[scored])) if scored.any() else 0.0
+    return rows, float(np.mean(np.asarray(f)[scored])) if scored.any() else None
 
 
 def stance_report(y_true, y_pred, labels) -> dict:
@@ -61,7 +62,7 @@ def stance_report(y_true, y_pred, labels) -> dict:
     labels = list(labels)
     if len(y_true) == 0:  # nothing to score: every label unscored, not sklearn's error
         unscored = {"precision": None, "recall": None, "f1": None, "support": 0}
-        return {"n": 0, "per_label": {label: dict(unscored) for label in labels}, "macro_f1": 0.0, "accuracy": 0.0,
+        return {"n": 0, "per_label": {label: dict(unscored) for label in labels}, "macro_f1": None, "accuracy": None,
                 "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
     # counted here, as in topic_report: sklearn warns on a label set of one stance and guesses types
     column = {label: j for j, label in enumerate(labels)}
@@ -83,6 +84,10 @@ def stance_report(y_true, y_pred, labels) -> dict:
     }
 
 
+def _shown(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def format_report(report: dict) -> str:
     """Render ``{"topics": ..., "stance": ...}`` reports as aligned plain-text tables."""
     lines = []
@@ -94,15 +99,15 @@ def format_report(report: dict) -> str:
         lines.append(f"{head} (n={r['n']})")
         lines.append(f"  {'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
         for label, m in r["per_label"].items():
-            cells = "".join(f"{'-' if m[k] is None else format(m[k], '.3f'):>10}" for k in ("precision", "recall", "f1"))
+            cells = "".join(f"{_shown(m[k]):>10}" for k in ("precision", "recall", "f1"))
             lines.append(f"  {label:<{width}}{cells}{m['support']:>9d}")
         unscored = [label for label, m in r["per_label"].items() if m["f1"] is None]
         if unscored:
             lines.append(f"  (-: {', '.join(unscored)} neither annotated nor predicted here; left out of the macro F1)")
         if head == "topics":
-            lines.append(f"  micro F1 {r['micro_f1']:.3f}   macro F1 {r['macro_f1']:.3f}")
+            lines.append(f"  micro F1 {_shown(r['micro_f1'])}   macro F1 {_shown(r['macro_f1'])}")
         else:
-            lines.append(f"  macro F1 {r['macro_f1']:.3f}   accuracy {r['accuracy']:.3f}")
+            lines.append(f"  macro F1 {_shown(r['macro_f1'])}   accuracy {_shown(r['accuracy'])}")
             cm = r["confusion_matrix"]
             lines.append("  confusion matrix (rows: annotated, columns: predicted)")
             cw = max(width, max(len(x) for x in cm["labels"]) + 2)

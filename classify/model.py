@@ -189,7 +189,7 @@ class Model:
         if self._topics is not None and annotations.topics_given:  # stance-only annotations score no topics
             Y = indicator(annotations.topics, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p), self.schema.topics)
-        if self._stance is not None:
+        if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
             report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)

@@ -29,7 +29,8 @@ def test_topic_report_docstring_case():
 
 def test_topic_report_empty_and_all_negative():
     r = topic_report([[0, 0]], [[0, 0]], ["a", "b"])
-    assert r["micro_f1"] == 0.0 and r["macro_f1"] == 0.0
+    assert r["micro_f1"] is None and r["macro_f1"] is None  # nothing to score: was 0.0, as if every prediction were wrong
+    assert "micro F1 -   macro F1 -" in format_report({"topics": r})
     assert r["per_label"]["a"] == {"precision": None, "recall": None, "f1": None, "support": 0}
 
 
@@ -64,7 +65,8 @@ def test_stance_report_hand_computed():
 
 def test_stance_report_empty():
     r = stance_report([], [], ["yes", "no"])
-    assert r["n"] == 0 and r["accuracy"] == 0.0 and r["macro_f1"] == 0.0
+    assert r["n"] == 0 and r["accuracy"] is None and r["macro_f1"] is None
+    assert "macro F1 -   accuracy -" in format_report({"stance": r})
     assert r["per_label"]["yes"] == {"precision": None, "recall": None, "f1": None, "support": 0}
 
 
