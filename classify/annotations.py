@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classify.errors import DataError, InputNotFoundError
+from classify.errors import DataError, InputNotFoundError, SchemaError
 from classify.record import is_missing
-from classify.schema import LabelSchema, label_text
+from classify.schema import LabelSchema, check_label, label_text
 
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
 MODEL_SCHEMA_FIX = (
@@ -156,6 +156,11 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         topics_given = topics_given or not (is_missing(value) or (isinstance(value, str) and not value.strip()))  # a CSV's empty cell too
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
+        try:
+            for kind, label in [("topic", t) for t in topics] + ([("stance", stance)] if stance is not None else []):
+                check_label(kind, label)
+        except SchemaError as exc:  # said here, with the record's place (the schema would say it without)
+            raise SchemaError(f"{where}: {exc}") from None
         if stance is not None and answer is None:
             raise DataError(f"{where}: stance {stance!r} given but the answer is empty; set stance to null or add the answer.")
         if schema is not None:

@@ -50,11 +50,7 @@ class LabelSchema:
         for kind, labels in (("topic", self.topics), ("stance", self.stances)):
             seen = set()
             for label in labels:
-                if not isinstance(label, str) or not _LABEL.match(label):
-                    raise SchemaError(
-                        f"invalid {kind} label {label!r}: labels must be non-empty text without ';', ',', "
-                        "control characters or surrounding spaces. Rename the label."
-                    )
+                check_label(kind, label)
                 if label in seen:
                     raise SchemaError(f"{kind} label {label!r} is listed twice; list each label once.")
                 seen.add(label)
@@ -117,7 +113,10 @@ class LabelSchema:
                         f'Write it as [[{kind}]] name = "..." description = "...".'
                     )
             lists[kind] = tuple(names)
-        return cls(lists["topics"], lists["stances"], descriptions, str(data.get("name", "custom")))
+        try:
+            return cls(lists["topics"], lists["stances"], descriptions, str(data.get("name", "custom")))
+        except SchemaError as exc:  # a label listed twice, or one that cannot be a label: say which file
+            raise SchemaError(f"{where}: {exc}") from None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> LabelSchema:
@@ -163,6 +162,13 @@ def _closest(label: str, known) -> str | None:
         return lower[label.lower()]
     matches = difflib.get_close_matches(label.lower(), list(lower), n=1, cutoff=0.75)
     return lower[matches[0]] if matches else None
+
+
+def check_label(kind: str, label) -> None:
+    """Raise SchemaError unless ``label`` can be a label (text a CSV cell and a list can hold)."""
+    if not isinstance(label, str) or not _LABEL.match(label):
+        raise SchemaError(f"invalid {kind} label {label!r}: labels must be non-empty text without ';', ',', "
+                          "control characters or surrounding spaces. Rename the label.")
 
 
 def label_text(label: str) -> str:

@@ -267,3 +267,10 @@ def test_integer_ids_of_any_kind_are_ids_and_a_bool_is_not():
     assert data.ids == ["5", "6"]  # a pandas id column holds numpy ints
     with pytest.raises(DataError, match=r"^f:1: field 'id' is bool; expected a string id"):
         from_rows([("f:1", {"id": True, "question": "V?", "topics": ["a"]})])
+
+
+@pytest.mark.parametrize("labels", [{"topics": ["zorg, ziekenhuizen"]}, {"stance": "ja, deels"}])
+def test_a_label_that_cannot_be_one_is_refused_at_its_record(labels):
+    """The message named neither file nor line (5,000 records: no way to find it)."""
+    with pytest.raises(DataError, match=r"^f:2: invalid (topic|stance) label '.*, .*': labels must be non-empty text"):
+        from_rows([("f:1", row()), ("f:2", row(id="doc#2", **labels))])

@@ -81,6 +81,8 @@ def test_infer_topics_only():
 def test_duplicate_label():
     with pytest.raises(SchemaError, match=r"topic label 'a' is listed twice; list each label once"):
         LabelSchema(("a", "b", "a"))
+    with pytest.raises(SchemaError, match=r"^s\.toml: topic label 'a' is listed twice"):  # the file is named
+        LabelSchema.from_dict({"topics": [{"name": "a"}, {"name": "a"}]}, where="s.toml")
 
 
 @pytest.mark.parametrize("label", ["", " leading", "trailing ", "a;b", "a,b", "new\nline", 3, None])
