@@ -10,7 +10,7 @@ import pytest
 from conftest import LABELS, write_jsonl
 
 from classify.annotations import Annotations, Fields, from_rows, hydrate, load
-from classify.errors import DataError, InputNotFoundError
+from classify.errors import DataError, InputNotFoundError, SchemaError
 from classify.schema import LabelSchema
 
 SCHEMA = LabelSchema.from_toml(LABELS / "schema.toml")
@@ -272,5 +272,5 @@ def test_integer_ids_of_any_kind_are_ids_and_a_bool_is_not():
 @pytest.mark.parametrize("labels", [{"topics": ["zorg, ziekenhuizen"]}, {"stance": "ja, deels"}])
 def test_a_label_that_cannot_be_one_is_refused_at_its_record(labels):
     """The message named neither file nor line (5,000 records: no way to find it)."""
-    with pytest.raises(DataError, match=r"^f:2: invalid (topic|stance) label '.*, .*': labels must be non-empty text"):
+    with pytest.raises(SchemaError, match=r"^f:2: invalid (topic|stance) label '.*, .*': labels must be non-empty text"):
         from_rows([("f:1", row()), ("f:2", row(id="doc#2", **labels))])
