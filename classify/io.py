@@ -414,8 +414,6 @@ def _csv_rows(lines: Iterator[str], name: str):
     reader = csv.DictReader(itertools.chain([header], lines), dialect="excel", delimiter=delimiter)
     while True:
         try:
-            reader.fieldnames  # noqa: B018  (reads the header, so that line_num counts from it)
-            start = reader.line_num + 1  # a record's first line: quoted fields may span several
             row = next(reader)
         except StopIteration:
             if reader.line_num == 1 and delimiter not in header and _prose(header):
@@ -428,7 +426,11 @@ def _csv_rows(lines: Iterator[str], name: str):
             where = f"{name}:{reader.line_num}"
             yield where, DataError(f"{where}: not valid CSV ({exc}); fix the quoting from this line on.")
             return
+        # a record's first line: quoted fields may span several, and blank lines before it are skipped
+        start = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
         where = f"{name}:{start}"
+        if not any(v for k, v in row.items() if k is not None and isinstance(v, str) and v.strip()) and None not in row:
+            continue  # ";;;;": a row Excel keeps after its cells were cleared, empty as a blank line
         if None in row:
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
             continue
