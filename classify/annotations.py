@@ -240,7 +240,7 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
             if isinstance(row, Exception):
                 raise row
             if not row.get(fields.id):
-                raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record.")
+                raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record (name its column with --id-field).")
             wanted.append(row)
     # rows that already carry their text (e.g. the seed file) pass through unchanged
     need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}

@@ -419,17 +419,18 @@ def hydrate(
     corpora: Annotated[Path, typer.Option(help="Folder of corpus JSONL files with id, question, answer.")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
     fmt: FormatOpt = None,
+    id_field: IdField = "id",
 ):
     """Add question and answer texts to id-only annotation files; missing ids are reported.
 
     Example: classify hydrate labels/annotations.jsonl --corpora ../shared/data --out gold.jsonl
     """
-    from classify.annotations import corpus_files
+    from classify.annotations import Fields, corpus_files
     from classify.annotations import hydrate as run
     from classify.io import write_rows
 
     fmt = _check_output(out, fmt, [*ids, *corpus_files(corpora)])  # the corpus files are read too
-    records, missing = run(ids, corpora)
+    records, missing = run(ids, corpora, Fields(id=id_field))
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
     _some([f"missing: {rid}" for rid in missing[:20]], len(missing), " (left out of the output)")

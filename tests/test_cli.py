@@ -381,6 +381,10 @@ def test_hydrate(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert lines(out.read_text(encoding="utf-8")) == [{"id": "c1", "stance": "agree", "question": "Vraag?", "answer": "Ja."}]
     assert "hydrated 1 records; 0 ids not found" in result.stderr
+    zaak = write_jsonl(tmp_path / "zaak.jsonl", [{"zaak": "c1", "stance": "agree"}])  # an id column of another name
+    assert_clean_error(run(runner, "hydrate", zaak, "--corpora", corpora), 2, "no 'id' field", "(name its column with --id-field)")
+    result = run(runner, "hydrate", zaak, "--corpora", corpora, "--id-field", "zaak")
+    assert result.exit_code == 0 and lines(result.stdout) == [{"zaak": "c1", "stance": "agree", "question": "Vraag?", "answer": "Ja."}]
 
     write_jsonl(ids, [{"id": "c1"}, {"id": "gone"}])
     result = run(runner, "hydrate", ids, "--corpora", corpora)
