@@ -289,13 +289,24 @@ def _warn_lookalikes(kind: str, counts: Counter) -> None:
                 continue
             if rare.lower() == common.lower():
                 why = "differ only in case"
-            elif n <= 2 and m >= 5 * n and difflib.SequenceMatcher(None, rare.lower(), common.lower()).ratio() >= 0.85:
-                why = "look like one label misspelled"
+            elif n <= 2 and m >= 5 * n and (difflib.SequenceMatcher(None, rare.lower(), common.lower()).ratio() >= 0.85
+                                            or (min(len(rare), len(common)) >= 3 and _one_edit(rare.lower(), common.lower()))):
+                why = "look like one label misspelled"  # one letter apart counts for short codes (FEIT, FEJT) too
             else:
                 continue
             warn(f"{kind}s {rare!r} ({n} record{'s' * (n != 1)}) and {common!r} ({m}) {why}, and are trained as two labels. Write one spelling, "
                  "or train with --schema to have any other spelling refused.", LabelWarning)
             break
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, added or left out."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _check_schema(data: Annotations, schema: LabelSchema) -> None:

@@ -246,6 +246,14 @@ def test_unknown_param_in_the_api_names_the_closest(records):
         classify.train(records, cv=0, params={"topic_alfa": 0.5})
 
 
+def test_a_one_letter_typo_of_a_short_code_is_warned_about():
+    """FEIT x5 beside FEJT x1 trained a stance FEJT without a word (the similarity ratio of 4-letter codes is 0.75)."""
+    rows = [{"id": str(i), "question": f"Vraag {i}?", "answer": "Antwoord.", "stance": s}
+            for i, s in enumerate(["FEIT"] * 5 + ["FEJT"] + ["DEFL"] * 6)]
+    with pytest.warns(LabelWarning, match=r"stances 'FEJT' \(1 record\) and 'FEIT' \(5\) look like one label misspelled"):
+        classify.train(rows, cv=0)
+
+
 def test_without_a_schema_lookalike_labels_are_warned_about(records):
     """Every spelling is a label of its own: VERVOERBELEID beside vervoerbeleid, or a one-off
     typo, became 1-example labels the model then predicted (macro F1 0.94 -> 0.61)."""
