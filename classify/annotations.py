@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classify.errors import DataError, InputNotFoundError, SchemaError
+from classify.errors import ClassifyWarning, DataError, InputNotFoundError, SchemaError, warn
 from classify.record import is_missing
 from classify.schema import LabelSchema, check_label, label_text
 
@@ -206,11 +206,26 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
         twice = next(p for p in paths if str(p) != "-" and given.count(Path(p).resolve()) > 1)
         raise DataError(f"annotation file {str(twice)!r} is given twice; give each file once.")
 
+    empty = []
+
     def rows():
         for path in paths:
-            yield from read_rows(str(path))
+            count = 0
+            for count, row in enumerate(read_rows(str(path)), 1):  # noqa: B007 (count is read after the loop)
+                yield row
+            if not count:
+                empty.append(str(path))
 
-    return from_rows(rows(), schema, fields)
+    try:
+        data = from_rows(rows(), schema, fields)
+    except DataError as exc:
+        if empty and str(exc).startswith("no annotation records found"):
+            raise DataError(f"no annotation records found; {', '.join(map(repr, empty))} "
+                            f"{'is' if len(empty) == 1 else 'are'} empty.") from None
+        raise
+    if empty:  # one file of several was empty: most often the wrong one was given
+        warn(f"annotation file{'s' * (len(empty) > 1)} {', '.join(map(repr, empty))} held no records; check that it is the file you meant.", ClassifyWarning)
+    return data
 
 
 def corpus_files(corpora) -> list[Path]:

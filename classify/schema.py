@@ -149,7 +149,8 @@ class LabelSchema:
 def _unknown(kind: str, label, known) -> str:
     close = _closest(str(label), known)
     hint = f" Did you mean {close!r}?" if close else ""
-    listed = ", ".join(known) if known else "(none: this schema has no " + kind + " labels)"
+    known = list(known)
+    listed = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "") if known else f"(none: this schema has no {kind} labels)"
     return f"unknown {kind} {label!r}.{hint} Known {kind}s: {listed}."
 
 

@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 from conftest import LABELS, write_jsonl
 
 from classify.annotations import Annotations, Fields, from_rows, hydrate, load
-from classify.errors import DataError, InputNotFoundError, SchemaError
+from classify.errors import ClassifyWarning, DataError, InputNotFoundError, SchemaError
 from classify.schema import LabelSchema
 
 SCHEMA = LabelSchema.from_toml(LABELS / "schema.toml")
@@ -274,3 +275,20 @@ def test_a_label_that_cannot_be_one_is_refused_at_its_record(labels):
     """The message named neither file nor line (5,000 records: no way to find it)."""
     with pytest.raises(SchemaError, match=r"^f:2: invalid (topic|stance) label '.*, .*': labels must be non-empty text"):
         from_rows([("f:1", row()), ("f:2", row(id="doc#2", **labels))])
+
+
+def test_an_empty_annotation_file_is_named(tmp_path):
+    """'no annotation records found; the input files are empty.' named no file; one empty file of two was not said."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^no annotation records found; '{re.escape(str(empty))}' is empty\.$"):
+        load(empty)
+    full = write_jsonl(tmp_path / "a.jsonl", [row()])
+    with pytest.warns(ClassifyWarning, match=rf"annotation file '{re.escape(str(empty))}' held no records; check that it is the file you meant"):
+        assert len(load([full, empty])) == 1
+
+
+def test_an_unknown_label_lists_at_most_20_known_ones():
+    schema = LabelSchema(topics=tuple(f"label{i}" for i in range(441)))
+    with pytest.raises(DataError, match=r"Known topics: label0, label1, .*, label19, \.\.\. \(441 in all\)\."):
+        from_rows([("f:1", row(topics=["nope"], stance=None))], schema)
