@@ -53,8 +53,9 @@ def test_round_trip_identical_predictions(tiny_model, tiny_model_dir):
 def test_loaded_heads_have_the_trained_parameters(tmp_path):
     """A loaded topic head lost its label texts (the schema descriptions, prior evidence for rare labels),
     so clone(loaded.topics).fit(...) trained another model than the one saved."""
-    import classify
     from sklearn.base import clone
+
+    import classify
 
     schema = classify.LabelSchema(topics=("oekraine", "zorg"), stances=("agree", "disagree"),
                                   descriptions={"oekraine": "Steun aan Oekraïne, wapens", "zorg": "Zorg, ziekenhuizen"})
