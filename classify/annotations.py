@@ -131,6 +131,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     for where, row in rows:
         if isinstance(row, Exception):
             raise row
+        if all(is_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
+            continue  # ";;;;": a row Excel keeps after its cells were cleared, as empty as a blank line
         labelled = labelled or fields.topics in row or fields.stance in row
         first_fields = list(row) if first_fields is None else first_fields
         if fields.question not in row and not is_missing(row.get(fields.id)) and row.get(fields.id) != "":

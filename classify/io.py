@@ -429,8 +429,6 @@ def _csv_rows(lines: Iterator[str], name: str):
         # a record's first line: quoted fields may span several, and blank lines before it are skipped
         start = reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str))
         where = f"{name}:{start}"
-        if not any(v for k, v in row.items() if k is not None and isinstance(v, str) and v.strip()) and None not in row:
-            continue  # ";;;;": a row Excel keeps after its cells were cleared, empty as a blank line
         if None in row:
             yield where, DataError(f"{where}: more fields than the header has columns; quote fields that contain commas.")
             continue

@@ -292,3 +292,12 @@ def test_an_unknown_label_lists_at_most_20_known_ones():
     schema = LabelSchema(topics=tuple(f"label{i}" for i in range(441)))
     with pytest.raises(DataError, match=r"Known topics: label0, label1, .*, label19, \.\.\. \(441 in all\)\."):
         from_rows([("f:1", row(topics=["nope"], stance=None))], schema)
+
+
+@pytest.mark.parametrize("empty", [";;", " ; ;"])
+def test_a_csv_row_of_empty_cells_is_no_annotation(tmp_path, empty):
+    """Excel keeps a row whose cells were cleared as ';;': train stopped on it ('question is missing or empty').
+    (`label` keeps it as an error record: one output record per input record.)"""
+    path = tmp_path / "a.csv"
+    path.write_text(f"id;question;topics\n1;Treinen te laat?;vervoer\n{empty}\n2;Wachtlijsten?;zorg\n", encoding="utf-8")
+    assert load(path).ids == ["1", "2"]

@@ -648,10 +648,7 @@ def test_a_large_csv_is_streamed_and_decoded_as_a_whole(tmp_path, codec):
     assert last == {"id": "x", "question": "Steun aan Oekraïne – €5 miljoen?"} and where.endswith(f":{filler.count(chr(10)) + 2}")
 
 
-@pytest.mark.parametrize("empty", [";;", " ; ;", ""])
-def test_a_csv_row_of_empty_cells_is_skipped_like_a_blank_line(tmp_path, empty):
-    """Excel keeps a row whose cells were cleared as ';;': `train` stopped on it ('question is missing'),
-    `label` made it an error record."""
+def test_a_record_after_a_blank_line_is_located_at_its_own_line(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_text(f"id;question;topics\n1;Treinen te laat?;vervoer\n{empty}\n2;Wachtlijsten?;zorg\n", encoding="utf-8")
-    assert [where for where, _ in rows_of(path)] == [f"{path}:2", f"{path}:4"]
+    path.write_text("id;question;topics\n1;Treinen te laat?;vervoer\n\n2;Wachtlijsten?;zorg\n", encoding="utf-8")
+    assert [where for where, _ in rows_of(path)] == [f"{path}:2", f"{path}:4"]  # was :3
