@@ -54,8 +54,8 @@ _FOOTNOTE_MARKERS = (_GLUED_FOOTNOTE, _DOTTED_FOOTNOTE, _QUESTION_FOOTNOTE)
 # (2019). ...", "Tweede Kamer, ...", a URL), all within this many characters before the page number.
 FOOTNOTE_CHARS = 1200
 _NOTE_START = re.compile(r"(?<![\w,.:/-])(\d{1,2}) (?=[A-Z‘“'\"]|https?:)")
-# Each footnote names a source (a year, a URL, a document number, a page) and the last one ends
-# the page: text that runs on after it is the page's own text, cut off by the extraction.
+# Each footnote cites a source, and the last one ends the page: text that runs on after it is the
+# page's own text, which the extraction put after the footnotes.
 _SOURCE = re.compile(
     r"\((?:19|20)\d\d\)|(?:19|20)\d\d[,;]|, ?(?:19|20)\d\d\b|https?:|www\.|\bnrs?\.|\bIbid\b|Kamerstuk|[Vv]ergaderjaar|Staatsblad|Staatscourant|"
     r"Den Haag|\b(?:p|pp|blz|pagina)\.? ?\d"

@@ -6,8 +6,8 @@ numbering and is followed by a question mark. Its answer starts at an "Antwoord"
 ("Antwoord", "Antwoord:", "Antwoord 3", "Antwoord op vraag 3 en 4", "Reactie van de Minister"). An answer marker that names
 numbers gives its text to each of those questions; one without numbers belongs to the question
 before it. Documents without answer markers (many Court of Audit answers) are split by
-:func:`split_question`, unless they are questions as members put them ("Vragen van het lid ...",
-a group's "Vragen en opmerkingen ..."): those have no answers yet.
+:func:`split_question`, unless they are questions as members or a committee put them ("Vragen van
+het lid ...", a group's "Vragen en opmerkingen ...", a "LIJST VAN VRAGEN"): those have no answers yet.
 """
 
 from __future__ import annotations

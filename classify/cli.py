@@ -478,7 +478,10 @@ def _keep_default(out: Path, schema) -> None:
     from classify.persist import read_manifest
     from classify.schema import LabelSchema
 
-    shipped = classify.default_model_path()
+    try:
+        shipped = classify.default_model_path()
+    except ClassifyError:  # an installation without it: nothing to keep
+        return
     if not out.exists() or out.resolve() != shipped.resolve():
         return
     labels = LabelSchema.from_dict(read_manifest(shipped)["schema"], where=str(shipped))
