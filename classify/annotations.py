@@ -212,10 +212,11 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
 
     def rows():
         for path in paths:
-            count = 0
-            for count, row in enumerate(read_rows(str(path)), 1):  # noqa: B007 (count is read after the loop)
+            got = False
+            for row in read_rows(str(path)):
+                got = True
                 yield row
-            if not count:
+            if not got:
                 empty.append(str(path))
 
     try:
