@@ -241,7 +241,8 @@ def _always_before(text: str, words: list, a: int, b: int, title: int) -> bool:
     vragen ..."), not a repeated sentence."""
     raw = [text[w[0] : w[1]] for w in words]
     sequence, n = raw[a:b], b - a
-    follows = [words[i + n][2] if i + n < len(words) else None for i in range(len(words) - n + 1) if raw[i : i + n] == sequence]
+    follows = [words[i + n][2] if i + n < len(words) else None for i in range(len(words) - n + 1)
+               if raw[i] == sequence[0] and raw[i : i + n] == sequence]
     return len(follows) > 1 and all(word == words[title][2] for word in follows)
 
 

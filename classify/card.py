@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classify.fitted import label_count_rule
+from classify.fitted import stored_rule
 from classify.linear import LOSSES, TOPIC_LOSSES
 from classify.metrics import format_report
 
@@ -96,7 +96,7 @@ def _method(manifest: dict) -> list[str]:
             for_whom = "" if len(which) == len(labels) else f" ({', '.join(which)})"
             fitted.append(f"one {TOPIC_LOSSES.get(loss, loss)} per label, {strength}{for_whom}")
         held = "leave-one-out" if set(per_label) == {"ridge"} else "held-out" if "ridge" in per_label else "out-of-fold"
-        rule = label_count_rule(*heads["topics"].get("label_count_bounds", [0, len(labels)]), len(labels))
+        rule = stored_rule(heads["topics"])
         rule = f"; then {rule}, as in the training data" if rule else ""
         lines.append(f"- topics: {'; '.join(fitted)}; on the question's "
                      f"{_grams(heads['topics']['features'])}{priors}; Platt-calibrated, each label's threshold "

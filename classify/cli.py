@@ -381,7 +381,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     Example: classify info --model models/default
     """
     import classify
-    from classify.fitted import label_count_rule
+    from classify.fitted import stored_rule
     from classify.metrics import format_report
     from classify.persist import read_manifest
 
@@ -397,7 +397,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     stances = [s["name"] for s in manifest["schema"].get("stances", [])]
     if "topics" in manifest["heads"]:
         topics = [f"{t} (threshold {manifest['thresholds'].get(t, float('nan')):.3f}" + (f", {fitted_by[t]}" if t in fitted_by else "") + ")" for t in topics]
-    rule = label_count_rule(*topic_head.get("label_count_bounds", [0, len(topics)]), len(topics)) if topic_head else ""
+    rule = stored_rule(topic_head) if topic_head else ""
     lines = [
         f"model      {path}",
         f"format     {manifest['format']} v{manifest['format_version']}",

@@ -375,6 +375,12 @@ def label_count_rule(min_labels: int, max_labels: int, k: int) -> str:
     return "at least one label per record"
 
 
+def stored_rule(meta: dict) -> str:
+    """:func:`label_count_rule` of a topic head as the manifest stores it (older models: none)."""
+    k = len(meta.get("labels", []))
+    return label_count_rule(*meta.get("label_count_bounds", [0, k]), k)
+
+
 class FittedStance:
     """The stance head's fitted part: answer + question + cue scores and stance probabilities.
 
