@@ -50,6 +50,7 @@ HEAD_CHARS = 2000  # how far into the document its kind is printed
 # A committee's signature ends the text before it: "De voorzitter van de commissie, Kahraman".
 _SIGNED = re.compile(r"(?m)^De (?:fungerend |waarnemend )?(?:voorzitter|griffier|adjunct-griffier) van de (?:vaste )?commissie,")
 _NOT_A_MARKER = re.compile(r"\b(?:zie|op|bij|van|en|naar|in|met|de|uw|deze)\s+$", re.IGNORECASE)
+_PAIRED = re.compile(r"\s*(?:,|en|&|t/m)\s*")  # between two markers of one heading: "Vraag 2 en Vraag 3"
 _JOINED = re.compile(r"\?[»”\"’)]*\s+en\s+$")  # "...? en Vraag 3": asked together, not a reference
 _NUMBERED = re.compile(
     r"(?:(?:^|(?<=[.?!:;)»”\"’] ))(?P<num>\d{1,3})(?:[.)] ?| )|(?<= )(?P<dotted>\d{1,3})\. )"
@@ -185,7 +186,9 @@ def _question_markers(stream: str) -> list[_Marker]:
         before = stream[max(0, m.start() - 12) : m.start()].split("\n")[-1]
         number = m.group("num").replace(" ", "").lower()  # "Vraag 1 C" is question 1c
         joined = _JOINED.search(before)
-        if joined:  # the question before ends at its "?"
+        if found and _PAIRED.fullmatch(stream, found[-1].end, m.start()):  # "Vraag 2 (pagina 4) en Vraag 3": one heading
+            found[-1].end = m.end()
+        elif joined:  # the question before ends at its "?"
             found.append(_Marker(m.start() - len(before) + joined.start() + 1, m.end(), [number], joint=True))
         elif not _NOT_A_MARKER.search(before):
             found.append(_Marker(m.start(), m.end(), [number]))

@@ -336,6 +336,17 @@ def test_court_of_audit_markers_joint_questions_and_stock_answers():
     ]
 
 
+def test_two_questions_under_one_heading_are_not_question_text():
+    """'Vraag 2 (pagina 4) en Vraag 3 (pagina 5)' heads one text, as 'Vraag 2 en 3' does: the second
+    marker was left at the start of question 2's text."""
+    doc = ("Vraag 1\nWat kost de F-35?\nAntwoord 1\nVeel.\n"
+           "Vraag 2 (pagina 4) en Vraag 3 (pagina 5)\nWaarom is dit zo? En hoe dan?\nAntwoord 2 en 3\nOmdat het zo is.\n")
+    records = parse(doc, "d")
+    assert [(r.number, r.question, r.answer) for r in records] == [
+        ("1", "Wat kost de F-35?", "Veel."), ("2", "Waarom is dit zo? En hoe dan?", "Omdat het zo is.")]
+    assert [r.question for r in parse(doc.replace("(pagina 4) en Vraag 3 (pagina 5)", "en 3"), "d")] == [r.question for r in records]
+
+
 def test_a_question_is_not_given_the_answer_of_its_own_part():
     doc = ("Vraag 1 Wat kost de zorg? En wie betaalt? Vraag 1a Wat kost de zorg? Veel. "
            "Vraag 1b Wie betaalt? De gemeente.")
