@@ -96,11 +96,15 @@ def parse(text, doc_id=None):
     return _parse(text, doc_id)
 
 
-def hydrate(paths, corpora):
-    """Join id + label files with their texts from corpus JSONL files; returns (records, missing ids)."""
+def hydrate(paths, corpora, fields=None):
+    """Join id + label files with their texts from corpus JSONL files; returns (records, missing ids).
+
+    ``fields`` names the id column when it is not ``id`` (``{"id": "vraag_id"}``), as ``train`` takes it.
+    """
+    from classify.annotations import Fields, as_fields
     from classify.annotations import hydrate as _hydrate
 
-    return _hydrate(paths, corpora)
+    return _hydrate(paths, corpora, as_fields(fields) if fields is not None else Fields())
 
 
 def __getattr__(name):

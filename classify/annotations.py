@@ -35,6 +35,11 @@ class Fields:
     stance: str = "stance"
 
 
+def map_hint(part: str) -> str:
+    """How a user names the column holding `part` (question, topics, ...), in Python and in the CLI."""
+    return f"fields={{'{part}': COLUMN}} in Python, --{part}-field COLUMN on the command line"
+
+
 def as_fields(fields) -> Fields:
     """``fields`` as :class:`Fields`; a dict names some of them (``{"question": "vraag"}``), the rest keep their defaults."""
     if not isinstance(fields, dict):
@@ -86,7 +91,7 @@ def _text(value, where: str, name: str, *, required: bool) -> str | None:
         # lone surrogates (JSON "\ud800") -> '?', as labelling does, so both derive the same ids
         value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
     if required and not value:
-        raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or map the column with --question-field).")
+        raise DataError(f"{where}: field '{name}' is missing or empty; every annotation needs a question text (or name its column: {map_hint('question')}).")
     return value or None
 
 
@@ -137,8 +142,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         first_fields = list(row) if first_fields is None else first_fields
         if fields.question not in row and not is_missing(row.get(fields.id)) and row.get(fields.id) != "":
             raise DataError(f"{where}: no '{fields.question}' field, only the id {row[fields.id]!r:.40}: join id-only annotations with "
-                            "their texts (--corpora DIR, the folder of corpus JSONL files; or classify hydrate), or map the "
-                            "question's column with --question-field.")
+                            "their texts (classify.hydrate(FILES, CORPORA_DIR) in Python; --corpora DIR or classify hydrate on the command "
+                            f"line), or name the question's column ({map_hint('question')}).")
         question = _text(row.get(fields.question), where, fields.question, required=True)
         answer = _text(row.get(fields.answer), where, fields.answer, required=False)
         rid = row.get(fields.id)
@@ -182,7 +187,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     out.topics_given = topics_given
     if not labelled:  # most often the labels are in fields of other names
         raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {field_names(first_fields)}); "
-                        "name the label fields with --topics-field / --stance-field.")
+                        f"name the label fields ({map_hint('topics')}; likewise 'stance').")
     return out
 
 
@@ -258,7 +263,7 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
             if isinstance(row, Exception):
                 raise row
             if not row.get(fields.id):
-                raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record (name its column with --id-field).")
+                raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record (name its column: {map_hint('id')}).")
             wanted.append(row)
     # rows that already carry their text (e.g. the seed file) pass through unchanged
     need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}

@@ -50,7 +50,7 @@ def render(manifest: dict) -> str:
     if metrics:
         lines += [f"{metrics.get('folds')}-fold cross-validation, folds grouped by {metrics.get('grouped_by')}:", "", "```", format_report(metrics).rstrip(), "```"]
     else:
-        lines.append("Not cross-validated (trained with --cv 0 or too few records).")
+        lines.append("Not cross-validated (trained with cv=0 / --cv 0, or too few records).")
     lines += ["", "## Limits"]
     counts = training.get("topic_counts") or {}
     rare = [f"`{k}` ({v})" for k, v in counts.items() if v < 30]

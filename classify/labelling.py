@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from classify.annotations import Fields, field_names
+from classify.annotations import Fields, field_names, map_hint
 from classify.errors import a_type
 from classify.record import is_missing
 
@@ -52,7 +52,7 @@ def _prepare(where: str, row, fields: Fields):
         if absent:  # most often the text is in a field of another name: list the ones there are
             got = f"missing (the record's fields: {field_names(row)})"
         out["error"] = f"{where}: field '{fields.question}' is {got}; every record needs a question text" + (
-            " (name its field with --question-field)." if absent else ".")
+            f" (name its field: {map_hint('question')})." if absent else ".")
         return None, None, out
     if answer is not None and not isinstance(answer, str):
         out["error"] = f"{where}: field '{fields.answer}' is {a_type(answer)}, not text or null."

@@ -58,7 +58,7 @@ def check_target(path) -> None:
     if not path.exists():
         return
     if not path.is_dir():
-        raise DataError(f"{str(path)!r} is a file, not a model directory; saving would replace it. Choose a directory path for the model (--out).")
+        raise DataError(f"{str(path)!r} is a file, not a model directory; saving would replace it. Choose a directory path for the model (Model.save's path, train --out).")
     entries = sorted(p.name for p in path.iterdir())
     if not entries:
         return
@@ -68,12 +68,12 @@ def check_target(path) -> None:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DataError(f"{str(path)!r} is a directory of other files ({_shown(entries)}), not a classify model; saving would "
-                        "delete them. Choose a new or empty directory for the model (--out).")
+                        "delete them. Choose a new or empty directory for the model (Model.save's path, train --out).")
     files = manifest.get("files")
     others = [e for e in entries if e not in {MANIFEST, "README.md", *(files if isinstance(files, dict) else {})}]
     if others:
         raise DataError(f"{str(path)!r} is a classify model that also holds files classify did not write ({_shown(others)}); "
-                        "saving would delete them. Move them out, or choose another directory (--out).")
+                        "saving would delete them. Move them out, or choose another directory (Model.save's path, train --out).")
 
 
 def _shown(names: list[str]) -> str:
@@ -130,10 +130,10 @@ def read_manifest(path) -> dict:
     """Read and type-check a model directory's manifest (no payload is touched)."""
     path = Path(path)
     if path.is_file():
-        hint = f"pass its folder, {str(path.parent)!r}" if path.name == MANIFEST else "pass a directory written by 'classify train --out'"
+        hint = f"pass its folder, {str(path.parent)!r}" if path.name == MANIFEST else "pass a directory written by Model.save or 'classify train --out'"
         raise InputNotFoundError(f"model {str(path)!r} is a file, not a model directory; {hint}.")
     if not path.is_dir():
-        raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by 'classify train --out'.")
+        raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by Model.save or 'classify train --out'.")
     file = path / MANIFEST
     if not file.is_file():
         raise ModelFormatError(f"{path}: no {MANIFEST}; this is not a classify model directory (train one with 'classify train').")

@@ -131,7 +131,7 @@ class LabelSchema:
 
         path = Path(path)
         if not path.is_file():
-            raise InputNotFoundError(f"schema file {str(path)!r} does not exist; pass an existing TOML file to --schema.")
+            raise InputNotFoundError(f"schema file {str(path)!r} does not exist; pass an existing TOML file (schema= in Python, --schema on the command line).")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

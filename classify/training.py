@@ -295,7 +295,7 @@ def _warn_lookalikes(kind: str, counts: Counter) -> None:
             else:
                 continue
             warn(f"{kind}s {rare!r} ({n} record{'s' * (n != 1)}) and {common!r} ({m}) {why}, and are trained as two labels. Write one spelling, "
-                 "or train with --schema to have any other spelling refused.", LabelWarning)
+                 "or train with a schema (schema= in Python, --schema on the command line) to have any other spelling refused.", LabelWarning)
             break
 
 

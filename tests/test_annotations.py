@@ -57,17 +57,17 @@ def test_without_schema_any_label_goes():
 
 @pytest.mark.parametrize("question", [None, "", "   "])
 def test_missing_question(question):
-    with pytest.raises(DataError, match=r"^f\.jsonl:4: field 'question' is missing or empty; every annotation needs a question text \(or map the column with --question-field\)\.$"):
+    with pytest.raises(DataError, match=r"^f\.jsonl:4: field 'question' is missing or empty; every annotation needs a question text \(or name its column: fields=\{'question': COLUMN\} in Python, --question-field COLUMN on the command line\)\.$"):
         from_rows([("f.jsonl:4", row(question=question))])
 
 
 def test_missing_question_names_the_mapped_field_and_the_real_option():
-    with pytest.raises(DataError, match=r"field 'vraag' is missing or empty; .*\(or map the column with --question-field\)\.$"):
+    with pytest.raises(DataError, match=r"field 'vraag' is missing or empty; .*\(or name its column: fields=\{'question': COLUMN\} in Python, --question-field COLUMN on the command line\)\.$"):
         from_rows([("f:1", {"id": "1", "vraag": "", "tekst": "x"})], fields=Fields(question="vraag"))
 
 
 def test_an_id_only_annotation_is_told_to_join_its_texts():
-    with pytest.raises(DataError, match=r"^f:1: no 'question' field, only the id 'bekamer2017:1': join id-only annotations with their texts \(--corpora DIR"):
+    with pytest.raises(DataError, match=r"^f:1: no 'question' field, only the id 'bekamer2017:1': join id-only annotations with their texts \(classify.hydrate\(FILES, CORPORA_DIR\) in Python; --corpora DIR"):
         from_rows([("f:1", {"id": "bekamer2017:1", "topics": []})])
 
 
@@ -242,7 +242,7 @@ def test_hydrate_malformed_corpus_line(tmp_path):
 
 def test_records_without_any_label_field_name_the_fields_they_have():
     rows = [("f:1", {"id": "1", "vraag": "Steun?", "thema": "a"}), ("f:2", {"id": "2", "vraag": "Orders?", "thema": ""})]
-    with pytest.raises(DataError, match=r"^no record has a 'topics' or 'stance' field \(the first record's fields: id, vraag, thema\); name the label fields with --topics-field / --stance-field\.$"):
+    with pytest.raises(DataError, match=r"^no record has a 'topics' or 'stance' field \(the first record's fields: id, vraag, thema\); name the label fields \(fields=\{'topics': COLUMN\} in Python, --topics-field COLUMN on the command line; likewise 'stance'\)\.$"):
         from_rows(rows, fields=Fields(question="vraag"))
     assert from_rows(rows, fields=Fields(question="vraag", topics="thema")).topics == [["a"], []]
 

@@ -66,6 +66,8 @@ def test_parse_and_hydrate(tmp_path):
     corpora.mkdir()
     write_jsonl(corpora / "c.jsonl", [{"id": "1", "question": "V?", "answer": None}])
     assert classify.hydrate(write_jsonl(tmp_path / "ids.jsonl", [{"id": "1"}]), corpora) == ([{"id": "1", "question": "V?", "answer": None}], [])
+    records, missing = classify.hydrate(write_jsonl(tmp_path / "zaak.jsonl", [{"zaak": "1"}, {"zaak": "2"}]), corpora, fields={"id": "zaak"})
+    assert (records, missing) == ([{"zaak": "1", "question": "V?", "answer": None}], ["2"])  # the id column named as train takes it
 
 
 def test_record_to_dict():
@@ -79,7 +81,7 @@ def test_model_card_without_metrics(tmp_path, records):
 
     model = classify.train(records[:12], cv=0)  # ukraine and industry only: 'fleet' is absent
     text = (model.save(tmp_path / "m") / "README.md").read_text(encoding="utf-8")
-    assert "Not cross-validated (trained with --cv 0 or too few records)." in text
+    assert "Not cross-validated (trained with cv=0 / --cv 0, or too few records)." in text
     assert "Few positive examples for `industry` (6), `ukraine` (6)" in text
     assert render({**__import__("json").loads((tmp_path / "m" / "manifest.json").read_text()), "metrics": {}}) == text
 

@@ -167,7 +167,7 @@ def test_label_missing_input(runner, tiny_model_dir, tmp_path):
 
 def test_label_missing_model(runner, records_path, tmp_path):
     result = run(runner, "label", records_path, "--model", tmp_path / "nomodel")
-    assert_clean_error(result, 2, "nomodel' does not exist; pass a directory written by 'classify train --out'")
+    assert_clean_error(result, 2, "nomodel' does not exist; pass a directory written by Model.save or 'classify train --out'")
 
 
 @pytest.mark.parametrize("resume", [[], ["--resume"]])
@@ -314,7 +314,7 @@ def test_train_keeps_the_shipped_model_from_a_model_of_other_labels(runner, reco
 
 def test_train_missing_schema_file(runner, records_path, tmp_path):
     result = run(runner, "train", records_path, "--out", tmp_path / "m", "--schema", tmp_path / "none.toml")
-    assert_clean_error(result, 2, "none.toml' does not exist; pass an existing TOML file to --schema")
+    assert_clean_error(result, 2, "none.toml' does not exist; pass an existing TOML file (schema= in Python, --schema on the command line)")
 
 
 def test_train_with_corpora_reports_missing_ids(runner, tmp_path):
@@ -382,7 +382,7 @@ def test_hydrate(runner, tmp_path):
     assert lines(out.read_text(encoding="utf-8")) == [{"id": "c1", "stance": "agree", "question": "Vraag?", "answer": "Ja."}]
     assert "hydrated 1 records; 0 ids not found" in result.stderr
     zaak = write_jsonl(tmp_path / "zaak.jsonl", [{"zaak": "c1", "stance": "agree"}])  # an id column of another name
-    assert_clean_error(run(runner, "hydrate", zaak, "--corpora", corpora), 2, "no 'id' field", "(name its column with --id-field)")
+    assert_clean_error(run(runner, "hydrate", zaak, "--corpora", corpora), 2, "no 'id' field", "(name its column: fields={'id': COLUMN} in Python, --id-field COLUMN on the command line)")
     result = run(runner, "hydrate", zaak, "--corpora", corpora, "--id-field", "zaak")
     assert result.exit_code == 0 and lines(result.stdout) == [{"zaak": "c1", "stance": "agree", "question": "Vraag?", "answer": "Ja."}]
 

@@ -35,7 +35,7 @@ def test_one_output_per_input_in_order(tiny_model, tmp_path):
             assert "error" in r and not any(k in r for k in PREDICTION_FIELDS)
     assert out[0]["extra"] == 1 and out[0]["stance"] is not None
     assert out[7]["stance"] is None and out[7]["topic_scores"] is not None
-    assert out[1]["error"] == f"{path}:2: field 'question' is missing (the record's fields: id, answer); every record needs a question text (name its field with --question-field)."
+    assert out[1]["error"] == f"{path}:2: field 'question' is missing (the record's fields: id, answer); every record needs a question text (name its field: fields={{'question': COLUMN}} in Python, --question-field COLUMN on the command line)."
     assert out[2]["error"].startswith(f"{path}:3: not valid JSON")
     assert out[3]["error"] == f"{path}:4: field 'question' is an int, not text; every record needs a question text."
     assert out[4]["error"] == f"{path}:5: field 'question' is a list, not text; every record needs a question text."

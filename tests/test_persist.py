@@ -265,7 +265,7 @@ def test_no_manifest(tmp_path):
 
 
 def test_path_that_does_not_exist(tmp_path):
-    with pytest.raises(InputNotFoundError, match=r"model directory '.*nowhere' does not exist; pass a directory written by 'classify train --out'"):
+    with pytest.raises(InputNotFoundError, match=r"model directory '.*nowhere' does not exist; pass a directory written by Model.save or 'classify train --out'"):
         load(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError):
         classify.load(tmp_path / "nowhere")

@@ -281,7 +281,7 @@ def test_empty_question_and_whitespace_only_answer(runner, tiny_model, tmp_path)
     assert out[1]["stance"] is None and out[1]["stance_scores"] is None  # nothing to take a stance on
     assert_error(out[2], f"{path}:3: field 'question' is empty")
     empty = training_file(tmp_path, ['{"id": "e", "question": "  ", "topics": []}'])
-    assert_training_stops(runner, empty, f"{empty}:25: field 'question' is missing or empty; every annotation needs a question text (or map the column with --question-field).")
+    assert_training_stops(runner, empty, f"{empty}:25: field 'question' is missing or empty; every annotation needs a question text (or name its column: fields={{'question': COLUMN}} in Python, --question-field COLUMN on the command line).")
     blank_answer = training_file(tmp_path, ['{"id": "w", "question": "Vraag?", "answer": "   ", "topics": [], "stance": "agree"}'], "b.jsonl")
     assert_training_stops(runner, blank_answer, f"{blank_answer}:25: stance 'agree' given but the answer is empty; set stance to null or add the answer.")
     fine = training_file(tmp_path, ['{"id": "w", "question": "Vraag?", "answer": "   ", "topics": [], "stance": null}'], "c.jsonl")

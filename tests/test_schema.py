@@ -20,7 +20,7 @@ def test_shipped_schema_toml_loads_in_file_order():
 
 
 def test_from_toml_missing_file(tmp_path):
-    with pytest.raises(InputNotFoundError, match=r"schema file .*nope\.toml' does not exist; pass an existing TOML file to --schema"):
+    with pytest.raises(InputNotFoundError, match=r"schema file .*nope\.toml' does not exist; pass an existing TOML file \(schema= in Python, --schema on the command line\)"):
         LabelSchema.from_toml(tmp_path / "nope.toml")
 
 

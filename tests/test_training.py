@@ -268,7 +268,7 @@ def test_without_a_schema_lookalike_labels_are_warned_about(records):
     left = m - sum(common in r["topics"] for r in records[:2])  # records 0 and 1 no longer carry it
     assert messages == sorted([
         f"topics {common.upper()!r} (1 record) and {common!r} ({left}) differ only in case, and are trained as two labels. "
-        "Write one spelling, or train with --schema to have any other spelling refused.",
+        "Write one spelling, or train with a schema (schema= in Python, --schema on the command line) to have any other spelling refused.",
         f"topics {rows[1]['topics'][0]!r} (1 record) and {common!r} ({left}) look like one label misspelled, and are trained as two "
-        "labels. Write one spelling, or train with --schema to have any other spelling refused.",
+        "labels. Write one spelling, or train with a schema (schema= in Python, --schema on the command line) to have any other spelling refused.",
     ])
