@@ -151,3 +151,16 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def explicit_featurisers(params: dict, defaults: dict) -> dict:
+    """``set_params`` arguments with each default (``None``) featuriser made explicit where a nested
+    key sets one of its parameters, so ``features__char_range=(2, 4)`` works on a fresh head.
+
+    ``defaults`` maps a featuriser parameter to its current value and a function that builds what
+    ``None`` stands for. scikit-learn sets plain keys before nested ones, so the explicit
+    featuriser is in place when its parameter is set.
+    """
+    made = {name: build() for name, (value, build) in defaults.items()
+            if value is None and name not in params and any(key.startswith(f"{name}__") for key in params)}
+    return {**made, **params}

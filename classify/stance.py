@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
 from classify.errors import DataError, check_number
-from classify.features import TextFeatures
+from classify.features import TextFeatures, explicit_featurisers
 from classify.fitted import FittedStance, as_pairs
 from classify.record import is_missing
 
@@ -50,6 +50,17 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
     """
 
     _features = TextFeatures  # what a stored featuriser is rebuilt as
+
+    def set_params(self, **params):
+        """scikit-learn's ``set_params``; ``features__*`` and ``question_features__*`` keys also work
+        while those are None (the defaults: ``TextFeatures()``, and the template with salt 2)."""
+        template = params.get("features", self.features)
+
+        def question_default():
+            return clone(template if template is not None else TextFeatures()).set_params(salt=2)
+
+        return super().set_params(**explicit_featurisers(
+            params, {"features": (self.features, TextFeatures), "question_features": (self.question_features, question_default)}))
 
     def _transform(self, questions, answers, fitting: bool = False, question_fitted: bool = False):
         """The answer, question and cue blocks, weighted and summed (``fitting``: fit the featurisers too,

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
 from classify.errors import DataError, check_number
-from classify.features import TextFeatures
+from classify.features import TextFeatures, explicit_featurisers
 from classify.fitted import FittedTopics, as_texts
 
 # "auto": labels with fewer positives than this get the class-weighted linear SVM. Unweighted squared
@@ -82,6 +82,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     """
 
     _features = TextFeatures  # what a stored featuriser is rebuilt as
+
+    def set_params(self, **params):
+        """scikit-learn's ``set_params``; ``features__*`` keys also work while ``features`` is None (the default)."""
+        return super().set_params(**explicit_featurisers(params, {"features": (self.features, TextFeatures)}))
 
     def fit(self, X, y):
         texts = as_texts(X)

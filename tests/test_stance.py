@@ -132,6 +132,16 @@ def test_clone_and_params():
     assert clf.set_params(C=5.0).C == 5.0
 
 
+def test_nested_featuriser_params_on_a_default_head():
+    """``features__*`` / ``question_features__*`` while those are None (the defaults): the question's
+    default is the template with salt 2, as fitting builds it."""
+    head = StanceClassifier().set_params(features__n_features=2**12, question_features__char_range=(3, 4))
+    assert head.features.get_params() == TextFeatures(n_features=2**12).get_params()
+    assert head.question_features.get_params() == TextFeatures(char_range=(3, 4), salt=2).get_params()
+    following = StanceClassifier(features=TextFeatures(n_features=2**10)).set_params(question_features__char_weight=0.5)
+    assert following.question_features.get_params() == TextFeatures(n_features=2**10, char_weight=0.5, salt=2).get_params()
+
+
 def test_deterministic(data):
     a, b = make().fit(*data), make().fit(*data)
     np.testing.assert_array_equal(a.weights_, b.weights_)

@@ -132,6 +132,14 @@ def test_clone_and_params():
     assert clf.C == 1.0 and clf.features.n_features == 2**10
 
 
+def test_nested_featuriser_params_on_a_default_head(data):
+    """``features__*`` on a head whose ``features`` is None (as GridSearchCV sets a grid): it failed with
+    "'NoneType' object has no attribute 'set_params'"; now the default featuriser is made explicit."""
+    head = TopicClassifier(labels=LABELS, cv=2).set_params(features__n_features=2**12)
+    assert head.features.get_params() == TextFeatures(n_features=2**12).get_params()
+    np.testing.assert_array_equal(clone(head).fit(*data).predict_proba(data[0]), make().fit(*data).predict_proba(data[0]))
+
+
 def test_fit_does_not_mutate_features_param(data):
     features = TextFeatures(n_features=2**10)
     make().set_params(features=features).fit(*data)
