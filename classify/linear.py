@@ -8,7 +8,14 @@ directory holds arrays that load with ``numpy.load(allow_pickle=False)``.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+# liblinear seeds and draws from one C-level random generator per process: fits in two threads at
+# once interleave their draws, and each model then depends on thread scheduling (measured: four
+# concurrent fits, four different models). One fit at a time keeps fits reproducible.
+_LIBLINEAR = threading.Lock()
 
 
 def compact(X):
@@ -56,6 +63,12 @@ def binary_estimator(loss: str, C: float, class_weight, random_state):
         # tol 1e-2: half the iterations of 1e-3 with the same benchmark figures (benchmarks/THROUGHPUT.md)
         return LinearSVC(C=C, class_weight=class_weight, dual=True, tol=1e-2, max_iter=2000, random_state=random_state)
     raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
+
+
+def fit(model, X, y, sample_weight=None):
+    """``model.fit(X, y)`` for a :func:`binary_estimator`, one at a time per process (see ``_LIBLINEAR``)."""
+    with _LIBLINEAR:
+        return model.fit(X, y) if sample_weight is None else model.fit(X, y, sample_weight=sample_weight)
 
 
 def scores(X, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:

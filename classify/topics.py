@@ -237,9 +237,9 @@ def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):
 def _fit_with_priors(model, X, y, Xp, y_prior, weight):
     """Fit on the real examples plus the label descriptions (weighted), if any."""
     if Xp is None or Xp.shape[0] == 0:
-        return model.fit(X, y)
+        return linear.fit(model, X, y)
     w = np.r_[np.ones(X.shape[0]), np.full(Xp.shape[0], float(weight))]
-    return model.fit(sp.vstack([X, Xp]).tocsr(), np.r_[y, y_prior], sample_weight=w)
+    return linear.fit(model, sp.vstack([X, Xp]).tocsr(), np.r_[y, y_prior], sample_weight=w)
 
 
 def _fit_sigmoid(scores, y):

@@ -142,6 +142,19 @@ def test_nested_featuriser_params_on_a_default_head():
     assert following.question_features.get_params() == TextFeatures(n_features=2**10, char_weight=0.5, salt=2).get_params()
 
 
+def test_fits_in_threads_are_the_sequential_fit(data):
+    """liblinear's random generator is one per process: four fits in two threads gave four models."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probabilities(_):
+        return make().fit(*data).predict_proba(data[0])
+
+    alone = probabilities(0)
+    with ThreadPoolExecutor(2) as pool:
+        for together in pool.map(probabilities, range(4)):
+            np.testing.assert_array_equal(together, alone)
+
+
 def test_deterministic(data):
     a, b = make().fit(*data), make().fit(*data)
     np.testing.assert_array_equal(a.weights_, b.weights_)
