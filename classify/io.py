@@ -19,13 +19,15 @@ import io
 import itertools
 import json
 import os
+import re
 import sys
 import tempfile
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from classify.errors import DataError, InputNotFoundError, a_type
+from classify.errors import DataError, InputNotFoundError, ParseWarning, a_type
 
 FORMATS = ("jsonl", "csv", "tsv", "excel", "parquet")
 _CSV_DIALECTS = {  # output format: delimiter, line end, leading byte-order mark
@@ -42,16 +44,36 @@ _GZIP = b"\x1f\x8b"  # the first bytes of gzip data
 _BUFFER = 1 << 20  # bytes of file buffer: archives are GBs, and every system call costs (half the write time at 8 KiB)
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM stripped); UTF-16 or UTF-32 with a BOM (Word's and Notepad's "Unicode" text); files
-    that are neither are read as cp1252, the usual culprit."""
+def _cp1252_bytes(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Decoding error handler: bytes that are not UTF-8 are read as cp1252, the usual culprit."""
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+_CP1252 = "classify-cp1252"  # UTF-8 where the bytes are UTF-8, cp1252 for each stretch that is not
+codecs.register_error(_CP1252, _cp1252_bytes)
+# a valid UTF-8 sequence of an accented letter, dash, quote ...: absent from cp1252 text in practice
+_UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode(raw: bytes, name: str | None = None) -> str:
+    """UTF-8 (BOM stripped); UTF-16 or UTF-32 with a BOM (Word's and Notepad's "Unicode" text); bytes
+    that are neither are read as cp1252: a whole cp1252 file, or a few cp1252 letters pasted into a
+    UTF-8 text (the rest stays UTF-8; with ``name``, that mix is warned about)."""
     codec = _wide_codec(raw)
     if codec:
         return raw.decode(codec, errors="replace")
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+    except UnicodeDecodeError as exc:
+        if name is not None and _UTF8_LETTER.search(raw):
+            _warn_mixed(name, exc.object[exc.start], len(raw) - len(exc.object) + exc.start)  # utf-8-sig reports past its BOM
+        return raw.decode("utf-8-sig", errors=_CP1252)
+
+
+def _warn_mixed(name: str, byte: int, offset: int) -> None:
+    warnings.warn(f"{name}: byte {offset} ({byte:#04x}) is not UTF-8, though the file's other accented letters are: bytes like "
+                  f"it are read as Windows-1252 ({bytes([byte]).decode('cp1252', errors='replace')!r}). "
+                  "Check those letters, or save the file as UTF-8.", ParseWarning, stacklevel=2)
 
 
 def _wide_codec(head: bytes) -> str | None:
@@ -183,7 +205,7 @@ def _decompressing(path: str):
 def _text(raw: bytes, name: str) -> str:
     """The text of an input file's bytes; a spreadsheet, Word or PDF file is refused with the fix."""
     _refuse_binary(raw[:8], name)
-    return _decode(raw)
+    return _decode(raw, name)
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
@@ -194,21 +216,34 @@ def _refuse_binary(head: bytes, name: str) -> None:
                             f"documents. {fix.format(file=file.name, stem=file.stem)}")
 
 
-def _file_encoding(path: str) -> str:
-    """The codec :func:`_decode` would choose for the whole file, found in one pass of fixed memory."""
+def _file_encoding(path: str) -> tuple[str, str]:
+    """The codec and error handler :func:`_decode` would choose for the whole file, found in one pass
+    of fixed memory (warning as it would)."""
     with _open_binary(path) as handle, _decompressing(path):
         head = handle.peek(8)[:8]
         _refuse_binary(head, path)
         if codec := _wide_codec(head):
-            return codec
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(_BUFFER):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8-sig"
+            return codec, "replace"
+        decoder, read, bad, letters = codecs.getincrementaldecoder("utf-8")(), 0, None, False
+        while chunk := handle.read(_BUFFER):
+            letters = letters or bool(_UTF8_LETTER.search(chunk))
+            if bad is None:
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad = (exc.object[exc.start], read - pending + exc.start)
+            read += len(chunk)
+        if bad is None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                bad = (exc.object[exc.start], read - len(exc.object) + exc.start)
+    if bad is None:
+        return "utf-8-sig", "replace"
+    if letters:
+        _warn_mixed(path, *bad)
+    return "utf-8-sig", _CP1252
 
 
 _OFFICE = ("Save a spreadsheet as 'CSV UTF-8' (one row per record, a header row naming the fields) and a "
@@ -399,8 +434,8 @@ def _csv_text(text: str, name: str):
 def _csv_file(path: str):
     """A CSV file's rows, streamed (memory stays flat whatever its size), decoded as :func:`_decode`
     would decode the whole file: one pass over the bytes settles the encoding first."""
-    encoding = _file_encoding(path)
-    with io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="replace", newline="") as handle, _decompressing(path):
+    encoding, errors = _file_encoding(path)
+    with io.TextIOWrapper(_open_binary(path), encoding=encoding, errors=errors, newline="") as handle, _decompressing(path):
         yield from _csv_rows((line.replace("\x00", "") for line in handle), path)
 
 

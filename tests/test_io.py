@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,24 @@ def test_cp1252_csv(tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes("id,question\n1,Oekraïne – steun\n".encode("cp1252"))
     assert rows_of(path)[0][1] == {"id": "1", "question": "Oekraïne – steun"}
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".jsonl"])
+def test_a_cp1252_letter_in_a_utf8_file_garbles_nothing_else(tmp_path, suffix):
+    """One cp1252 'é' pasted into a UTF-8 text made the whole file cp1252: every 'ï' became 'Ã¯'.
+    Now only that byte is read as cp1252, and a file (not a JSONL line) warns with its offset."""
+    text = {".txt": "Vraag 1\nSteunt u Oekraïne? Caf\x00\nAntwoord\nJa.\n", ".csv": "id,question\n1,Steunt u Oekraïne? Caf\x00\n",
+            ".jsonl": '{"id": "1", "question": "Steunt u Oekraïne? Caf\x00"}\n'}[suffix]
+    path = tmp_path / f"in{suffix}"
+    path.write_bytes(text.encode("utf-8").replace(b"\x00", b"\xe9"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        question = rows_of(path)[0][1]["question"]
+    assert question.startswith("Steunt u Oekraïne? Café")
+    offset = text.encode("utf-8").index(b"\x00")
+    assert [str(w.message) for w in caught] == ([] if suffix == ".jsonl" else [
+        f"{path}: byte {offset} (0xe9) is not UTF-8, though the file's other accented letters are: bytes like it are read "
+        "as Windows-1252 ('é'). Check those letters, or save the file as UTF-8."])
 
 
 def test_excel_csv_in_a_dutch_locale_uses_semicolons(tmp_path):
