@@ -64,6 +64,7 @@ class _Boundary(TyperGroup):
 # processes shut down on the way out, and in about 1 of 60 interrupts of `label --jobs 2` loky's
 # executor deadlocked there (joblib's abort, or a lock taken during the interpreter's exit).
 INTERRUPT_GRACE_SECONDS = 15
+LONG_QUESTION = 1000  # characters: an explained text file longer than this is most often a document, not one question
 
 
 def _interrupted(signum, frame):
@@ -191,11 +192,13 @@ def label(
 
     def rows():
         from classify.errors import DocumentError
-        from classify.io import expand_documents
+        from classify.io import document_names, expand_documents
 
+        names = document_names(inputs)
         for path in inputs:
             try:
-                yield from (expand_documents(read_rows(path), document_field, id_field, question_field) if document_field else read_rows(path))
+                yield from (expand_documents(read_rows(path), document_field, id_field, question_field) if document_field
+                            else read_rows(path, doc_name=names.get(path)))
             except DocumentError as exc:  # a document without questions: an error record, as with --document-field; the rest is labelled
                 yield path, DataError(str(exc))
 
@@ -449,15 +452,16 @@ def parse(
     Example: classify parse ../shared/data/defensieraad_2026_nr300.txt --format csv
     """
     from classify.errors import DocumentError
-    from classify.io import read_rows, write_rows
+    from classify.io import document_names, read_rows, write_rows
 
     fmt = _check_output(out, fmt, documents)
     failed = []
 
     def rows():
+        names = document_names(documents)
         for path in documents:
             try:
-                for _, row in read_rows(path, "document"):
+                for _, row in read_rows(path, "document", names.get(path)):
                     yield row
             except DocumentError as exc:  # one of several documents without questions: the others are parsed
                 if len(documents) == 1:
@@ -533,7 +537,7 @@ def suggest(
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """
     from classify.annotations import Fields
-    from classify.io import read_rows, require, write_rows
+    from classify.io import document_names, read_rows, require, write_rows
     from classify.suggest import annotated_ids, annotation_files
     from classify.suggest import suggest as run
 
@@ -548,8 +552,9 @@ def suggest(
     _progress("counting as annotated: " + "; ".join(notes))
 
     def rows():
+        names = document_names(corpus)
         for path in corpus:
-            yield from read_rows(path)
+            yield from read_rows(path, doc_name=names.get(path))
 
     stats: dict = {}
     picked = run(loaded, rows(), n, exclude_ids=ids, fields=fields, diversity=diversity, explore=explore, seed=seed, stats=stats)
@@ -605,11 +610,16 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
         return
     rows = None
     if text == "-" or detect_format(text) in ("document", "unknown"):
-        from classify.io import _read_text, plain_text, rows_of_text
+        from classify.errors import ParseWarning
+        from classify.io import _read_text, _stem, plain_text, rows_of_text
 
         content = _read_text(text)
         if plain_text(content):  # a plain text file, or text piped in: the whole text is the question
-            yield (None if text == "-" else path.name), content.strip(), answer
+            if len(content.strip()) > LONG_QUESTION:  # most often a document whose questions classify cannot find
+                warnings.warn(f"{'<stdin>' if text == '-' else text}: no numbered questions found ('Vraag 1 ...', '1. ...?'), so its whole "
+                              f"text ({len(content.strip()):,} characters) is explained as one question; `classify parse` shows what a "
+                              "document's questions are read as.", ParseWarning, stacklevel=2)
+            yield (None if text == "-" else _stem(text)), content.strip(), answer
             return
         rows = rows_of_text(content, "<stdin>" if text == "-" else text)
     fields = Fields(id=id_field, question=question_field, answer=answer_field)

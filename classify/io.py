@@ -14,6 +14,7 @@ import codecs
 import contextlib
 import csv
 import errno
+import functools
 import gzip
 import io
 import itertools
@@ -113,6 +114,31 @@ def _suffix(path: str) -> str:
 def _stem(path: str) -> str:
     """A file's name without its format suffix and .gz: "labelled" for labelled.csv.gz."""
     return Path(Path(path).stem).stem if gzipped(path) else Path(path).stem
+
+
+def document_names(paths) -> dict[str, str]:
+    """The name each input's document records are called after (``antwoorden#3``) where its text
+    prints no id: the file's stem; where several documents share a stem (``2012/antwoorden.txt``,
+    ``2013/antwoorden.txt``), their stems with as many folders as tell them apart
+    (``2012/antwoorden``), and a warning, so that no two documents' records share ids."""
+    stems: dict[str, list[str]] = {}
+    for path in dict.fromkeys(str(p) for p in paths):
+        if path != "-" and detect_format(path) in ("document", "unknown"):
+            stems.setdefault(_stem(path), []).append(path)
+    names = {}
+    for stem, group in stems.items():
+        files = {str(Path(p).resolve()): p for p in group}  # one file given under two names is one document
+        keys = {f: (*Path(f).parent.parts, stem) for f in files}
+        if len(set(keys.values())) < len(files):  # x.txt beside x.text: their file names tell them apart
+            keys = {f: (*Path(f).parent.parts, Path(f).name) for f in files}
+        depth = next(k for k in range(1, 1 + max(map(len, keys.values()))) if len({key[-k:] for key in keys.values()}) == len(files))
+        for path in group:
+            names[path] = "/".join(keys[str(Path(path).resolve())][-depth:]) if len(files) > 1 else stem
+        if len(files) > 1:
+            shown = ", ".join(f"{path} -> {names[path]}#" for path in list(files.values())[:5])
+            warnings.warn(f"{len(files)} documents are named {stem!r}: where a text prints no id of its own, its records' ids name its "
+                          f"folders too ({shown}{', ...' if len(files) > 5 else ''}).", ParseWarning, stacklevel=2)
+    return names
 
 
 def gzipped(path: str) -> bool:
@@ -276,8 +302,11 @@ def unwritable(path, exc: OSError, what: str = "output") -> DataError:
     return DataError(f"cannot write {what} {str(path)!r} ({exc.strerror or exc}); {fix}.")
 
 
-def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
+def read_rows(path: str, fmt: str | None = None, doc_name: str | None = None) -> Iterator[tuple[str, dict | DataError]]:
     """Yield ``(location, row)`` for every record of a file ("-": stdin, see :func:`_stdin_rows`).
+
+    A document's records are named after the id it prints, else ``doc_name``, else the file's stem
+    (see :func:`document_names`).
 
     Examples
     --------
@@ -292,17 +321,18 @@ def read_rows(path: str, fmt: str | None = None) -> Iterator[tuple[str, dict | D
     named = fmt is None  # the format is the file name's guess, not the caller's word
     fmt = fmt or detect_format(path)
     name = "<stdin>" if path == "-" else path
+    readers = {**_ROWS_FROM_TEXT, "document": functools.partial(_document_text, doc_name=doc_name)}
     if fmt == "unknown" or fmt == "document" and named:
         text = _read_text(path)
         fmt = _sniff(text, named_document=fmt == "document")
-        yield from _ROWS_FROM_TEXT[fmt](text, name)
+        yield from readers[fmt](text, name)
     elif fmt in _ROWS_FROM_TEXT:
         if fmt == "jsonl" and path != "-":
             yield from _jsonl_lines(path)
         elif fmt == "csv" and path != "-":
             yield from _csv_file(path)
         else:
-            yield from _ROWS_FROM_TEXT[fmt](_read_text(path), name)
+            yield from readers[fmt](_read_text(path), name)
     elif fmt == "parquet":
         if gzipped(path):
             raise DataError(f"{name}: a gzipped Parquet file; Parquet compresses itself: `gunzip {name}` and give the .parquet.")
@@ -494,11 +524,11 @@ def _delimiter(header: str) -> str:
     return max((",", ";", "\t"), key=header.count)
 
 
-def _document_text(text: str, name: str):
+def _document_text(text: str, name: str, doc_name: str | None = None):
     from classify.documents import parse, printed_id
 
     # the id the document prints (the same under any file name), else the file's name
-    doc_id = printed_id(text) or (_stem(name) if name != "<stdin>" else None)
+    doc_id = printed_id(text) or doc_name or (_stem(name) if name != "<stdin>" else None)
     for number, record in enumerate(parse(text, doc_id=doc_id, source=name), 1):
         yield f"{name}:question {record.number or number}", record.to_dict()
 

@@ -460,6 +460,27 @@ def test_parse_of_several_documents_goes_past_one_without_questions(runner, tmp_
     assert_clean_error(run(runner, "parse", notes), 2, "notes.txt: no questions found")  # a lone document: an error
 
 
+@pytest.mark.parametrize("command", ["parse", "label"])
+def test_documents_of_one_name_in_two_folders_get_distinct_ids(runner, tmp_path, command):
+    """A folder per year, each with an antwoorden.txt: both documents' records were 'antwoorden#1', ...
+    (training on the output then failed on duplicate ids). A text that prints its id keeps it."""
+    for year, question in (("2012", "Steunt u Oekraïne?"), ("2013", "Komt er een verbod op de schaduwvloot?")):
+        (tmp_path / year).mkdir()
+        (tmp_path / year / "antwoorden.txt").write_text(f"Vraag 1\n{question}\nAntwoord\nJa.\n", encoding="utf-8")
+    printed = tmp_path / "2013" / "nr300.txt"
+    printed.write_text(SEED_DOCUMENT.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "2012" / "nr300.txt").write_text(printed.read_text(encoding="utf-8"), encoding="utf-8")
+    paths = sorted(tmp_path.glob("*/*.txt"))
+    result = run(runner, command, *paths)
+    ids = [row["id"] for row in lines(result.stdout)]
+    assert ids[0] == "2012/antwoorden#1" and ids[1] == "kst-21501-28-300#1" and ids[16] == "2013/antwoorden#1"
+    assert len(ids) == 32 and len(set(ids)) == 17  # the printed ids of the one document given twice stay its own
+    assert ("classify: warning: 2 documents are named 'antwoorden': where a text prints no id of its own, its records' ids name its "
+            f"folders too ({paths[0]} -> 2012/antwoorden#, {paths[2]} -> 2013/antwoorden#).") in result.stderr
+    alone = run(runner, command, paths[0])
+    assert lines(alone.stdout)[0]["id"] == "antwoorden#1" and "warning" not in alone.stderr
+
+
 def test_parse_csv(runner):
     result = run(runner, "parse", SEED_DOCUMENT, "--format", "csv")
     assert result.exit_code == 0, result.output

@@ -151,7 +151,18 @@ def test_cli_file_of_records_and_plain_text_file(tiny_model_dir, tmp_path):
     text.write_text(QUESTION, encoding="utf-8")
     result = runner.invoke(app, ["explain", str(text), "--model", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("record vraag.txt")
+    assert result.stdout.startswith("record vraag\n") and result.stderr == ""  # the file's stem, as label names a document's records
+
+
+def test_cli_a_long_text_file_without_questions_is_explained_with_a_warning(tiny_model_dir, tmp_path):
+    """A document whose questions classify cannot find (label and parse refuse it) was explained as one
+    question of 24,922 characters without a word."""
+    text = tmp_path / "brief.txt"
+    text.write_text("Geachte voorzitter, " + "hierbij de reactie op het rapport. " * 40, encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(text), "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["id"] == "brief"
+    assert result.stderr == (f"classify: warning: {text}: no numbered questions found ('Vraag 1 ...', '1. ...?'), so its whole text "
+                             "(1,419 characters) is explained as one question; `classify parse` shows what a document's questions are read as.\n")
 
 
 def test_cli_unknown_topic_is_a_clean_error(tiny_model_dir):
