@@ -13,11 +13,13 @@ Two distinct tokens share an id only if their 64-bit hashes collide (probability
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
 import numpy as np
 
+from classify import _compiled
 from classify._compiled import kernel
 
 _BASE = 0x100000001B3  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
@@ -29,6 +31,29 @@ _powers = np.ones(1, np.uint64)  # _BASE**i and its inverse, grown on demand
 _inverse = np.ones(1, np.uint64)
 
 LOCK = threading.RLock()  # guards the vocabulary and the featurisers' token caches
+
+
+def _before_fork() -> None:
+    LOCK.acquire()
+    _compiled.before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    _compiled.after_fork()
+    LOCK.release()
+
+
+def _after_fork_in_child() -> None:
+    global LOCK
+    _compiled.after_fork()
+    LOCK = threading.RLock()
+
+
+# A process forked while another thread holds LOCK (or numba's compiler lock) would wait for it
+# forever: that thread is not copied. Forking waits until no thread is inside, and the child
+# starts with a lock of its own.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
 def _bmp() -> np.ndarray:

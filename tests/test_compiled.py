@@ -37,6 +37,31 @@ def numpy_only(fn, *args):
 
 
 @needs_numba
+def test_threads_making_their_first_call_together_all_get_the_kernels(monkeypatch):
+    """The table was set empty before numba's import: a thread asking meanwhile took the numpy path
+    (scores 1e-8 apart from the others')."""
+    import threading
+
+    import classify
+
+    monkeypatch.setattr(_compiled, "_kernels", None)
+    monkeypatch.delitem(sys.modules, "classify._kernels")  # imported afresh: the first call takes its ~0.3 s
+    monkeypatch.delattr(classify, "_kernels")
+    start, seen = threading.Barrier(4), {}
+
+    def first_call(i):
+        start.wait()
+        seen[i] = _compiled.kernel("score")
+
+    threads = [threading.Thread(target=first_call, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(found is not None for found in seen.values()) and len(seen) == 4
+
+
+@needs_numba
 @pytest.mark.parametrize("params", [
     {},
     {"word_ngrams": 1},

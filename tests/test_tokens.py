@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 
@@ -94,3 +95,35 @@ def test_tiny_limits_still_tokenise_correctly(limit):
     vocabulary = Vocabulary(limit=limit)
     for text in ODD:
         assert tokens_of(vocabulary, [text]) == [re.findall(r"\w+", text.lower())]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only")
+def test_a_process_forked_while_another_thread_tokenises_does_not_hang():
+    """A child forked while a labelling thread held the token lock waited for it forever (3 of 20
+    forks in a web-service setting): forking now waits for the lock, and the child gets its own."""
+    import multiprocessing
+    import threading
+
+    held, done = threading.Event(), threading.Event()
+
+    def tokenising():
+        with _tokens.LOCK:
+            held.set()
+            done.wait(0.5)
+
+    thread = threading.Thread(target=tokenising)
+    thread.start()
+    held.wait()
+    child = multiprocessing.get_context("fork").Process(target=_tokenise_once)
+    child.start()
+    child.join(30)
+    done.set()
+    thread.join()
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+
+
+def _tokenise_once():
+    with _tokens.LOCK:
+        tokens_of(Vocabulary(), ["Steun aan Oekraïne?"])
