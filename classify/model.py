@@ -37,6 +37,11 @@ class Model:
     """
 
     def __init__(self, schema: LabelSchema, topics=None, stance=None, info: dict | None = None):
+        for name, head, labels in (("topic", topics, schema.topics), ("stance", stance, schema.stances)):
+            found = [str(c) for c in getattr(head, "classes_", labels)]
+            if head is not None and found != list(labels):  # the schema names the head's columns: a mismatch swaps labels
+                raise DataError(f"the {name} head's labels {found} are not the schema's {name}s {list(labels)}; they name its "
+                                f"columns, in order. Build the schema from the head (its classes_), or fit the head with these labels.")
         self.schema = schema
         self._topics = topics
         self._stance = stance

@@ -188,12 +188,12 @@ def load(path):
             if name not in builders:
                 raise ModelFormatError(f"{path}: unknown head {name!r} in the manifest; expected topics and/or stance.")
             heads[name] = builders[name].from_state(meta, arrays.get(name, {}))
+        info = {k: manifest[k] for k in ("training", "metrics") if k in manifest}
+        return Model(schema, heads.get("topics"), heads.get("stance"), info)  # checks the heads' labels against the schema
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFormatError):
             raise
         raise ModelFormatError(f"{path}: the manifest does not describe a loadable model ({type(exc).__name__}: {exc}).") from None
-    info = {k: manifest[k] for k in ("training", "metrics") if k in manifest}
-    return Model(schema, heads.get("topics"), heads.get("stance"), info)
 
 
 def _warn_versions(saved: dict, path: Path) -> None:

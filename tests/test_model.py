@@ -127,6 +127,18 @@ def test_stance_head_only_with_topics_in_schema(heads):
     assert model.predict([]) == []
 
 
+@pytest.mark.parametrize(("schema", "message"), [
+    (LabelSchema(TOPICS[::-1], STANCES), r"^the topic head's labels \['fleet', 'industry', 'ukraine'\] are not the schema's topics \['ukraine', 'industry', 'fleet'\]; they name its columns, in order\. "),
+    (LabelSchema(TOPICS[:2], STANCES), r"^the topic head's labels .* are not the schema's topics \['fleet', 'industry'\]"),
+    (LabelSchema(TOPICS, STANCES[::-1]), r"^the stance head's labels \['agree', 'disagree', 'neutral'\] are not the schema's stances"),
+])
+def test_a_schema_that_does_not_name_the_heads_columns_is_refused(heads, schema, message):
+    """Model(schema, heads) took the schema's labels as the columns' names: with other labels or
+    another order a railway question came back with another topic, and save/load kept it."""
+    with pytest.raises(DataError, match=message):
+        Model(schema, *heads)
+
+
 def test_evaluate(model):
     from classify.annotations import from_rows
 

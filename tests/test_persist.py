@@ -239,6 +239,14 @@ def test_manifest_describing_an_unloadable_model(model_copy):
         load(model_copy)
 
 
+def test_a_manifest_whose_schema_reorders_the_labels_is_refused(model_copy):
+    manifest = manifest_of(model_copy)
+    manifest["schema"]["topics"] = manifest["schema"]["topics"][::-1]  # every prediction would name another topic
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"the manifest does not describe a loadable model \(DataError: the topic head's labels"):
+        load(model_copy)
+
+
 def test_unknown_head(model_copy):
     manifest = manifest_of(model_copy)
     manifest["heads"]["sentiment"] = {}
