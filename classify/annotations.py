@@ -183,7 +183,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.stances.append(stance)
         out.locations.append(where)
     if not out.ids:
-        raise DataError("no annotation records found; the input files are empty.")
+        raise DataError("no annotation records found; the input holds none (an empty list of records, or files without records).")
     out.topics_given = topics_given
     if not labelled:  # most often the labels are in fields of other names
         raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {field_names(first_fields)}); "

@@ -104,6 +104,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
             self.question_features_ = self.question_features
         else:
             self.question_features_ = clone(self.question_features) if self.question_features is not None else clone(template).set_params(salt=2)
+        if self.question_features_.n_features != self.answer_features_.n_features:  # the blocks are summed column by column
+            raise DataError(f"question_features has n_features {self.question_features_.n_features}, the answer's (features) "
+                            f"{self.answer_features_.n_features}; give both the same n_features.")
         if self.question_features_.salt == self.answer_features_.salt:
             raise DataError(f"question_features has salt {self.answer_features_.salt}, the answer's; give it another salt (e.g. 0 or 2) "
                             "so that question and answer n-grams stay apart.")

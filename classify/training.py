@@ -85,10 +85,11 @@ def _as_annotations(records, schema, fields) -> Annotations:
     return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
 
 
-def _heads(data: Annotations, schema: LabelSchema, required: bool = True) -> tuple[bool, bool]:
-    """(whether the topic head, whether the stance head has labels to learn from); ``required``: one must."""
-    has_topics = bool(schema.topics) and any(data.topics)
-    has_stance = bool(schema.stances) and any(s is not None for s in data.stances)
+def _heads(data: Annotations, schema: LabelSchema | None, required: bool = True) -> tuple[bool, bool]:
+    """(whether the topic head, whether the stance head has labels to learn from; ``schema`` None:
+    any label counts); ``required``: one must."""
+    has_topics = (schema is None or bool(schema.topics)) and any(data.topics)
+    has_stance = (schema is None or bool(schema.stances)) and any(s is not None for s in data.stances)
     if required and not has_topics and not has_stance:
         raise DataError("the annotations carry neither topics nor stances; label at least one of them.")
     return has_topics, has_stance
@@ -225,6 +226,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     topic_counts = Counter(t for ts in data.topics for t in ts)
     stance_counts = Counter(s for s in data.stances if s is not None)
     if schema is None:
+        _heads(data, None)  # no labels at all: said of the annotations, not of a schema the user never wrote
         schema = LabelSchema.infer(data.topics, data.stances)
         _warn_lookalikes("topic", topic_counts)
         _warn_lookalikes("stance", stance_counts)

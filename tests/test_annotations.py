@@ -104,7 +104,7 @@ def test_unreadable_row_is_raised():
 
 
 def test_empty_input():
-    with pytest.raises(DataError, match="no annotation records found; the input files are empty"):
+    with pytest.raises(DataError, match=r"^no annotation records found; the input holds none \(an empty list of records, or files without records\)\.$"):
         from_rows([])
 
 

@@ -231,6 +231,12 @@ def test_a_fitted_question_featuriser_is_used_as_it_is(data):
     assert cloned.predict(X).shape == (len(X),)
 
 
+def test_question_and_answer_featurisers_must_share_n_features(data):
+    """A grid over features__n_features with an explicit question featuriser failed in scipy ('inconsistent shapes')."""
+    with pytest.raises(DataError, match=r"^question_features has n_features 1048576, the answer's \(features\) 4096; give both the same n_features\.$"):
+        make(question_features=TextFeatures(salt=2)).fit(*data)
+
+
 def test_question_featuriser_must_not_share_the_answer_salt(data):
     with pytest.raises(DataError, match="salt 1, the answer's"):
         make(question_features=TextFeatures(n_features=2**12, salt=1)).fit(*data)

@@ -123,8 +123,8 @@ def test_stance_only_dataset_with_full_schema(records):
 def test_no_labels_at_all(records):
     for r in records:
         r["topics"], r["stance"] = [], None
-    with pytest.raises(SchemaError, match="the schema has neither topic nor stance labels"):
-        classify.train(records, cv=0)
+    with pytest.raises(DataError, match="the annotations carry neither topics nor stances; label at least one of them"):
+        classify.train(records, cv=0)  # said 'the schema has neither topic nor stance labels', with no schema given
     with pytest.raises(DataError, match="the annotations carry neither topics nor stances; label at least one of them"):
         classify.train(records, schema=LabelSchema(TOPICS, STANCES), cv=0)
 
