@@ -7,6 +7,7 @@ error stopped the command (message on stderr, no traceback).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -46,6 +47,10 @@ class _Boundary(TyperGroup):
             except OSError as exc:  # stdout on a full disk (--out files say so themselves: io.AtomicWriter)
                 from classify.io import WRITE_ERRORS
 
+                if exc.errno == errno.EPIPE:  # `| head`: the reader has what it wanted; exit as a shell's tools do
+                    warnings.simplefilter("ignore")  # workers' tasks cancelled on the way out are no news
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    raise typer.Exit(128 + signal.SIGPIPE) from None
                 if exc.errno not in WRITE_ERRORS:
                     raise
                 typer.echo(f"classify: error: cannot write the output ({exc.strerror}); free some space, or write it elsewhere.", err=True)

@@ -25,6 +25,7 @@ import ctypes
 import itertools
 import os
 import tempfile
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -200,7 +201,14 @@ def _on_loky(model, calls, jobs, model_dir):
         source = str(model_dir)
         tasks = (delayed(fn)(source, *args) for fn, args in calls)
         with Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{_IN_FLIGHT_PER_WORKER}*n_jobs") as run:
-            yield from run(tasks)
+            results = run(tasks)
+            try:
+                for result in results:  # not `yield from`: it would close `results` itself, before the filter below
+                    yield result
+            finally:  # stopped early (an error, `| head`): the tasks in flight are cancelled on purpose, not warned about
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*tasks which were still being processed by the workers have been cancelled")
+                    results.close()
 
 
 def connect(scheduler):

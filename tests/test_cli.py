@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -122,6 +123,20 @@ def test_stdout_on_a_full_disk_is_a_clean_error(tiny_model_dir, records_path):
     assert done.returncode == 2
     assert done.stderr == ("classify: error: cannot write the output (No space left on device); free some space, or write it "
                            "elsewhere.\n")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_reader_that_stops_early_ends_the_run_as_a_closed_pipe_does(tiny_model_dir, tmp_path, jobs):
+    """`classify label big.jsonl | head -1` exited 1, the README's "some records could not be
+    handled", and with --jobs printed joblib's warning about cancelled tasks."""
+    big = write_jsonl(tmp_path / "big.jsonl", [{"id": str(i), "question": f"Steunt u Oekraïne met {i} munitie?"} for i in range(20000)])
+    labelling = subprocess.Popen([sys.executable, "-m", "classify", "label", str(big), "--model", str(tiny_model_dir), "--jobs", jobs,
+                                  "--batch-size", "500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert json.loads(labelling.stdout.readline())["id"] == "0"
+    labelling.stdout.close()  # as `head -1` does
+    assert labelling.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert labelling.stderr.read() == b""
+    labelling.stderr.close()
 
 
 def test_label_table(runner, tiny_model_dir, records_path):
