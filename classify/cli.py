@@ -7,11 +7,14 @@ error stopped the command (message on stderr, no traceback).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import signal
 import sys
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -120,6 +123,38 @@ def _progress(message: str) -> None:
     typer.echo(f"classify: {message}", err=True)
 
 
+TICK_SECONDS = {True: 1.0, False: 60.0}  # progress of a running `label`: on a terminal, in a log file
+
+
+@contextlib.contextmanager
+def _ticking(summary, out: str | None):
+    """Count the records of a long `label` run on stderr while it runs: on a terminal, one line
+    rewritten every second (not when the output itself scrolls past there); in a log, a line a
+    minute. A run shorter than one interval prints nothing more than before."""
+    terminal = sys.stderr.isatty()
+    if terminal and out in (None, "-") and sys.stdout.isatty():
+        yield
+        return
+    stop, start = threading.Event(), time.monotonic()
+
+    def tick():
+        while not stop.wait(TICK_SECONDS[terminal]):
+            done = summary.records
+            line = f"classify: labelled {done:,} records so far ({done / (time.monotonic() - start):,.0f}/s)"
+            sys.stderr.write(f"\r{line}\x1b[K" if terminal else line + "\n")
+            sys.stderr.flush()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        if terminal:
+            sys.stderr.write("\r\x1b[K")
+
+
 def _some(lines: list[str], total: int, note: str = "") -> None:
     """The first few of ``total`` problems on stderr, and how many more there are."""
     for line in lines:
@@ -209,33 +244,34 @@ def label(
 
     if resume and (jobs > 1 or dask):
         raise DataError("--resume works in a single process; drop --jobs/--dask, or drop --resume to label in parallel.")
-    if resume:
-        from classify.resume import label_resumable
+    with _ticking(summary, out):
+        if resume:
+            from classify.resume import label_resumable
 
-        written = label_resumable(loaded, model, inputs, rows(), out, fmt, fields, batch_size, summary, say=_progress)
-    else:
-        parallel = None
-        if jobs > 1 or dask:
-            import classify
-
-            parallel = {"jobs": jobs, "model_dir": model if model is not None else classify.default_model_path(), "scheduler": dask}
-        if parallel and fmt == "jsonl" and not document_field and all(p != "-" and detect_format(p) == "jsonl" for p in inputs):
-            # JSONL to JSONL: the workers parse and write the JSON too; this process moves raw lines and bytes
-            from classify.distributed import label_jsonl_parallel
-
-            sys.stdout.flush()  # output may go to sys.stdout.buffer
-            with AtomicWriter(out, binary=True) as handle:
-                for data in label_jsonl_parallel(loaded, inputs, fields, batch_size, summary, **parallel):
-                    handle.write(data)
-            written = summary.records
+            written = label_resumable(loaded, model, inputs, rows(), out, fmt, fields, batch_size, summary, say=_progress)
         else:
-            if parallel:
-                from classify.distributed import label_rows_parallel
+            parallel = None
+            if jobs > 1 or dask:
+                import classify
 
-                labelled = _jsonable(label_rows_parallel(loaded, rows(), fields, batch_size, summary, **parallel))
+                parallel = {"jobs": jobs, "model_dir": model if model is not None else classify.default_model_path(), "scheduler": dask}
+            if parallel and fmt == "jsonl" and not document_field and all(p != "-" and detect_format(p) == "jsonl" for p in inputs):
+                # JSONL to JSONL: the workers parse and write the JSON too; this process moves raw lines and bytes
+                from classify.distributed import label_jsonl_parallel
+
+                sys.stdout.flush()  # output may go to sys.stdout.buffer
+                with AtomicWriter(out, binary=True) as handle:
+                    for data in label_jsonl_parallel(loaded, inputs, fields, batch_size, summary, **parallel):
+                        handle.write(data)
+                written = summary.records
             else:
-                labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
-            written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
+                if parallel:
+                    from classify.distributed import label_rows_parallel
+
+                    labelled = _jsonable(label_rows_parallel(loaded, rows(), fields, batch_size, summary, **parallel))
+                else:
+                    labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
+                written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors")
     _some(summary.first_errors or [], summary.errors, " (each output record with an error says why)")
     if summary.errors:
@@ -252,13 +288,13 @@ def _table(rows, fields) -> int:
             typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
         count += 1
         row = without_surrogates(row)  # a terminal cannot print lone surrogates
+        rid = "-" if row.get(fields.id) is None else str(row.get(fields.id))  # a record without id: '-', not 'None'
+        rid = rid if len(rid) <= 24 else "…" + rid[-23:]
         if row.get("error"):
-            typer.echo(f"{str(row.get(fields.id))[:24]:<24} ERROR: {row['error']}")
+            typer.echo(f"{rid:<24} ERROR: {row['error']}")
             continue
         topics = ", ".join(row["topics"] or []) if row.get("topics") is not None else "-"
         question = " ".join(str(row.get(fields.question, "")).split())
-        rid = str(row.get(fields.id))
-        rid = rid if len(rid) <= 24 else "…" + rid[-23:]
         typer.echo(f"{rid:<24} {topics or '(none)':<36} {row.get('stance') or '-':<14} {question[:60]}")
     return count
 

@@ -203,7 +203,7 @@ def _on_loky(model, calls, jobs, model_dir):
         with Parallel(n_jobs=jobs, backend="loky", return_as="generator", pre_dispatch=f"{_IN_FLIGHT_PER_WORKER}*n_jobs") as run:
             results = run(tasks)
             try:
-                for result in results:  # not `yield from`: it would close `results` itself, before the filter below
+                for result in results:  # noqa: UP028  (`yield from` would close `results` itself, before the filter below)
                     yield result
             finally:  # stopped early (an error, `| head`): the tasks in flight are cancelled on purpose, not warned about
                 with warnings.catch_warnings():

@@ -8,9 +8,11 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import LABELS, ROOT, SEED_DOCUMENT, STANCES, TOPICS, write_jsonl
@@ -137,6 +139,22 @@ def test_a_reader_that_stops_early_ends_the_run_as_a_closed_pipe_does(tiny_model
     assert labelling.wait(timeout=120) == 128 + signal.SIGPIPE
     assert labelling.stderr.read() == b""
     labelling.stderr.close()
+
+
+def test_a_long_label_run_counts_its_records_on_stderr(monkeypatch, capsys):
+    """`label` printed nothing until its last line, minutes into a large archive."""
+    from classify import cli
+    from classify.labelling import Summary
+
+    monkeypatch.setitem(cli.TICK_SECONDS, False, 0.05)  # stderr here is no terminal: the log's line a minute
+    summary = Summary(records=1200)
+    with cli._ticking(summary, "out.jsonl"):
+        time.sleep(0.3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(re.fullmatch(r"classify: labelled 1,200 records so far \([\d,]+/s\)", line) for line in lines)
+    with cli._ticking(summary, "out.jsonl"):
+        pass
+    assert capsys.readouterr().err == ""  # a short run: nothing more than before
 
 
 def test_label_table(runner, tiny_model_dir, records_path):
