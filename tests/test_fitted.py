@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import classify
 from classify.errors import DataError
-from classify.fitted import FittedFeatures, FittedStance, FittedTopics, as_pairs, as_texts
+from classify.fitted import FittedFeatures, FittedStance, FittedTopics, as_pairs, as_texts, canonical
 from classify.stance import StanceClassifier
 from classify.topics import TopicClassifier
 
@@ -31,6 +32,16 @@ def test_as_texts():
         with pytest.raises(DataError, match=rf"^X is {says}; pass a list \(or other sequence\) of texts"):
             as_texts(value)
     assert as_texts(t for t in ["a", "b"]) == ["a", "b"]  # a generator is a sequence of texts
+
+
+def test_texts_that_look_the_same_are_read_the_same():
+    """'Oekraïne' typed as 'i' + combining diaeresis (NFD) took ukraine_support from 0.85 to 0.03, and a
+    soft hyphen or zero-width space inside 'schaduwvloot' shadow_fleet from 0.82 to 0.04."""
+    nfd = unicodedata.normalize("NFD", "Steun aan Oekraïne?")
+    assert nfd != "Steun aan Oekraïne?" and as_texts([nfd]) == ["Steun aan Oekraïne?"]
+    for invisible in ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u202a"):
+        assert canonical(f"schaduw{invisible}vloot – ë") == "schaduwvloot – ë"
+    assert canonical("plain ASCII\u0000") == "plain ASCII\u0000"  # ASCII passes untouched
 
 
 def test_a_pandas_missing_value_counts_as_no_text():
