@@ -133,12 +133,16 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     out = Annotations()
     seen: dict[str, str] = {}
     labelled, first_fields, topics_given = False, None, False
+    # label fields named by the caller (not the defaults): one no record has is a misspelling, not an absent head
+    named = {getattr(fields, part) for part in ("topics", "stance") if getattr(fields, part) != getattr(Fields, part)}
+    named_seen: set[str] = set()
     for where, row in rows:
         if isinstance(row, Exception):
             raise row
         if all(is_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
             continue  # ";;;;": a row Excel keeps after its cells were cleared, as empty as a blank line
         labelled = labelled or fields.topics in row or fields.stance in row
+        named_seen.update(name for name in named if name in row)
         first_fields = list(row) if first_fields is None else first_fields
         if fields.question not in row and not is_missing(row.get(fields.id)) and row.get(fields.id) != "":
             raise DataError(f"{where}: no '{fields.question}' field, only the id {row[fields.id]!r:.40}: join id-only annotations with "
@@ -185,6 +189,11 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     if not out.ids:
         raise DataError("no annotation records found; the input holds none (an empty list of records, or files without records).")
     out.topics_given = topics_given
+    for part in ("topics", "stance"):
+        name = getattr(fields, part)
+        if name in named - named_seen:
+            raise DataError(f"no record has the field '{name}' named for the {part.rstrip('s')} labels (the first record's fields: "
+                            f"{field_names(first_fields)}); check its spelling ({map_hint(part)}).")
     if not labelled:  # most often the labels are in fields of other names
         raise DataError(f"no record has a '{fields.topics}' or '{fields.stance}' field (the first record's fields: {field_names(first_fields)}); "
                         f"name the label fields ({map_hint('topics')}; likewise 'stance').")

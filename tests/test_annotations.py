@@ -288,6 +288,17 @@ def test_an_empty_annotation_file_is_named(tmp_path):
         assert len(load([full, empty])) == 1
 
 
+@pytest.mark.parametrize(("named", "message"), [
+    ({"topics": "topic"}, r"^no record has the field 'topic' named for the topic labels \(the first record's fields: id, question, answer, topics, stance\); check its spelling \(fields=\{'topics': COLUMN\} in Python, --topics-field COLUMN on the command line\)\.$"),
+    ({"stance": "stanse"}, r"^no record has the field 'stanse' named for the stance labels"),
+])
+def test_a_label_field_named_but_absent_is_a_misspelling(named, message):
+    """--topics-field topic (no such column) trained a stance-only model, exit 0; evaluate left the head out."""
+    with pytest.raises(DataError, match=message):
+        from_rows([("f:1", row())], fields=Fields(**named))
+    assert len(from_rows([("f:1", {k: v for k, v in row().items() if k != "topics"})])) == 1  # the default name may be absent
+
+
 def test_an_unknown_label_lists_at_most_20_known_ones():
     schema = LabelSchema(topics=tuple(f"label{i}" for i in range(441)))
     with pytest.raises(DataError, match=r"Known topics: label0, label1, .*, label19, \.\.\. \(441 in all\)\."):
