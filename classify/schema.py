@@ -81,8 +81,9 @@ class LabelSchema:
         }
 
     @classmethod
-    def from_dict(cls, data: dict, *, where: str = "schema") -> LabelSchema:
-        """Build a schema from its dict form (as in ``schema.toml`` or a manifest)."""
+    def from_dict(cls, data: dict, *, where: str = "schema", text: str | None = None) -> LabelSchema:
+        """Build a schema from its dict form (as in ``schema.toml`` or a manifest); ``text``, the
+        TOML it was read from, lets messages name the line of a bad entry."""
         if not isinstance(data, dict):
             raise SchemaError(f"{where}: expected a table with 'topics' and 'stances', got {type(data).__name__}.")
         for key in data:
@@ -100,13 +101,24 @@ class LabelSchema:
                     f'Write each label as [[{kind}]] name = "..." description = "..." (see labels/schema.toml).'
                 )
             names = []
-            for entry in entries:
-                if isinstance(entry, str):
+            for number, entry in enumerate(entries):
+                if isinstance(entry, str):  # the short form: topics = ["a", "b"]
                     names.append(label_text(entry))
                 elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    def at(key):
+                        return f"{where}{_entry_line(text, kind, number, key)}: [[{kind}]] entry {number + 1} ({entry['name']!r})"
+
+                    for key in entry:
+                        if key not in _ENTRY_KEYS:  # a misspelt description would silently train without it
+                            close = _closest(str(key), _ENTRY_KEYS)
+                            raise SchemaError(f"{at(key)}: unknown key {key!r}.{f' Did you mean {close!r}?' if close else ''} "
+                                              "An entry has a name and a description.")
+                    if not isinstance(entry.get("description", ""), str):
+                        raise SchemaError(f"{at('description')}: description is {type(entry['description']).__name__} "
+                                          f"{entry['description']!r:.40}; write it as text in quotes: description = \"...\".")
                     names.append(label_text(entry["name"]))
                     if entry.get("description"):
-                        descriptions[names[-1]] = str(entry["description"])
+                        descriptions[names[-1]] = entry["description"]
                 else:
                     raise SchemaError(
                         f"{where}: each entry of '{kind}' needs a 'name' string, got {entry!r}. "
@@ -133,10 +145,11 @@ class LabelSchema:
         if not path.is_file():
             raise InputNotFoundError(f"schema file {str(path)!r} does not exist; pass an existing TOML file (schema= in Python, --schema on the command line).")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SchemaError(f"{path}: not valid TOML ({exc}). Fix the syntax; see labels/schema.toml for an example.") from None
-        return cls.from_dict(data, where=str(path))
+        return cls.from_dict(data, where=str(path), text=text)
 
     @classmethod
     def infer(cls, topic_lists, stances, name: str = "inferred") -> LabelSchema:
@@ -144,6 +157,24 @@ class LabelSchema:
         topics = sorted({t for ts in topic_lists for t in ts})
         stance_set = sorted({s for s in stances if s is not None})
         return cls(tuple(topics), tuple(stance_set), {}, name)
+
+
+def _entry_line(text: str | None, kind: str, number: int, key: str) -> str:
+    """``":line"`` of ``key`` in the ``number``-th ``[[kind]]`` table of a TOML text (else of the
+    table's header), or "" without the text."""
+    if text is None:
+        return ""
+    header, tables = None, -1
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            if header is not None:
+                break
+            tables += stripped.replace(" ", "") == f"[[{kind}]]"
+            header = i if tables == number and stripped.replace(" ", "") == f"[[{kind}]]" else None
+        elif header is not None and stripped.partition("=")[0].strip().strip("\"'") == key:
+            return f":{i}"
+    return f":{header}" if header is not None else ""
 
 
 def _unknown(kind: str, label, known) -> str:
@@ -179,3 +210,4 @@ def label_text(label: str) -> str:
 
 
 _SCHEMA_KEYS = ("topics", "stances", "name", "version")
+_ENTRY_KEYS = ("name", "description")

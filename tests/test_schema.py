@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import LABELS
 
@@ -160,3 +162,17 @@ def test_labels_are_compared_in_composed_unicode():
     nfd = unicodedata.normalize("NFD", "gezondheidsbeléid")
     schema = LabelSchema.from_dict({"topics": [{"name": nfd}]})
     assert schema.topics == ("gezondheidsbeléid",) and len(schema.topics[0]) == len("gezondheidsbeléid")
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('descripton = "Defensie, leger"', r"unknown key 'descripton'\. Did you mean 'description'\? An entry has a name and a description\."),
+    ('colour = "blue"', r"unknown key 'colour'\. An entry has a name and a description\."),
+    ("description = 3", r"description is int 3; write it as text in quotes: description = \"\.\.\.\"\."),
+])
+def test_a_bad_key_of_a_label_entry_is_named_with_its_line(tmp_path, entry, message):
+    """A misspelt 'description' was ignored (the model trained without it, thresholds moved), and a
+    number became the text '3'."""
+    path = tmp_path / "s.toml"
+    path.write_text(f'[[topics]]\nname = "spoor"\n\n[[topics]]\nname = "defensie"\n{entry}\n', encoding="utf-8")
+    with pytest.raises(SchemaError, match=rf"^{re.escape(str(path))}:6: \[\[topics\]\] entry 2 \('defensie'\): {message}$"):
+        LabelSchema.from_toml(path)
