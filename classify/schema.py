@@ -105,16 +105,15 @@ class LabelSchema:
                 if isinstance(entry, str):  # the short form: topics = ["a", "b"]
                     names.append(label_text(entry))
                 elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                    def at(key):
-                        return f"{where}{_entry_line(text, kind, number, key)}: [[{kind}]] entry {number + 1} ({entry['name']!r})"
-
+                    place = f"[[{kind}]] entry {number + 1} ({entry['name']!r})"
                     for key in entry:
                         if key not in _ENTRY_KEYS:  # a misspelt description would silently train without it
                             close = _closest(str(key), _ENTRY_KEYS)
-                            raise SchemaError(f"{at(key)}: unknown key {key!r}.{f' Did you mean {close!r}?' if close else ''} "
-                                              "An entry has a name and a description.")
+                            raise SchemaError(f"{where}{_entry_line(text, kind, number, key)}: {place}: unknown key {key!r}."
+                                              f"{f' Did you mean {close!r}?' if close else ''} An entry has a name and a description.")
                     if not isinstance(entry.get("description", ""), str):
-                        raise SchemaError(f"{at('description')}: description is {type(entry['description']).__name__} "
+                        raise SchemaError(f"{where}{_entry_line(text, kind, number, 'description')}: {place}: description is "
+                                          f"{type(entry['description']).__name__} "
                                           f"{entry['description']!r:.40}; write it as text in quotes: description = \"...\".")
                     names.append(label_text(entry["name"]))
                     if entry.get("description"):
