@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -189,11 +190,25 @@ def load(path):
                 raise ModelFormatError(f"{path}: unknown head {name!r} in the manifest; expected topics and/or stance.")
             heads[name] = builders[name].from_state(meta, arrays.get(name, {}))
         info = {k: manifest[k] for k in ("training", "metrics") if k in manifest}
-        return Model(schema, heads.get("topics"), heads.get("stance"), info)  # checks the heads' labels against the schema
+        model = Model(schema, heads.get("topics"), heads.get("stance"), info)  # checks the heads' labels against the schema
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFormatError):
             raise
         raise ModelFormatError(f"{path}: the manifest does not describe a loadable model ({type(exc).__name__}: {exc}).") from None
+    _check_thresholds(path, manifest.get("thresholds", {}), model.thresholds)
+    return model
+
+
+def _check_thresholds(path: Path, listed, used: dict[str, float]) -> None:
+    """The manifest lists the thresholds for people and `classify info`; the arrays are what
+    predicts. A manifest edited by hand (to move a threshold) must not show what is not used."""
+    listed = listed if isinstance(listed, dict) else {}
+    off = [t for t in used if not isinstance(listed.get(t), (int, float)) or not math.isclose(listed[t], used[t], rel_tol=1e-9, abs_tol=1e-12)]
+    off += [t for t in listed if t not in used]
+    if off:
+        raise ModelFormatError(f"{path}: {MANIFEST}'s thresholds disagree with the model's arrays ({off[0]}: {listed.get(off[0])!r} "
+                               f"listed, {used.get(off[0])!r} used). The manifest records the arrays; it does not set them: restore "
+                               "it, or retrain the model.")
 
 
 def _warn_versions(saved: dict, path: Path) -> None:

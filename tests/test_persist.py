@@ -11,6 +11,8 @@ import pickle
 import warnings
 
 import numpy as np
+import re
+
 import pytest
 
 import classify
@@ -244,6 +246,18 @@ def test_a_manifest_whose_schema_reorders_the_labels_is_refused(model_copy):
     manifest["schema"]["topics"] = manifest["schema"]["topics"][::-1]  # every prediction would name another topic
     write_manifest(model_copy, manifest)
     with pytest.raises(ModelFormatError, match=r"the manifest does not describe a loadable model \(DataError: the topic head's labels"):
+        load(model_copy)
+
+
+def test_a_threshold_edited_in_the_manifest_is_refused(model_copy):
+    """The edit had no effect (the arrays predict) while `classify info` showed it."""
+    manifest = manifest_of(model_copy)
+    topic = next(iter(manifest["thresholds"]))
+    used = manifest["thresholds"][topic]
+    manifest["thresholds"][topic] = 0.99
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=rf"manifest\.json's thresholds disagree with the model's arrays \({topic}: 0\.99 listed, "
+                                               rf"{re.escape(repr(used))} used\)\. The manifest records the arrays; it does not set them"):
         load(model_copy)
 
 
