@@ -8,11 +8,10 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import warnings
 
 import numpy as np
-import re
-
 import pytest
 
 import classify
