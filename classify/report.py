@@ -7,6 +7,7 @@ Needs matplotlib (``pip install classify[report]``); nothing else in classify im
 from __future__ import annotations
 
 import html
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,17 +48,10 @@ def write(model, data, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = model.evaluate(data)
-    topic_p, stance_p = model.predict_proba(data.questions, data.answers)
-    sections = []
-    if "topics" in report:
-        from classify.model import indicator
-
-        Y = indicator(data.topics, model.schema.topics)
-        decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
-        rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
-        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
-    if model.stance is not None and report.get("stance", {}).get("n"):
-        sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
+    topic_p, _ = model.predict_proba(data.questions, data.answers)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)  # an emoji label: a box, no news
+        sections = _figures(plt, model, data, report, topic_p, out)
     page = [
         "<!doctype html><meta charset='utf-8'><title>classify evaluation</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}pre{background:#f6f6f6;padding:1em}</style>",
@@ -68,6 +62,21 @@ def write(model, data, out_dir: str | Path) -> Path:
     index = out / "index.html"
     index.write_text("\n".join(page) + "\n", encoding="utf-8")
     return index
+
+
+def _figures(plt, model, data, report, topic_p, out: Path) -> list[str]:
+    """The HTML sections of the figures: topic precision-recall curves, the stance confusion matrix."""
+    sections = []
+    if "topics" in report:
+        from classify.model import indicator
+
+        Y = indicator(data.topics, model.schema.topics)
+        decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
+        rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
+        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
+    if model.stance is not None and report.get("stance", {}).get("n"):
+        sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
+    return sections
 
 
 def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> str:
@@ -95,7 +104,7 @@ def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> 
                 ax.plot([r], [p], mark, color="crimson", label=name)
                 notes.append(f"<li><code>{html.escape(label)}</code>, {name}: precision {p:.3f}, recall {r:.3f}, {positives} positives</li>")
             ax.legend(loc="lower left", fontsize=8)
-        ax.set_title(f"{label} (n+={positives})", fontsize=10)
+        ax.set_title(f"{_short(label)} (n+={positives})", fontsize=10)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1.02)
@@ -108,8 +117,13 @@ def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> 
     return "<h2>Topics: precision-recall curves</h2><img src='topics_pr.png' alt='precision-recall curves'><ul>" + "".join(notes) + "</ul>"
 
 
+def _short(label: str, most: int = 32) -> str:
+    """A label as a panel title or tick can show it: long ones shortened (the page lists them whole)."""
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def _confusion(plt, cm: dict, out: Path) -> str:
-    labels, matrix = cm["labels"], np.asarray(cm["matrix"])
+    labels, matrix = [_short(label) for label in cm["labels"]], np.asarray(cm["matrix"])
     fig, ax = plt.subplots(figsize=(1.3 * len(labels) + 2.5, 1.1 * len(labels) + 2))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")

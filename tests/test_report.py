@@ -64,3 +64,21 @@ def test_the_report_marks_the_models_own_labels_where_a_label_count_rule_applies
     for label in model.schema.topics:
         shown = re.search(rf"<code>{label}</code>, the model's labels \(exactly one label per record\): precision ([0-9.]+), recall ([0-9.]+)", page)
         assert shown and (float(shown[1]), float(shown[2])) == (round(table[label]["precision"], 3), round(table[label]["recall"], 3))
+
+
+def test_long_and_emoji_labels_draw_without_overlap_or_warnings(records, tmp_path):
+    """A 180-character label's title ran over its neighbour's; an emoji gave 'Glyph ... missing' warnings."""
+    import warnings
+
+    import classify
+    from classify.report import _short, write
+
+    names = {"ukraine": "Oekraïne 🚆", "industry": ("Defensie-industrie " * 10).strip()}
+    renamed = [dict(r, topics=[names.get(t, t) for t in r["topics"]]) for r in records]
+    model = classify.train(renamed, cv=0)
+    data = from_rows([(f"r:{i}", r) for i, r in enumerate(renamed)], model.schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        page = write(model, data, tmp_path / "rep").read_text(encoding="utf-8")
+    assert names["industry"] in page and names["ukraine"] in page  # whole in the page's list
+    assert _short(names["industry"]) == "Defensie-industrie Defensie-ind…" and _short("kort") == "kort"
