@@ -60,15 +60,28 @@ class Annotations:
     topics: list[list[str]] = field(default_factory=list)
     stances: list[str | None] = field(default_factory=list)
     locations: list[str] = field(default_factory=list)
-    topics_given: bool = True  # False when no record carries the topics field (stance-only annotations)
+    # per record: whether its topics were annotated (False: null or no field, e.g. a stance-only
+    # annotation; its topics are [] but mean "not annotated", not "none"); empty: all were
+    topics_known: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def topics_given(self) -> bool:
+        """Whether any record's topics were annotated (stance-only annotations: none)."""
+        return not self.topics_known or any(self.topics_known)
+
+    def topic_rows(self) -> list[int]:
+        """Indices of the records whose topics were annotated: the only ones topics are learnt from or scored on."""
+        return [i for i in range(len(self)) if not self.topics_known or self.topics_known[i]]
+
     def fingerprint(self) -> str:
         """sha256 of the records' content, independent of file names and record order."""
         digest = hashlib.sha256()
-        rows = sorted(zip(self.ids, self.questions, self.answers, self.topics, self.stances))
+        known = self.topics_known or [True] * len(self)
+        topics = [ts if k else None for ts, k in zip(self.topics, known, strict=True)]  # all known: as before this flag
+        rows = sorted(zip(self.ids, self.questions, self.answers, topics, self.stances))  # ids are unique: sorted by them
         for row in rows:
             digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8"))
             digest.update(b"\n")
@@ -165,6 +178,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         topics = _topic_list(row.get(fields.topics), where, fields.topics)
         value = row.get(fields.topics)
         topics_given = topics_given or not (is_missing(value) or (isinstance(value, str) and not value.strip()))  # a CSV's empty cell too
+        out.topics_known.append(not is_missing(value))  # null or no field: not annotated; [] or an empty CSV cell: none
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
         try:
@@ -188,7 +202,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.locations.append(where)
     if not out.ids:
         raise DataError("no annotation records found; the input holds none (an empty list of records, or files without records).")
-    out.topics_given = topics_given
+    if not topics_given:  # no record names any topic (a stance-only file, an empty CSV column): none annotated topics
+        out.topics_known = [False] * len(out)
     for part in ("topics", "stance"):
         name = getattr(fields, part)
         if name in named - named_seen:

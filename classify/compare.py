@@ -25,6 +25,7 @@ def _restricted(data: Annotations, schema) -> Annotations:
         [[t for t in ts if t in schema.topics] for ts in data.topics],
         [s if s in schema.stances else None for s in data.stances],
         list(data.locations),
+        list(data.topics_known),
     )
 
 
@@ -114,7 +115,8 @@ def compare(old, new, data: Annotations) -> dict:
         entry = {"id": data.ids[i], "question": data.questions[i]}
         verdicts = []
         old_topics, new_topics = sorted(x["topics"] or []), sorted(y["topics"] or [])
-        if x["topics"] is not None and y["topics"] is not None and old_topics != new_topics:
+        known = not data.topics_known or data.topics_known[i]  # a record without annotated topics has no gold to judge by
+        if x["topics"] is not None and y["topics"] is not None and old_topics != new_topics and known:
             gold = sorted(data.topics[i])
             verdicts.append(_verdict(gold, set(old_topics), set(new_topics), lambda g, p: len(set(g) ^ p)))
             entry["topics"] = {"gold": gold, "old": old_topics, "new": new_topics, "verdict": verdicts[-1]}

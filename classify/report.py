@@ -70,10 +70,11 @@ def _figures(plt, model, data, report, topic_p, out: Path) -> list[str]:
     if "topics" in report:
         from classify.model import indicator
 
-        Y = indicator(data.topics, model.schema.topics)
-        decided = model.topics.decide(topic_p)  # what the model predicts: thresholds, then its label-count rule
+        rows = data.topic_rows()  # as the metrics: the records whose topics were annotated
+        Y = indicator([data.topics[i] for i in rows], model.schema.topics)
+        decided = model.topics.decide(topic_p[rows])  # what the model predicts: thresholds, then its label-count rule
         rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
-        sections.append(_pr_curves(plt, Y, topic_p, decided, model.schema.topics, model.topics.thresholds_, rule, out))
+        sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out))
     if model.stance is not None and report.get("stance", {}).get("n"):
         sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
     return sections

@@ -167,6 +167,7 @@ def merge(base: Annotations, new: Annotations, replace: bool = False) -> tuple[A
             merged.topics.append(part.topics[k])
             merged.stances.append(part.stances[k])
             merged.locations.append(part.locations[k])
+            merged.topics_known.append(not part.topics_known or part.topics_known[k])
     return merged, clash
 
 

@@ -173,6 +173,20 @@ def test_evaluate_stance_only_annotations_scores_no_topics(model, topics):
     assert set(report) == {"stance"} and report["stance"]["n"] == 22
 
 
+def test_records_whose_topics_are_null_are_scored_on_their_stance_only(model):
+    """A topic file and a stance file evaluated together: the stance records ("topics": null) counted
+    as topic negatives (each prediction on them a false positive). [] still means 'none of them'."""
+    from classify.annotations import from_rows
+
+    records = _records()
+    rows = [{**r, "topics": None} if i % 2 else r for i, r in enumerate(records)]
+    report = model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(rows)), model.schema))
+    alone = model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(records) if not i % 2), model.schema))
+    assert report["topics"] == alone["topics"] and report["stance"]["n"] == 22
+    emptied = [{**r, "topics": []} if i % 2 else r for i, r in enumerate(records)]
+    assert model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(emptied)), model.schema))["topics"] != alone["topics"]
+
+
 def test_both_heads_read_the_question_with_one_featuriser(tiny_model, records):
     from classify.fitted import same_features
 

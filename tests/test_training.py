@@ -120,6 +120,20 @@ def test_stance_only_dataset_with_full_schema(records):
     assert model.predict(["q"])[0]["topics"] is None
 
 
+def test_records_whose_topics_are_null_teach_the_stance_head_only(records, tmp_path):
+    """Stance annotations ("topics": null) trained with topic annotations were examples of 'no topic'
+    for every topic; the topic head now learns from the others alone, as if they were not there."""
+    topic_only = [r for i, r in enumerate(records) if i % 3]
+    stance_extra = [{**r, "id": f"s{i}", "topics": None} for i, r in enumerate(records) if not i % 3]
+    mixed = classify.train(topic_only + stance_extra, schema=LabelSchema(TOPICS, STANCES), cv=2)
+    alone = classify.train(topic_only, schema=LabelSchema(TOPICS, STANCES), cv=2)
+    np.testing.assert_array_equal(mixed.topics.predict_proba([r["question"] for r in records]),
+                                  alone.topics.predict_proba([r["question"] for r in records]))
+    support = {label: m["support"] for label, m in mixed.info["metrics"]["topics"]["per_label"].items()}
+    assert support == {label: m["support"] for label, m in alone.info["metrics"]["topics"]["per_label"].items()}
+    assert mixed.info["training"]["topic_none"] == alone.info["training"]["topic_none"]
+
+
 def test_no_labels_at_all(records):
     for r in records:
         r["topics"], r["stance"] = [], None
