@@ -40,6 +40,13 @@ _FOOTER_LINE = re.compile(
     r"^(?:Tweede|Eerste) Kamer,? vergaderjaar \d{4}\s*[-–]\s*\d{4},?.{0,40}?(?:nr\.?\s*\d+)?\s*\d*$",
     re.IGNORECASE,
 )
+# A word hyphenated at a line end ("defen-\nsie", "MFK-\nfinanciering"), and what may follow a
+# hyphen that stays with its space ("Noord- en Zuid-Holland", "defensie- of veiligheidsbeleid").
+_LINE_END_HYPHEN = re.compile(r"(\w+)-[ \t]*\n[ \t]*(\w+)")
+_ELIDED = frozenset({"en", "of", "tot", "noch", "als", "dan"})
+_VOWELS = frozenset("aeiouyáéíóúàèëïöüâêîôû")
+_WORD = re.compile(r"\w+(?:-\w+)*")
+_CUT_WORD = re.compile(r"(\w+)-$")
 _HEADER_WORD = re.compile(r"antwoorden|beantwoording|vergaderjaar")  # not the verb "beantwoorden" of a stock answer
 _MARKER_LINE = re.compile(r"^(?:Vraag|Antwoord|Vragen)\b")
 _LONE_NUMBER = re.compile(r"^\d{1,3}$")
@@ -82,7 +89,36 @@ def normalize(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = _ZERO_WIDTH.sub("", text)
     text = re.sub(r"[\u00a0\u2007\u202f\t]", " ", text)
-    return _EMPHASIS.sub(r"\1", text)
+    return _dehyphenate(_EMPHASIS.sub(r"\1", text))
+
+
+def _dehyphenate(text: str) -> str:
+    """Join words hyphenated at a line end, as pdftotext leaves them: without the hyphen where the
+    word is written so elsewhere in the text or nothing says otherwise ("defen-\\nsie" -> "defensie"),
+    with it where the text writes it so, where two vowels meet ("defensie-\\nindustrie": Dutch
+    writes "defensie-industrie") or a capital or digit is involved ("MFK-\\nfinanciering").
+
+    Examples
+    --------
+    >>> _dehyphenate("de schaduw-\\nvloot en de defensie-\\nindustrie, Noord-\\nen Zuid-Holland")
+    'de schaduwvloot en de defensie-industrie, Noord- en Zuid-Holland'
+    """
+    if "-" not in text or not _LINE_END_HYPHEN.search(text):
+        return text
+    words = {w.lower() for w in _WORD.findall(text)}
+    return _LINE_END_HYPHEN.sub(lambda m: _rejoined(m.group(1), m.group(2), words), text)
+
+
+def _rejoined(left: str, right: str, words: set[str]) -> str:
+    """``left-`` and ``right``, parts of one word cut at a line or page end, as :func:`_dehyphenate` joins them."""
+    if right in _ELIDED:
+        return f"{left}- {right}"
+    whole, kept = left + right, f"{left}-{right}"
+    if not (left[-1].islower() and right[0].islower()) or kept.lower() in words and whole.lower() not in words:
+        return kept
+    if whole.lower() in words or not (left[-1] in _VOWELS and right[0] in _VOWELS):
+        return whole
+    return kept
 
 
 def is_flat(text: str) -> bool:
@@ -111,7 +147,7 @@ def _clean_lines(text: str, notes: set[str]) -> str:
     blocks = [b for b in blocks if b and not _FOOTER_LINE.match(b) and not _is_footnote(b, notes)]
     blocks = _drop_running_lines(blocks)
     merged: list[str] = []
-    i = 0
+    i, words = 0, None
     while i < len(blocks):
         block = blocks[i]
         # A page break: this block stops mid-sentence and a later one (past page numbers)
@@ -126,7 +162,13 @@ def _clean_lines(text: str, notes: set[str]) -> str:
             and len(block.split()) >= 3
             and not _MARKER_LINE.match(block)
         ):
-            blocks[j] = f"{block} {blocks[j]}"
+            cut = _CUT_WORD.search(block)  # a word hyphenated across the page break too
+            first = blocks[j].split(" ", 1)
+            if cut and first[0].isalpha():
+                words = words if words is not None else {w.lower() for w in _WORD.findall(text)}
+                blocks[j] = " ".join([block[: cut.start()] + _rejoined(cut.group(1), first[0], words), *first[1:]])
+            else:
+                blocks[j] = f"{block} {blocks[j]}"
             i = j
             continue
         merged.append(block)

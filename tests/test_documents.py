@@ -94,6 +94,19 @@ def test_aanhangsel_header_and_answers():
     assert first.answer == "Ja."
 
 
+def test_words_hyphenated_at_a_line_or_page_end_are_joined():
+    """pdftotext leaves 'defen-' and 'sie' on two lines: the question read 'defen- sie-industrie' and
+    'schaduw- vloot' (shadow_fleet 0.9998 -> 0.9691). Dutch keeps the hyphen where two vowels meet,
+    at capitals and before 'en' ('Noord- en Zuid-Holland')."""
+    doc = ("Vraag 1\n\nIs de minister bereid de Nederlandse defen-\nsie-industrie met MFK-\nfinanciering en de Noord-\nen "
+           "Zuid-Hollandse schaduw-\n\n2\n\nvloot aan te pakken?\n\nAntwoord\n\nJa, de defensie-\nindustrie krijgt steun.\n\n"
+           "Vraag 2\n\nWat kost dat?\n\nAntwoord\n\nVeel.\n")
+    first = parse(doc, "d")[0]
+    assert first.question == ("Is de minister bereid de Nederlandse defensie-industrie met MFK-financiering en de Noord- en "
+                              "Zuid-Hollandse schaduwvloot aan te pakken?")
+    assert first.answer == "Ja, de defensie-industrie krijgt steun."
+
+
 def test_aanhangsel_page_break_footer_and_footnote_removed():
     by_number = {r.number: r for r in parse_fixture("aanhangsel_vraag_antwoord.txt")}
     assert "De aanvulling van de voorraden loopt via meerjarige contracten met de Europese industrie." in (
