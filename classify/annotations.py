@@ -79,9 +79,8 @@ class Annotations:
     def fingerprint(self) -> str:
         """sha256 of the records' content, independent of file names and record order."""
         digest = hashlib.sha256()
-        known = self.topics_known or [True] * len(self)
-        topics = [ts if k else None for ts, k in zip(self.topics, known, strict=True)]  # all known: as before this flag
-        rows = sorted(zip(self.ids, self.questions, self.answers, topics, self.stances))  # ids are unique: sorted by them
+        # topics not annotated count as [] here, as before topics_known existed: models' recorded fingerprints stay valid
+        rows = sorted(zip(self.ids, self.questions, self.answers, self.topics, self.stances))
         for row in rows:
             digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8"))
             digest.update(b"\n")
