@@ -275,6 +275,12 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     --------
     >>> records, missing = hydrate("labels/annotations.jsonl", "../shared/data")  # doctest: +SKIP
     """
+    located, missing = hydrate_located(paths, corpora, fields)
+    return [row for _, row in located], missing
+
+
+def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list[tuple[str, dict]], list[str]]:
+    """:func:`hydrate` with each record's ``file:line``, for messages about it (``(where, record)`` pairs)."""
     from classify.io import read_rows
 
     corpora = Path(corpora)
@@ -287,9 +293,9 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
                 raise row
             if not row.get(fields.id):
                 raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record (name its column: {map_hint('id')}).")
-            wanted.append(row)
+            wanted.append((where, row))
     # rows that already carry their text (e.g. the seed file) pass through unchanged
-    need = {str(r[fields.id]) for r in wanted if not r.get(fields.question)}
+    need = {str(r[fields.id]) for _, r in wanted if not r.get(fields.question)}
     if need and not corpus_files(corpora):
         raise InputNotFoundError(f"corpora directory {str(corpora)!r} holds no corpus files (*.jsonl, *.jsonl.gz) to take the texts "
                                  f"of {len(need)} records from; pass the folder holding them.")
@@ -302,14 +308,14 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
             if rid in need and "question" in row:
                 texts[rid] = (row.get("question"), row.get("answer"))
     records, missing = [], []
-    for row in wanted:
+    for where, row in wanted:
         rid = str(row[fields.id])
         if row.get(fields.question):
-            records.append(row)
+            records.append((where, row))
             continue
         if rid not in texts:
             missing.append(rid)
             continue
         question, answer = texts[rid]
-        records.append({**row, fields.question: question, fields.answer: answer})
+        records.append((where, {**row, fields.question: question, fields.answer: answer}))
     return records, missing

@@ -354,7 +354,11 @@ def train(
         return _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params)
     label_schema = LabelSchema.from_toml(schema) if schema else None
     _keep_default(out, label_schema)
-    records = _hydrated(annotations, corpora, fields)
+    records = annotations
+    if corpora is not None:  # texts joined in by id, each record still named by its file and line
+        from classify.annotations import from_rows
+
+        records = from_rows(_hydrated(annotations, corpora, fields), label_schema, fields)
     model = run(records, label_schema, seed=seed, cv=cv, fields=fields, params=params or None, progress=_progress,
                 sources=annotations, corpora=corpora)
     model.save(out)
@@ -364,20 +368,20 @@ def train(
 
 
 def _hydrated(paths, corpora, fields):
-    """Annotation files as given, or, with --corpora, with texts joined in by id."""
+    """Annotation files as given, or, with --corpora, ``(file:line, record)`` pairs with texts joined in by id."""
     if corpora is None:
         return paths
-    from classify.annotations import hydrate as join
+    from classify.annotations import hydrate_located
 
-    records, missing = join(paths, corpora, fields)
+    located, missing = hydrate_located(paths, corpora, fields)
     if missing:
         raise DataError(f"{len(missing)} annotated ids are not in {corpora} (first: {missing[0]!r}); add the corpus file or remove the annotations.")
-    return records
+    return located
 
 
 def _rows(records):
-    if isinstance(records, list) and records and isinstance(records[0], dict):
-        return ((f"record {i + 1}", r) for i, r in enumerate(records))
+    if isinstance(records, list) and records and isinstance(records[0], tuple):
+        return iter(records)  # located pairs (_hydrated)
     from classify.io import read_rows
 
     return (pair for path in records for pair in read_rows(str(path)))

@@ -117,17 +117,16 @@ def _replaced(rows: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
 
 def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
     """(location, row) pairs with texts joined from ``corpora`` and columns renamed to the defaults."""
-    from classify.annotations import hydrate
+    from classify.annotations import hydrate_located
     from classify.io import read_rows
 
     if corpora is not None:
-        records, missing = hydrate(paths, corpora, fields)
+        pairs, missing = hydrate_located(paths, corpora, fields)
         if missing:
             raise DataError(
                 f"{len(missing)} annotated ids of {', '.join(map(str, paths))} are not in {corpora} (first: {missing[0]!r}); "
                 "add the corpus file or remove the annotations."
             )
-        pairs = [(f"{paths[0]} record {i + 1}", r) for i, r in enumerate(records)]
     else:
         pairs = []
         for path in paths:

@@ -359,6 +359,20 @@ def test_train_with_corpora_reports_missing_ids(runner, tmp_path):
     assert_clean_error(result, 2, "1 annotated ids are not in", "(first: 'gone')")
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_id_only_annotations_are_named_by_their_own_file_and_line(runner, tmp_path, command):
+    """With --corpora every error said 'record 3' of no file (or of the first file)."""
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    write_jsonl(corpora / "c.jsonl", [{"id": f"c{i}", "question": f"Vraag {i}?", "answer": "Ja."} for i in range(3)])
+    first = write_jsonl(tmp_path / "a.jsonl", [{"id": "c0", "topics": ["shadow_fleet"], "stance": "agree"}])
+    second = write_jsonl(tmp_path / "e.jsonl", [{"id": "c1", "topics": []}, {"id": "c2", "topics": ["shadowfleet"]}])
+    args = ["--out", tmp_path / "m", "--schema", LABELS / "schema.toml"] if command == "train" else []
+    result = run(runner, command, first, second, "--corpora", corpora, "--cv", "0", *args) if command == "train" else \
+        run(runner, command, first, second, "--corpora", corpora)
+    assert_clean_error(result, 2, f"{second}:2: unknown topic 'shadowfleet'. Did you mean 'shadow_fleet'?")
+
+
 # -- info, hydrate, parse -------------------------------------------------------------------
 def test_info(runner, tiny_model_dir):
     result = run(runner, "info", "--model", tiny_model_dir)
