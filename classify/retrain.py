@@ -51,13 +51,23 @@ def provenance(sources, fields: Fields = Fields(), corpora=None) -> dict:
     return {"source_files": files, "corpora": corpora_info}
 
 
-def _locate(entry: dict, what: str, base) -> Path:
-    for candidate in (entry.get("path"), entry.get("resolved")):
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
+def find_source(entry: dict) -> Path | None:
+    """The file a manifest's source entry records: of its paths (as given, then absolute) the one
+    whose content is the recorded one, else the first that exists (its change is then reported),
+    else None. A same-named file in the current folder is not taken for a moved-away original."""
+    found = [Path(c) for c in dict.fromkeys((entry.get("path"), entry.get("resolved"))) if c and Path(c).exists()]
+    if entry.get("sha256"):
+        found = [p for p in found if p.is_file() and _sha256(p) == entry["sha256"]] or found
+    return found[0] if found else None
+
+
+def _locate(entry: dict, what: str, base, fix: str = "restore the file (e.g. from git)") -> Path:
+    found = find_source(entry)
+    if found is not None:
+        return found
     raise InputNotFoundError(
         f"{what} {entry.get('path')!r} of base model {base} is missing (also tried {entry.get('resolved')!r}); "
-        "run from the directory the base model was trained in, or restore the file (e.g. from git)."
+        f"run from the directory the base model was trained in, or {fix}."
     )
 
 
@@ -81,12 +91,12 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
         )
     schema = LabelSchema.from_dict(manifest["schema"], where=f"{base}/manifest.json")
     if corpora is None and training.get("corpora"):
-        corpora = _locate(training["corpora"], "corpora folder", base)
+        corpora = _locate(training["corpora"], "corpora folder", base, fix="pass the folder where it is now with --corpora DIR")
     for entry in entries:
         path = _locate(entry, "annotation file", base)
         if entry.get("sha256") and _sha256(path) != entry["sha256"]:
             raise DataError(
-                f"annotation file {str(path)!r} changed since base model {base} was trained (sha256 "
+                f"annotation file {str(path.resolve())!r} changed since base model {base} was trained (sha256 "
                 f"{entry['sha256'][7:19]}... recorded, {_sha256(path)[7:19]}... now). --base needs the base annotations "
                 "unchanged: restore the file (e.g. git checkout -- FILE) and put new annotations in a separate file, "
                 "or train from scratch: classify train FILES... --out DIR."
@@ -203,7 +213,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
     training = manifest.get("training") or {}
     schema = LabelSchema.from_dict(manifest["schema"], where=f"{base}/manifest.json")
     if corpora is None and training.get("corpora"):
-        corpora = _locate(training["corpora"], "corpora folder", base)
+        corpora = _locate(training["corpora"], "corpora folder", base, fix="pass the folder where it is now with --corpora DIR")
     new_paths = [str(p) for p in ([new_annotations] if isinstance(new_annotations, (str, Path)) else new_annotations)]
     if not new_paths:
         raise DataError("train --base needs at least one file of new annotations.")

@@ -222,10 +222,12 @@ def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple
     entries = training.get("source_files")
     if entries is None:
         entries = [{"path": s} for s in training.get("sources") or []]
+    from classify.retrain import find_source
+
     files = []
     for entry in entries:
-        found = next((Path(p) for p in (entry.get("path"), entry.get("resolved")) if p and Path(p).is_file()), None)
-        if found is not None:
+        found = find_source(entry)
+        if found is not None and found.is_file():
             files.append((found, (entry.get("fields") or {}).get("id", "id")))
     return files + [(Path(p), fields.id) for p in exclude]
 

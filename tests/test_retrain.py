@@ -68,6 +68,21 @@ def test_base_plus_new_inherits_schema_params_seed_and_cv(base, tmp_path):
     assert manifest(tmp_path / "v3")["training"]["seed"] == 7  # given explicitly: wins over the base's
 
 
+def test_a_same_named_file_in_the_current_folder_is_not_taken_for_the_base_file(tmp_path, monkeypatch):
+    """Trained in team/ from round1.jsonl (a relative path), retrained from alice/, which has a
+    round1.jsonl of her own: that one was read, and the error told her to 'restore' it."""
+    (tmp_path / "team").mkdir()
+    (tmp_path / "alice").mkdir()
+    write_jsonl(tmp_path / "team" / "round1.jsonl", _records())
+    monkeypatch.chdir(tmp_path / "team")
+    assert invoke("train", "round1.jsonl", "--out", "v1", "--cv", "0").exit_code == 0
+    write_jsonl(tmp_path / "alice" / "round1.jsonl", NEW)
+    monkeypatch.chdir(tmp_path / "alice")
+    result = invoke("train", "--base", "../team/v1", write_jsonl(tmp_path / "alice" / "round2.jsonl", [{**NEW[0], "id": "n9"}]), "--out", "v2")
+    assert result.exit_code == 0, result.output
+    assert manifest(tmp_path / "alice" / "v2")["training"]["n_records"] == 25
+
+
 def test_changed_base_file_is_refused_with_the_fix(tmp_path):
     data = write_jsonl(tmp_path / "base.jsonl", _records())
     assert invoke("train", data, "--out", tmp_path / "m", "--cv", "0").exit_code == 0
