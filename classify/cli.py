@@ -347,6 +347,9 @@ def train(
     fields = Fields(id_field, question_field, answer_field, topics_field, stance_field)
     params = parse_params(param)  # before any reading: a typo fails fast
     check_target(out)  # so does an --out that saving would have to refuse
+    if replace and base is None:
+        raise DataError("--replace works with --base (a correction replaces a base model's annotation); without it, an id "
+                        "annotated twice is an error: keep one of the two, or train with --base.")
     if base is not None:
         if schema is not None:
             raise DataError("--schema cannot be combined with --base: the base model's schema is used. Drop --schema.")

@@ -119,10 +119,23 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
 
 def _replaced(rows: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
     """A base model's source rows as :func:`merge` combined them: an id in several files was
-    replaced (``--replace``; training refuses any other duplicate), so its last annotation wins,
-    in that one's place. The training fingerprint checks the outcome."""
-    last = {str(row["id"]): k for k, (_, row) in enumerate(rows) if row.get("id") is not None}
-    return [(where, row) for k, (where, row) in enumerate(rows) if row.get("id") is None or last[str(row["id"])] == k]
+    replaced (``--replace``; training refuses any other duplicate), each later annotation
+    overriding what it annotates (topics unless null, the stance unless null or empty), in the
+    last one's place. The training fingerprint checks the outcome."""
+    from classify.record import is_missing
+
+    last, combined = {}, {}
+    for k, (_, row) in enumerate(rows):
+        if row.get("id") is None:
+            continue
+        rid = str(row["id"])
+        last[rid] = k
+        earlier = combined.get(rid)
+        given = {key: value for key, value in row.items()
+                 if key not in ("topics", "stance") or not (is_missing(value) or key == "stance" and str(value).strip() == "")}
+        combined[rid] = row if earlier is None else {**earlier, **given}
+    return [(where, row if row.get("id") is None else combined[str(row["id"])]) for k, (where, row) in enumerate(rows)
+            if row.get("id") is None or last[str(row["id"])] == k]
 
 
 def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
@@ -167,16 +180,24 @@ def merge(base: Annotations, new: Annotations, replace: bool = False) -> tuple[A
             "--replace to let the new annotations override the base ones."
         )
     keep = [k for k, i in enumerate(base.ids) if i not in where]
+    in_base = {i: k for k, i in enumerate(base.ids)}
     merged = Annotations()
     for part, index in ((base, keep), (new, range(len(new)))):
         for k in index:
+            topics, known, stance = part.topics[k], not part.topics_known or part.topics_known[k], part.stances[k]
+            b = in_base.get(part.ids[k]) if part is new else None
+            if b is not None:  # a correction replaces what it annotates: topics unless null, the stance unless null
+                if not known:
+                    topics, known = base.topics[b], not base.topics_known or base.topics_known[b]
+                if stance is None:
+                    stance = base.stances[b]
             merged.ids.append(part.ids[k])
             merged.questions.append(part.questions[k])
             merged.answers.append(part.answers[k])
-            merged.topics.append(part.topics[k])
-            merged.stances.append(part.stances[k])
+            merged.topics.append(topics)
+            merged.stances.append(stance)
             merged.locations.append(part.locations[k])
-            merged.topics_known.append(not part.topics_known or part.topics_known[k])
+            merged.topics_known.append(known)
     return merged, clash
 
 

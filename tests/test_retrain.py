@@ -127,6 +127,34 @@ def test_duplicate_id_is_an_error_unless_replace(base, tmp_path):
     assert training["n_records"] == 24 + len(NEW) and training["base"]["replaced_ids"] == ["docA#1", NEW[0]["id"]]
 
 
+def test_a_correction_replaces_only_what_it_annotates(base, tmp_path):
+    """A stance-only correction ({"id", "stance"}) silently dropped the record's topic label (a rare
+    positive, the campaign's point); now topics stay unless the correction gives them, and the
+    stance stays unless it gives one. Chained --base reloads the same merge."""
+    model_dir, _ = base
+    first = _records()[0]
+    assert first["topics"] and first["stance"] != "disagree"
+    stance_fix = {k: v for k, v in first.items() if k != "topics"} | {"stance": "disagree"}
+    topics_fix = {k: v for k, v in first.items() if k != "stance"} | {"topics": []}
+    for name, fix, expected in (("s", stance_fix, (first["topics"], "disagree")), ("t", topics_fix, ([], first["stance"]))):
+        path = write_jsonl(tmp_path / f"{name}.jsonl", [fix])
+        result = invoke("train", "--base", model_dir, path, "--out", tmp_path / name, "--replace")
+        assert result.exit_code == 0, result.output
+        counts = manifest(tmp_path / name)["training"]
+        assert counts["topic_counts"] == manifest(model_dir)["training"]["topic_counts"] if name == "s" else counts["topic_none"] == manifest(model_dir)["training"]["topic_none"] + 1
+        from classify.retrain import load_base
+
+        _, data, _ = load_base(tmp_path / name)  # what a chained --base reloads: the same merge (the fingerprint checks it)
+        k = data.ids.index(first["id"])
+        assert (data.topics[k], data.stances[k]) == expected
+
+
+def test_replace_without_base_is_refused(tmp_path):
+    data = write_jsonl(tmp_path / "a.jsonl", _records())
+    result = invoke("train", data, "--out", tmp_path / "m", "--replace")
+    assert result.exit_code == 2 and result.stderr.startswith("classify: error: --replace works with --base")
+
+
 def test_a_label_the_base_model_lacks_names_the_way_to_add_it(base, tmp_path):
     model_dir, _ = base
     new = write_jsonl(tmp_path / "n.jsonl", [{**NEW[0], "topics": ["cyber"]}])
