@@ -484,7 +484,7 @@ def hydrate(
     records, missing = run(ids, corpora, Fields(id=id_field))
     write_rows(records, out, fmt)
     _progress(f"hydrated {len(records)} records; {len(missing)} ids not found in {corpora}")
-    _some([f"missing: {rid}" for rid in missing[:20]], len(missing), " (left out of the output)")
+    _some([f"missing: {rid!r}" for rid in missing[:20]], len(missing), " (left out of the output)")  # quoted: a stray space shows
     if missing:
         raise typer.Exit(1)
 

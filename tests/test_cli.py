@@ -433,16 +433,16 @@ def test_hydrate(runner, tmp_path):
     result = run(runner, "hydrate", zaak, "--corpora", corpora, "--id-field", "zaak")
     assert result.exit_code == 0 and lines(result.stdout) == [{"zaak": "c1", "stance": "agree", "question": "Vraag?", "answer": "Ja."}]
 
-    write_jsonl(ids, [{"id": "c1"}, {"id": "gone"}])
+    write_jsonl(ids, [{"id": "c1"}, {"id": "gone"}, {"id": "c1 "}])
     result = run(runner, "hydrate", ids, "--corpora", corpora)
     assert result.exit_code == 1
     assert len(lines(result.stdout)) == 1
-    assert "missing: gone" in result.stderr
+    assert "missing: 'gone'" in result.stderr and "missing: 'c1 '" in result.stderr  # quoted: the stray space shows
 
     write_jsonl(ids, [{"id": f"gone{i}"} for i in range(25)])
     result = run(runner, "hydrate", ids, "--corpora", corpora)
-    assert result.exit_code == 1 and result.stderr.count("missing: gone") == 20
-    assert result.stderr.endswith("  missing: gone19\nclassify:   ... and 5 more (left out of the output)\n")
+    assert result.exit_code == 1 and result.stderr.count("missing: 'gone") == 20
+    assert result.stderr.endswith("  missing: 'gone19'\nclassify:   ... and 5 more (left out of the output)\n")
 
 
 def test_parse(runner):
