@@ -75,9 +75,15 @@ INTERRUPT_GRACE_SECONDS = 15
 LONG_QUESTION = 1000  # characters: an explained text file longer than this is most often a document, not one question
 
 
+_signalled: list[int] = []  # the stopping signal received (SIGTERM exits 143, not Ctrl-C's 130)
+
+
 def _interrupted(signum, frame):
-    """Ctrl-C: KeyboardInterrupt as usual, with a deadline that no Python code can miss (SIGALRM's
-    default action ends the process even when the interpreter is stuck in its exit)."""
+    """Ctrl-C, and SIGTERM (cron's and systemd's stop, `timeout`): KeyboardInterrupt, so that worker
+    processes are shut down and temporary files removed as after Ctrl-C (SIGTERM's default left
+    the workers running), with a deadline that no Python code can miss (SIGALRM's default action
+    ends the process even when the interpreter is stuck in its exit)."""
+    _signalled.append(signum)
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     signal.alarm(INTERRUPT_GRACE_SECONDS)
     raise KeyboardInterrupt
@@ -715,7 +721,14 @@ def main() -> None:
     # where SIGINT has its default (not ignored: nohup, a background job) and SIGALRM exists (not Windows)
     if hasattr(signal, "SIGALRM") and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupted)
-    app(prog_name="classify")
+    if hasattr(signal, "SIGALRM") and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        app(prog_name="classify")
+    except SystemExit:
+        if _signalled and _signalled[0] != signal.SIGINT:
+            raise SystemExit(128 + _signalled[0]) from None  # a shell's code for that signal: 143 for SIGTERM
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

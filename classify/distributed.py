@@ -24,14 +24,17 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import re
 import tempfile
+import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from classify.annotations import Fields
-from classify.errors import ClusterError
+from classify.errors import ClassifyError, ClusterError
 from classify.labelling import PREDICTION_FIELDS, Summary, _label_batch, _prepare, label_jsonl_lines, label_rows
 
 _IN_FLIGHT_PER_WORKER = 2  # batches queued per worker: enough to hide latency, memory stays flat
@@ -40,6 +43,8 @@ _worker_models: dict = {}  # in a loky worker: (model directory, manifest stamp)
 _MMAP_THRESHOLD = 64 * 1024**2  # bytes: malloc serves smaller blocks from its heap (see _allocator_for_numpy)
 _TRIM_THRESHOLD = 256 * 1024**2  # bytes of free heap kept before giving memory back to the system
 _allocator_tuned = False
+_watched_parent: int | None = None  # in a loky worker: the labelling process, whose end ends the worker
+_PARENT_POLL_SECONDS = 1.0
 
 
 class _Predicted:
@@ -69,6 +74,7 @@ def _worker_model(model_dir: str):
 
     Loky reuses its workers across runs: a directory retrained since is recognised by its manifest.
     """
+    _watch_parent()
     stat = (Path(model_dir) / "manifest.json").stat()
     key = (model_dir, stat.st_mtime_ns, stat.st_size)
     model = _worker_models.get(key)
@@ -78,6 +84,23 @@ def _worker_model(model_dir: str):
         _worker_models.clear()
         model = _worker_models[key] = classify.load(model_dir)
     return model
+
+
+def _watch_parent() -> None:
+    """In a loky worker: end this process once the labelling process is gone (kill -9, the OOM
+    killer). Loky keeps its workers for reuse; orphaned, each held its ~400 MB model and the
+    caller's stderr (a reader of that pipe waited for good)."""
+    global _watched_parent
+    if _watched_parent is not None:
+        return
+    _watched_parent = parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="classify-parent-watch", daemon=True).start()
 
 
 def _predict_with(model_dir: str, questions, answers):
@@ -194,6 +217,7 @@ def _ordered(model, calls, jobs, model_dir, scheduler) -> Iterator:
 
 def _on_loky(model, calls, jobs, model_dir):
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     with tempfile.TemporaryDirectory(prefix="classify-model-") as tmp:
         if model_dir is None:  # workers load a directory: a model made in memory is saved once
@@ -205,6 +229,10 @@ def _on_loky(model, calls, jobs, model_dir):
             try:
                 for result in results:  # noqa: UP028  (`yield from` would close `results` itself, before the filter below)
                     yield result
+            except TerminatedWorkerError as exc:  # the OOM killer, a kill -9: one line, not loky's 50-line traceback
+                code = re.search(r"\{([A-Z]+)\((-?\d+)\)\}", str(exc))
+                raise ClassifyError(f"a worker process was killed{f' ({code[1]})' if code else ''}, e.g. by the out-of-memory "
+                                    "killer; nothing was written. Run again with fewer --jobs or a smaller --batch-size.") from None
             finally:  # stopped early (an error, `| head`): the tasks in flight are cancelled on purpose, not warned about
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message=".*tasks which were still being processed by the workers have been cancelled")

@@ -97,6 +97,34 @@ def test_api_jobs_with_a_model_made_in_memory(archive, tiny_model):
     assert got == single(tiny_model, archive)
 
 
+def test_sigterm_ends_a_parallel_run_as_ctrl_c_does(tiny_model_dir, tmp_path):
+    """cron, systemd and `timeout` stop jobs with SIGTERM: its default ended only the main process;
+    the loky workers ran on (~400 MB each, the caller's stderr pipe open), and the .part file stayed."""
+    import signal
+
+    big = write_jsonl(tmp_path / "big.jsonl", [dict(r, id=f"{r['id']}/{k}") for k in range(4000) for r in _records()])
+    out = tmp_path / "out.jsonl"
+    labelling = subprocess.Popen([sys.executable, "-m", "classify", "label", str(big), "--model", str(tiny_model_dir), "--out",
+                                  str(out), "--jobs", "2", "--batch-size", "200"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + STARTUP
+    while not any(p.name.endswith(".part") and os.path.getsize(p) for p in tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the workers' first results are written
+    labelling.send_signal(signal.SIGTERM)
+    _, stderr = labelling.communicate(timeout=60)  # returns only once no process holds stderr: the workers ended too
+    assert labelling.returncode == 128 + signal.SIGTERM and stderr == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+
+
+def test_a_killed_worker_is_one_error_line(tiny_model):
+    """A worker ended by the out-of-memory killer gave loky's 58-line traceback and exit 1."""
+    from classify.distributed import _on_loky
+    from classify.errors import ClassifyError
+
+    suicide = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"  # what the worker runs: exec(model_dir)
+    with pytest.raises(ClassifyError, match=r"^a worker process was killed \(SIGKILL\), e\.g\. by the out-of-memory killer; nothing was written\."):
+        list(_on_loky(tiny_model, iter([(exec, ())]), 2, suicide))
+
+
 def test_resume_cannot_run_in_parallel(archive, tiny_model_dir, tmp_path):
     result = invoke("label", archive, "--model", tiny_model_dir, "--out", tmp_path / "o.jsonl", "--resume", "--jobs", 2)
     assert result.exit_code == 2
