@@ -400,12 +400,23 @@ def jsonl_chunks(path: str, size: int) -> Iterator[tuple[str, int, list[bytes]]]
     with _open_binary(path) as handle, _decompressing(path):
         head = handle.peek(64)
         array = _suffix(path) == ".json" and head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"["
+        # a plain file is read up to its size at the start: lines a writer appends meanwhile are left
+        # for the next run, and a line half written when the run started is one record, not two
+        limit = os.fstat(handle.fileno()).st_size if isinstance(handle, io.BufferedReader) and os.path.isfile(path) else None
         if array or _wide_codec(head[:4]):
             # a JSON array is one value, and UTF-16/32 lines do not split at b"\n": decoded whole, as UTF-8 lines
             text = _decode(handle.read())
-            handle = io.BytesIO("".join(_json_lines(text, path)).encode("utf-8"))
-        first = 1
+            handle, limit = io.BytesIO("".join(_json_lines(text, path)).encode("utf-8")), None
+        first, read = 1, 0
         while lines := list(itertools.islice(handle, size)):
+            if limit is not None:  # the lines that start before the size at the start
+                kept = 0
+                while kept < len(lines) and read < limit:
+                    read += len(lines[kept])
+                    kept += 1
+                lines = lines[:kept]
+            if not lines:
+                break
             yield path, first, lines
             first += len(lines)
 

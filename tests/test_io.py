@@ -667,6 +667,24 @@ def test_a_large_csv_is_streamed_and_decoded_as_a_whole(tmp_path, codec):
     assert last == {"id": "x", "question": "Steun aan Oekraïne – €5 miljoen?"} and where.endswith(f":{filler.count(chr(10)) + 2}")
 
 
+def test_a_jsonl_file_that_grows_while_read_is_read_as_it_was_at_the_start(tmp_path):
+    """A writer appending mid-run: a line flushed in two parts came out as two error records (one
+    record more than the input held, every later line number off by one)."""
+    from classify.io import jsonl_chunks
+
+    path = tmp_path / "grow.jsonl"
+    path.write_text("".join(f'{{"id": "{i}", "question": "V{i}?"}}\n' for i in range(6)), encoding="utf-8")
+    chunks = jsonl_chunks(str(path), 2)
+    first = next(chunks)
+    with open(path, "a", encoding="utf-8") as writer:
+        writer.write('{"id": "6", "quest')  # half a line, flushed
+        writer.flush()
+        rest = list(chunks)
+        writer.write('ion": "V6?"}\n')
+    assert [len(lines) for _, _, lines in [first, *rest]] == [2, 2, 2]
+    assert [row["id"] for _, row in rows_of(path)] == [str(i) for i in range(7)]  # the next run reads it whole
+
+
 def test_a_record_after_a_blank_line_is_located_at_its_own_line(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id;question;topics\n1;Treinen te laat?;vervoer\n\n2;Wachtlijsten?;zorg\n", encoding="utf-8")
