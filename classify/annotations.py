@@ -177,7 +177,8 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         topics = _topic_list(row.get(fields.topics), where, fields.topics)
         value = row.get(fields.topics)
         topics_given = topics_given or not (is_missing(value) or (isinstance(value, str) and not value.strip()))  # a CSV's empty cell too
-        out.topics_known.append(not is_missing(value))  # null or no field: not annotated; [] or an empty CSV cell: none
+        # null or no field: not annotated; [], an empty CSV cell or a pandas NaN (read_csv's empty cell): none
+        out.topics_known.append(fields.topics in row and value is not None)
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
         try:

@@ -131,8 +131,8 @@ def _replaced(rows: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         rid = str(row["id"])
         last[rid] = k
         earlier = combined.get(rid)
-        given = {key: value for key, value in row.items()
-                 if key not in ("topics", "stance") or not (is_missing(value) or key == "stance" and str(value).strip() == "")}
+        given = {key: value for key, value in row.items()  # as from_rows reads them: topics None, a stance missing or empty
+                 if key not in ("topics", "stance") or value is not None and not (key == "stance" and (is_missing(value) or not str(value).strip()))}
         combined[rid] = row if earlier is None else {**earlier, **given}
     return [(where, row if row.get("id") is None else combined[str(row["id"])]) for k, (where, row) in enumerate(rows)
             if row.get("id") is None or last[str(row["id"])] == k]

@@ -134,6 +134,16 @@ def test_records_whose_topics_are_null_teach_the_stance_head_only(records, tmp_p
     assert mixed.info["training"]["topic_none"] == alone.info["training"]["topic_none"]
 
 
+def test_a_pandas_nan_topic_cell_means_none_as_an_empty_csv_cell_does(records):
+    """read_csv gives NaN for an empty topics cell: 'none of the topics', as classify's own CSV reader
+    reads it; only None (JSON null) or no field means 'not annotated'."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{**r, "topics": ";".join(r["topics"]) if r["topics"] else np.nan} for r in records])
+    from_frame = classify.train(frame, cv=0)
+    assert from_frame.info["training"]["topic_none"] == sum(1 for r in records if not r["topics"])
+
+
 def test_no_labels_at_all(records):
     for r in records:
         r["topics"], r["stance"] = [], None
