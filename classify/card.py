@@ -55,7 +55,8 @@ def render(manifest: dict) -> str:
     counts = training.get("topic_counts") or {}
     rare = [f"`{k}` ({v})" for k, v in counts.items() if v < 30]
     if rare:
-        lines.append("- Few positive examples for " + ", ".join(rare) + ": their recall and precision are uncertain; the cross-validated figures above have wide error bars.")
+        bars = "the cross-validated figures above have wide error bars" if metrics else "any figure measured on them has wide error bars"
+        lines.append("- Few positive examples for " + ", ".join(rare) + f": their recall and precision are uncertain; {bars}.")
     status = manifest["heads"].get("topics", {}).get("label_status", [])
     weak = [t["name"] for t, s in zip(schema.get("topics", []), status) if s != "calibrated"]
     if weak:

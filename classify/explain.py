@@ -31,7 +31,7 @@ import numpy as np
 from classify._ngrams import MAX_TOKEN_CHARS
 from classify.errors import ClassifyError, DataError
 from classify.features import TextFeatures
-from classify.fitted import _BIGRAM_MULT, _TOKEN
+from classify.fitted import _BIGRAM_MULT, _TOKEN, canonical
 
 _TOLERANCE = 1e-3  # |sum of contributions + intercept - decision score|; float32 features
 
@@ -122,8 +122,8 @@ def _ranked(parts: dict, column: int | np.ndarray, top: int) -> tuple[list[dict]
     values = [(key, float(v[column]) if np.ndim(column) == 0 else float(v @ column)) for key, v in parts.items()]
     values = [(k, v) for k, v in values if abs(v) > 1e-6]
 
-    def row(key, v):
-        return {"text": key[2], "kind": key[1], "field": key[0], "weight": round(v, 4)}
+    def row(key, v):  # unrounded: thousands of rounded weights would not add up to the score
+        return {"text": key[2], "kind": key[1], "field": key[0], "weight": v}
 
     up = sorted((kv for kv in values if kv[1] > 0), key=lambda kv: (-kv[1], kv[0]))[:top]
     down = sorted((kv for kv in values if kv[1] < 0), key=lambda kv: (kv[1], kv[0]))[:top]
@@ -155,8 +155,9 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
     Returns
     -------
     dict
-        ``{"heads": [...], "topics": [...], "stance": {...} or None}`` (``heads`` as in
-        :attr:`Model.heads`; the stance is None without an answer or a stance head); each
+        ``{"heads": [...], "predicted_topics": [...], "topics": [...], "stance": {...} or None}``
+        (``heads`` as in :attr:`Model.heads`; ``predicted_topics`` as ``predict`` gives them, None
+        without a topic head; the stance is None without an answer or a stance head); each
         explained decision has its ``score``, ``intercept``, the exact ``for`` / ``against``
         lists of ``{"text", "kind" ("word" or "phrase"), "field", "weight"}``, and
         ``score == intercept + sum(all weights)`` (the lists are truncated to ``top``).
@@ -174,16 +175,18 @@ def explain(model, question: str, answer: str | None = None, *, top: int = 10, t
         raise DataError(f"top must be a whole number >= 1 (words and phrases listed per direction), got {top!r}.")
     top = int(top)
     topics = [topics] if isinstance(topics, str) else topics  # one label: "ukraine_support" was read letter by letter
-    answer = answer if isinstance(answer, str) and answer.strip() else None
-    result: dict = {"heads": model.heads, "topics": [], "stance": None}
+    answer = canonical(answer) if isinstance(answer, str) and answer.strip() else None
+    question = canonical(question)  # as the model reads it (NFC, no soft hyphens): the n-grams must be the features'
+    result: dict = {"heads": model.heads, "predicted_topics": None, "topics": [], "stance": None}
     if model.topics is not None:
-        result["topics"] = _explain_topics(model, question, top, topics)
+        result["predicted_topics"], result["topics"] = _explain_topics(model, question, top, topics)
     if model.stance is not None and answer is not None:
         result["stance"] = _explain_stance(model, question, answer, top)
     return result
 
 
-def _explain_topics(model, question: str, top: int, wanted) -> list[dict]:
+def _explain_topics(model, question: str, top: int, wanted) -> tuple[list[str], list[dict]]:
+    """(the predicted topics, the explanations of the ``wanted`` ones, else of the predicted ones)"""
     head = model.topics
     labels = list(model.schema.topics)
     proba = head.predict_proba([question])[0]
@@ -210,12 +213,12 @@ def _explain_topics(model, question: str, top: int, wanted) -> list[dict]:
             "predicted": bool(decided[j]),
             "probability": round(float(proba[j]), 4),
             "threshold": round(float(head.thresholds_[j]), 4),
-            "score": round(float(score[j]), 4),
-            "intercept": round(float(head.intercept_[j]), 4),
+            "score": float(score[j]),
+            "intercept": float(head.intercept_[j]),
             "for": up,
             "against": down,
         })
-    return out
+    return [labels[j] for j in range(len(labels)) if decided[j]], out
 
 
 def _extra_parts(head, answer: str, weights: np.ndarray) -> dict:
@@ -265,8 +268,8 @@ def _explain_stance(model, question: str, answer: str, top: int) -> dict:
         "versus": labels[r],
         "probability": round(float(proba[k]), 4),
         "versus_probability": round(float(proba[r]), 4),
-        "margin": round(margin, 4),
-        "intercept": round(float(head.intercept_[k] - head.intercept_[r]), 4),
+        "margin": margin,
+        "intercept": float(head.intercept_[k] - head.intercept_[r]),
         "for": up,
         "against": down,
     }
@@ -283,7 +286,8 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
 
     heads = explanation.get("heads", ["topics", "stance"])
     topics = explanation.get("topics") or []
-    predicted = [t["label"] for t in topics if t["predicted"]]
+    predicted = explanation.get("predicted_topics")
+    predicted = [t["label"] for t in topics if t["predicted"]] if predicted is None else predicted
     if "topics" in heads:
         lines.append("  topics: " + (", ".join(predicted) if predicted else "(none)"))
     else:

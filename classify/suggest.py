@@ -149,16 +149,19 @@ def _describe(schema, label: str) -> str:
     return f"{label.replace('_', ' ')} {schema.descriptions.get(label, '')}"
 
 
-def _reason(model, name: str, guess: dict) -> str:
+def _reason(model, name: str, guess: dict, topic_p=None, stance_p=None) -> str:
+    """Why a record was picked, from its unrounded probabilities (``guess``: the prediction shown beside it)."""
     kind, _, label = name.partition(":")
     if kind == "topic":
-        return f"likely {label}: p={guess['topic_scores'][label]:.2f} (threshold {model.thresholds[label]:.2f})"
+        return f"likely {label}: p={topic_p[model.schema.topic_index(label)]:.2f} (threshold {model.thresholds[label]:.2f})"
     if kind == "new":
         return f"resembles the description of {label}, which has no annotated example yet"
     if kind == "explore":
         return "random pick: keeps the annotated set representative and finds what the model cannot see yet"
-    ranked = sorted(guess["stance_scores"].items(), key=lambda kv: -kv[1])
-    return f"stance unsure: {ranked[0][0]} {ranked[0][1]:.2f} vs {ranked[1][0]} {ranked[1][1]:.2f}"
+    stances = list(model.schema.stances)
+    first = stances.index(guess["stance"])  # the stance the record is pre-filled with, then the runner-up
+    second = max((j for j in range(len(stances)) if j != first), key=lambda j: stance_p[j])
+    return f"stance unsure: {stances[first]} {stance_p[first]:.2f} vs {stances[second]} {stance_p[second]:.2f}"
 
 
 def _representation(model, questions, answers):
@@ -346,7 +349,9 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     U = np.vstack([p[4] for p in pool])
     X = _representation(model, questions, answers) if diversity else None
     chosen = pick_diverse(U, rebalanced(goals, U, n), X, n, diversity)
-    guesses = model.predict([questions[i] for i, _ in chosen], [answers[i] for i, _ in chosen])
+    picked = ([questions[i] for i, _ in chosen], [answers[i] for i, _ in chosen])
+    guesses = model.predict(*picked)
+    topic_p, stance_p = model.predict_proba(*picked)  # unrounded, for the reasons (rounded twice, 0.46497 read 0.47)
     result = []
     for rank, ((i, k), guess) in enumerate(zip(chosen, guesses, strict=True), 1):
         out = dict(pool[i][2])
@@ -357,6 +362,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
         out["stance_scores"] = guess["stance_scores"]
         out["suggest_rank"] = rank
         out["suggest_score"] = round(float(U[i, k]), 4)
-        out["suggest_reason"] = _reason(model, goals[k][0], guess)
+        out["suggest_reason"] = _reason(model, goals[k][0], guess,
+                                        None if topic_p is None else topic_p[rank - 1], None if stance_p is None else stance_p[rank - 1])
         result.append(out)
     return result

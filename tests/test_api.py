@@ -82,7 +82,7 @@ def test_model_card_without_metrics(tmp_path, records):
     model = classify.train(records[:12], cv=0)  # ukraine and industry only: 'fleet' is absent
     text = (model.save(tmp_path / "m") / "README.md").read_text(encoding="utf-8")
     assert "Not cross-validated (trained with cv=0 / --cv 0, or too few records)." in text
-    assert "Few positive examples for `industry` (6), `ukraine` (6)" in text
+    assert "Few positive examples for `industry` (6), `ukraine` (6): their recall and precision are uncertain; any figure measured on them has wide error bars." in text
     assert render({**__import__("json").loads((tmp_path / "m" / "manifest.json").read_text()), "metrics": {}}) == text
 
 

@@ -30,8 +30,8 @@ def test_topic_contributions_add_up_to_the_score(tiny_model):
     result = explain(tiny_model, QUESTION, ANSWER, top=10_000)
     assert [t["label"] for t in result["topics"] if t["predicted"]] == tiny_model.predict([QUESTION])[0]["topics"]
     for t in result["topics"]:
-        # rounding of each listed weight to 4 decimals is the only slack
-        assert total(t) + t["intercept"] == pytest.approx(t["score"], abs=1e-3 + 1e-4 * len(t["for"] + t["against"]))
+        # exact: the weights are not rounded (121 of 1,436 explanations of long gold records were off by > 0.005)
+        assert total(t) + t["intercept"] == pytest.approx(t["score"], abs=1e-5)
 
 
 def test_stance_margin_adds_up_and_names_the_runner_up(tiny_model):
@@ -42,9 +42,29 @@ def test_stance_margin_adds_up_and_names_the_runner_up(tiny_model):
     ranked = sorted(predicted["stance_scores"].items(), key=lambda kv: -kv[1])
     assert s["versus"] == ranked[1][0]
     assert s["margin"] > 0
-    assert total(s) + s["intercept"] == pytest.approx(s["margin"], abs=1e-3 + 1e-4 * len(s["for"] + s["against"]))
+    assert total(s) + s["intercept"] == pytest.approx(s["margin"], abs=1e-5)
     fields = {row["field"] for row in s["for"] + s["against"]}
     assert fields <= {"answer", "question"} and "answer" in fields
+
+
+def test_text_as_the_model_reads_it_is_explained(tiny_model):
+    """A soft hyphen inside a word, or 'ï' as i + combining diaeresis: label read them (NFC, no
+    invisible characters) but explain stopped with 'cannot map 2 word feature(s)'."""
+    import unicodedata
+
+    plain = explain(tiny_model, QUESTION, ANSWER)
+    for odd in (QUESTION.replace("schaduwvloot", "schaduw\u00advloot"), unicodedata.normalize("NFD", QUESTION + " Oekraïne")):
+        result = explain(tiny_model, odd, unicodedata.normalize("NFD", ANSWER))
+        assert result["topics"][0]["label"] == plain["topics"][0]["label"] and result["stance"]["label"] == plain["stance"]["label"]
+
+
+def test_the_topics_line_names_the_predicted_topics_whichever_is_explained(tiny_model):
+    """With --topic X for a topic not predicted the line read 'topics: (none)' beside a predicted one."""
+    predicted = tiny_model.predict([QUESTION])[0]["topics"]
+    other = next(t for t in tiny_model.schema.topics if t not in predicted)
+    result = explain(tiny_model, QUESTION, topics=[other])
+    assert result["predicted_topics"] == predicted and [t["label"] for t in result["topics"]] == [other]
+    assert f"  topics: {', '.join(predicted)}\n" in format_explanation(result)
 
 
 def test_the_topic_word_pushes_its_topic(tiny_model):

@@ -117,6 +117,20 @@ def test_suggest_output_is_annotation_ready_and_deterministic(tiny_model):
     assert suggest(tiny_model, UNLABELLED, n=3) == picked
 
 
+def test_a_stance_reason_names_the_prefilled_stance_first_with_unrounded_figures(tiny_model):
+    """Reasons were formatted from the rounded scores: 0.46497 read 0.47, and of two stances equal to
+    4 decimals the runner-up came first."""
+    import re
+
+    picked = [p for p in suggest(tiny_model, UNLABELLED, n=len(UNLABELLED), explore=0) if p["suggest_reason"].startswith("stance")]
+    assert picked
+    for p in picked:
+        first, a, second, b = re.fullmatch(r"stance unsure: (\w+) ([\d.]+) vs (\w+) ([\d.]+)", p["suggest_reason"]).groups()
+        _, proba = tiny_model.predict_proba([p["question"]], [p["answer"]])
+        order = list(tiny_model.schema.stances)
+        assert first == p["stance"] and (a, b) == (f"{proba[0][order.index(first)]:.2f}", f"{proba[0][order.index(second)]:.2f}")
+
+
 def test_suggest_excludes_ids_dedupes_and_skips_bad_rows(tiny_model):
     rows = [*UNLABELLED, {"id": "u1", "question": "Herhaald id?"}, {"id": "bad", "question": ""}]
     stats = {}
