@@ -16,7 +16,7 @@
   of the numpy scan, in one loop.
 
 ``tests/test_compiled.py``, ``test_ngrams.py``, ``test_tokens.py`` and ``test_fastre.py`` run
-both paths. numba is optional (``pip install "classify[fast]"``); without it, or with
+both paths. numba is optional (``pip install ".[fast]"`` in the checkout); without it, or with
 ``CLASSIFY_NO_JIT=1`` in the environment, :func:`kernel` returns None and the numpy paths run.
 The kernels live in :mod:`classify._kernels`, compiled on first use and cached on disk by numba
 (``cache=True``), so only the first process after an install pays the compilation (a few

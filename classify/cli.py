@@ -220,7 +220,7 @@ def label(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run into --out (JSONL): progress is kept in OUT.partial and OUT.progress.json until OUT is complete.")] = False,
     document_field: Annotated[str | None, typer.Option(help="Field of JSONL/CSV records that holds a whole document: it is split into questions first.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes on this machine; output order is kept.")] = 1,
-    dask: Annotated[str | None, typer.Option("--dask", metavar="SCHEDULER", help="Label on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs: pip install 'classify\\[dask]').")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", metavar="SCHEDULER", help="Label on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs Dask: pip install 'dask[distributed]').")] = None,
 ):
     """Label records or whole documents; one output record per input record.
 

@@ -244,7 +244,7 @@ def connect(scheduler):
     try:
         from distributed import Client
     except ImportError:
-        raise ClusterError("labelling on a Dask cluster needs Dask: pip install 'classify[dask]'") from None
+        raise ClusterError("labelling on a Dask cluster needs Dask: pip install 'dask[distributed]' (or pip install '.[dask]' in classify's checkout)") from None
     if not isinstance(scheduler, str):
         return scheduler
     try:

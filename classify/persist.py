@@ -148,7 +148,7 @@ def read_manifest(path) -> dict:
     if isinstance(version, bool) or not isinstance(version, int) or version not in SUPPORTED_VERSIONS:  # true == 1.0 == 1
         raise ModelFormatError(
             f"{file}: unknown format_version {version!r}; this classify reads versions "
-            f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Upgrade classify (pip install -U classify) or retrain the model."
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Install a newer classify (from its checkout or a wheel built from it) or retrain the model."
         )
     expected = {"schema": dict, "heads": dict, "files": dict, "versions": dict}
     for key, kind in expected.items():

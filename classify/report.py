@@ -1,7 +1,7 @@
 """An HTML evaluation report: stance confusion matrix, per-topic precision-recall curves with the
 chosen threshold marked, and the metric tables, as PNG images beside ``index.html``.
 
-Needs matplotlib (``pip install classify[report]``); nothing else in classify imports it.
+Needs matplotlib (``pip install ".[report]"`` in the checkout); nothing else in classify imports it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def check(out_dir: str | Path) -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ClassifyError("the HTML report needs matplotlib: pip install 'classify[report]' (or pip install matplotlib)") from None
+        raise ClassifyError("the HTML report needs matplotlib: pip install matplotlib (or pip install '.[report]' in classify's checkout)") from None
     from classify.io import file_in_the_way
 
     out = Path(out_dir)

@@ -135,13 +135,13 @@ def test_without_dask_installed_the_error_says_what_to_install(monkeypatch, arch
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     result = invoke("label", archive, "--model", tiny_model_dir, "--dask", "tcp://127.0.0.1:8786")
     assert result.exit_code == 2
-    assert result.stderr == "classify: error: labelling on a Dask cluster needs Dask: pip install 'classify[dask]'\n"
+    assert result.stderr == "classify: error: labelling on a Dask cluster needs Dask: pip install 'dask[distributed]' (or pip install '.[dask]' in classify's checkout)\n"
 
 
 # -- Dask ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def client():
-    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install '.[dask]' in the checkout")
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as c:
@@ -200,7 +200,7 @@ def _stop(process):
 
 
 def test_cli_on_scheduler_and_worker_processes(archive, tiny_model_dir, tmp_path):
-    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install '.[dask]' in the checkout")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     scheduler_file = tmp_path / "scheduler.json"
     processes = []
@@ -228,7 +228,7 @@ def test_cli_on_scheduler_and_worker_processes(archive, tiny_model_dir, tmp_path
 
 
 def test_unreachable_scheduler_is_a_clean_error(monkeypatch, archive, tiny_model_dir):
-    pytest.importorskip("distributed", reason="Dask is not installed: pip install 'classify[dask]'")
+    pytest.importorskip("distributed", reason="Dask is not installed: pip install '.[dask]' in the checkout")
     import classify.distributed
 
     monkeypatch.setattr(classify.distributed, "_CONNECT_TIMEOUT", "1s")

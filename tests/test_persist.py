@@ -196,7 +196,7 @@ def test_unknown_format_version(model_copy, version):
     manifest = manifest_of(model_copy)
     manifest["format_version"] = version
     write_manifest(model_copy, manifest)
-    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1\. Upgrade classify"):
+    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1\. Install a newer classify"):
         load(model_copy)
 
 

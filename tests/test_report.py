@@ -43,7 +43,7 @@ def test_report_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path)
     from classify.report import check
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an environment without it gives
-    with pytest.raises(ClassifyError, match=r"the HTML report needs matplotlib: pip install 'classify\[report\]'"):
+    with pytest.raises(ClassifyError, match=r"the HTML report needs matplotlib: pip install matplotlib \(or pip install '\.\[report\]' in classify's checkout\)"):
         check(tmp_path / "r")
 
 
