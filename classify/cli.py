@@ -225,6 +225,7 @@ def label(
     """Label records or whole documents; one output record per input record.
 
     Example: classify label ../shared/data/defensieraad_2026_nr300.txt --out labelled.jsonl
+
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields

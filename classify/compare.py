@@ -179,7 +179,7 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
         if "stance" in entry:
             s = entry["stance"]
             parts.append(f"stance {s['old']} -> {s['new']} (gold {s['gold'] or '-'})")
-        lines.append(f"  {entry['verdict']:<8}{str(entry['id'])[-30:]:<31}{'; '.join(parts)}")
+        lines.append(f"  {entry['verdict']:<8}{str(entry['id']):<31} {'; '.join(parts)}")  # the whole id: a cut one names no record
     if len(report["changed"]) > show:
         lines.append(f"  ... {len(report['changed']) - show} more (--show N, or --json for all)")
     return "\n".join(lines)
