@@ -280,8 +280,9 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     return [row for _, row in located], missing
 
 
-def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list[tuple[str, dict]], list[str]]:
-    """:func:`hydrate` with each record's ``file:line``, for messages about it (``(where, record)`` pairs)."""
+def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields(), known: dict | None = None) -> tuple[list[tuple[str, dict]], list[str]]:
+    """:func:`hydrate` with each record's ``file:line``, for messages about it (``(where, record)`` pairs);
+    ``known`` maps ids to ``(question, answer)`` texts to use where the corpora lack them."""
     from classify.io import read_rows
 
     corpora = Path(corpora)
@@ -314,9 +315,9 @@ def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields()) -> tu
         if row.get(fields.question):
             records.append((where, row))
             continue
-        if rid not in texts:
+        if rid not in texts and rid not in (known or {}):
             missing.append(rid)
             continue
-        question, answer = texts[rid]
+        question, answer = texts[rid] if rid in texts else known[rid]
         records.append((where, {**row, fields.question: question, fields.answer: answer}))
     return records, missing

@@ -103,9 +103,10 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
             )
         entry.update(path=str(path), resolved=str(path.resolve()), sha256=entry.get("sha256") or _sha256(path))
     say(f"reloading the base model's {len(entries)} annotation file(s)")
-    rows = []
-    for entry in entries:
-        rows += _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}))
+    rows: list[tuple[str, dict]] = []
+    for entry in entries:  # a correction's id-only record takes its texts from the files before it, as when trained
+        known = {str(row["id"]): (row["question"], row["answer"]) for _, row in rows if row.get("id") is not None and row.get("question")}
+        rows += _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}), known)
     data = ann.from_rows(_replaced(rows), schema, Fields())  # rows are already mapped to the default names
     expected = training.get("fingerprint")
     if expected and data.fingerprint() != expected:
@@ -138,13 +139,15 @@ def _replaced(rows: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
             if row.get("id") is None or last[str(row["id"])] == k]
 
 
-def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
-    """(location, row) pairs with texts joined from ``corpora`` and columns renamed to the defaults."""
+def _rows(paths, corpora, fields: Fields, known: dict | None = None) -> list[tuple[str, dict]]:
+    """(location, row) pairs with texts joined from ``corpora`` (or ``known``: id -> (question, answer),
+    the base's records, so that an id-only correction needs no corpus) and columns renamed to the defaults."""
     from classify.annotations import hydrate_located
     from classify.io import read_rows
 
+    known = known or {}
     if corpora is not None:
-        pairs, missing = hydrate_located(paths, corpora, fields)
+        pairs, missing = hydrate_located(paths, corpora, fields, known)
         if missing:
             raise DataError(
                 f"{len(missing)} annotated ids of {', '.join(map(str, paths))} are not in {corpora} (first: {missing[0]!r}); "
@@ -160,6 +163,8 @@ def _rows(paths, corpora, fields: Fields) -> list[tuple[str, dict]]:
     default = Fields()
     renamed = []
     for where, row in pairs:
+        if corpora is None and not row.get(fields.question) and str(row.get(fields.id)) in known:
+            row = {**row, fields.question: known[str(row[fields.id])][0], fields.answer: known[str(row[fields.id])][1]}
         if corpora is None and not row.get(fields.question):
             raise DataError(f"{where}: no '{fields.question}' text; this file holds ids only, "
                             "pass --corpora DIR to join the texts.")
@@ -238,7 +243,8 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
     new_paths = [str(p) for p in ([new_annotations] if isinstance(new_annotations, (str, Path)) else new_annotations)]
     if not new_paths:
         raise DataError("train --base needs at least one file of new annotations.")
-    new_data = ann.from_rows(_rows(new_paths, corpora, fields), schema, Fields(), unknown_fix=ann.BASE_SCHEMA_FIX)
+    known = {rid: (q, a) for rid, q, a in zip(base_data.ids, base_data.questions, base_data.answers, strict=True)}
+    new_data = ann.from_rows(_rows(new_paths, corpora, fields, known), schema, Fields(), unknown_fix=ann.BASE_SCHEMA_FIX)
     merged, replaced = merge(base_data, new_data, replace)
     say(f"{len(base_data)} base + {len(new_data)} new annotations"
         + (f" ({len(replaced)} base ones replaced)" if replaced else ""))

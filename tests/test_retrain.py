@@ -149,6 +149,21 @@ def test_a_correction_replaces_only_what_it_annotates(base, tmp_path):
         assert (data.topics[k], data.stances[k]) == expected
 
 
+def test_an_id_only_correction_takes_the_base_records_texts(base, tmp_path):
+    """README's '{"id": ..., "stance": "neutral"}' was refused ('pass --corpora') for records whose
+    texts sit in the base's own annotation file, with or without --corpora."""
+    model_dir, _ = base
+    first = _records()[0]
+    fix = write_jsonl(tmp_path / "fix.jsonl", [{"id": first["id"], "stance": "neutral"}])
+    result = invoke("train", "--base", model_dir, fix, "--out", tmp_path / "v2", "--replace")
+    assert result.exit_code == 0, result.output
+    from classify.retrain import load_base
+
+    _, data, _ = load_base(tmp_path / "v2")  # a chained --base reloads it the same way (fingerprint checked)
+    k = data.ids.index(first["id"])
+    assert (data.questions[k], data.topics[k], data.stances[k]) == (first["question"], first["topics"], "neutral")
+
+
 def test_replace_without_base_is_refused(tmp_path):
     data = write_jsonl(tmp_path / "a.jsonl", _records())
     result = invoke("train", data, "--out", tmp_path / "m", "--replace")
