@@ -115,6 +115,54 @@ def test_sigterm_ends_a_parallel_run_as_ctrl_c_does(tiny_model_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds the worker processes in /proc (Linux)")
+def test_workers_end_when_the_labelling_process_is_killed(tiny_model_dir, tmp_path):
+    """A kill -9 of `label --jobs 2` (or the out-of-memory killer) left its loky workers running."""
+    import signal
+
+    def children(pid):
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == str(pid) and fields[0] != "Z":
+                found.append(int(entry))
+        return found
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    big = write_jsonl(tmp_path / "big.jsonl", [dict(r, id=f"{r['id']}/{k}") for k in range(4000) for r in _records()])
+    labelling = subprocess.Popen([sys.executable, "-m", "classify", "label", str(big), "--model", str(tiny_model_dir), "--out",
+                                  str(tmp_path / "out.jsonl"), "--jobs", "2", "--batch-size", "200"], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + STARTUP
+    while not any(p.name.endswith(".part") and os.path.getsize(p) for p in tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the workers' first results are written
+    workers = [pid for pid in children(labelling.pid) if _cmdline(pid).find(b"loky") >= 0]
+    labelling.send_signal(signal.SIGKILL)
+    labelling.wait(timeout=30)
+    assert workers
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 def test_a_killed_worker_is_one_error_line(tiny_model):
     """A worker ended by the out-of-memory killer gave loky's 58-line traceback and exit 1."""
     from classify.distributed import _on_loky
