@@ -72,9 +72,11 @@ class Annotations:
         """Whether any record's topics were annotated (stance-only annotations: none)."""
         return not self.topics_known or any(self.topics_known)
 
-    def topic_rows(self) -> list[int]:
-        """Indices of the records whose topics were annotated: the only ones topics are learnt from or scored on."""
-        return [i for i in range(len(self)) if not self.topics_known or self.topics_known[i]]
+    def annotated_topics(self) -> tuple[list[int], list[list[str]]]:
+        """The records whose topics were annotated, the only ones topics are learnt from or scored on:
+        their indices and their topics."""
+        rows = [i for i in range(len(self)) if not self.topics_known or self.topics_known[i]]
+        return rows, [self.topics[i] for i in rows]
 
     def fingerprint(self) -> str:
         """sha256 of the records' content, independent of file names and record order."""

@@ -191,9 +191,9 @@ class Model:
         annotations = _as_annotations(annotations, self.schema, fields or Fields())  # validated Annotations pass as they are
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
-        rows = annotations.topic_rows()  # records whose topics were annotated (stance-only ones score no topics)
+        rows, gold = annotations.annotated_topics()  # stance-only records score no topics
         if self._topics is not None and rows:
-            Y = indicator([annotations.topics[i] for i in rows], self.schema.topics)
+            Y = indicator(gold, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p[rows]), self.schema.topics)
         if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]

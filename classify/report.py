@@ -70,8 +70,8 @@ def _figures(plt, model, data, report, topic_p, out: Path) -> list[str]:
     if "topics" in report:
         from classify.model import indicator
 
-        rows = data.topic_rows()  # as the metrics: the records whose topics were annotated
-        Y = indicator([data.topics[i] for i in rows], model.schema.topics)
+        rows, gold = data.annotated_topics()  # as the metrics: the records whose topics were annotated
+        Y = indicator(gold, model.schema.topics)
         decided = model.topics.decide(topic_p[rows])  # what the model predicts: thresholds, then its label-count rule
         rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
         sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out))

@@ -104,9 +104,11 @@ def load_base(base, corpora=None, progress=None) -> tuple[dict, Annotations, lis
         entry.update(path=str(path), resolved=str(path.resolve()), sha256=entry.get("sha256") or _sha256(path))
     say(f"reloading the base model's {len(entries)} annotation file(s)")
     rows: list[tuple[str, dict]] = []
-    for entry in entries:  # a correction's id-only record takes its texts from the files before it, as when trained
-        known = {str(row["id"]): (row["question"], row["answer"]) for _, row in rows if row.get("id") is not None and row.get("question")}
-        rows += _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}), known)
+    known: dict[str, tuple] = {}  # a correction's id-only record takes its texts from the files before it, as when trained
+    for entry in entries:
+        added = _rows([entry["path"]], corpora, Fields(**entry.get("fields") or {}), known)
+        known.update((str(row["id"]), (row["question"], row["answer"])) for _, row in added if row.get("id") is not None and row.get("question"))
+        rows += added
     data = ann.from_rows(_replaced(rows), schema, Fields())  # rows are already mapped to the default names
     expected = training.get("fingerprint")
     if expected and data.fingerprint() != expected:
@@ -163,8 +165,9 @@ def _rows(paths, corpora, fields: Fields, known: dict | None = None) -> list[tup
     default = Fields()
     renamed = []
     for where, row in pairs:
-        if corpora is None and not row.get(fields.question) and str(row.get(fields.id)) in known:
-            row = {**row, fields.question: known[str(row[fields.id])][0], fields.answer: known[str(row[fields.id])][1]}
+        texts = known.get(str(row.get(fields.id))) if corpora is None and not row.get(fields.question) else None
+        if texts is not None:
+            row = {**row, fields.question: texts[0], fields.answer: texts[1]}
         if corpora is None and not row.get(fields.question):
             raise DataError(f"{where}: no '{fields.question}' text; this file holds ids only, "
                             "pass --corpora DIR to join the texts.")

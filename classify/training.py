@@ -120,8 +120,8 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
         topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], alpha=params["topic_alpha"], loss=params["topic_loss"], cv=cv, random_state=seed,
                                  class_weight=params["topic_class_weight"],
                                  label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
-        rows = data.topic_rows()  # records whose topics were not annotated (null) are no examples of "none"
-        topics.fit([data.questions[i] for i in rows], indicator([data.topics[i] for i in rows], schema.topics))
+        rows, gold = data.annotated_topics()  # records whose topics were not annotated (null) are no examples of "none"
+        topics.fit([data.questions[i] for i in rows], indicator(gold, schema.topics))
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
         # the question is read with the topic head's featuriser: labelling featurises it once for both heads
@@ -164,8 +164,8 @@ def cross_validate(data: Annotations, schema: LabelSchema, *, seed: int = 0, cv:
                     stance_pred[i] = schema.stances[int(np.argmax(sp[row]))]
     report = {"folds": folds, "grouped_by": "source document"}
     if has_topics:
-        rows = data.topic_rows()
-        report["topics"] = metrics.topic_report(indicator([data.topics[i] for i in rows], schema.topics), topic_pred[rows], schema.topics)
+        rows, gold = data.annotated_topics()
+        report["topics"] = metrics.topic_report(indicator(gold, schema.topics), topic_pred[rows], schema.topics)
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
         predicted = [stance_pred[i] if stance_pred[i] is not None else "" for i in keep]
@@ -249,7 +249,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
             "n_records": len(data),
             "n_with_answer": sum(a is not None for a in data.answers),
             "topic_counts": {t: topic_counts.get(t, 0) for t in schema.topics},
-            "topic_none": sum(1 for i in data.topic_rows() if not data.topics[i]),
+            "topic_none": sum(1 for ts in data.annotated_topics()[1] if not ts),
             "stance_counts": {s: stance_counts.get(s, 0) for s in schema.stances},
             "seed": seed,
             "cv": cv,
