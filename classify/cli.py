@@ -47,8 +47,8 @@ class _Boundary(TyperGroup):
             except ClassifyError as exc:
                 typer.echo(f"classify: error: {exc}", err=True)
                 raise typer.Exit(2) from None
-            except OSError as exc:  # stdout on a full disk (--out files say so themselves: io.AtomicWriter)
-                from classify.io import WRITE_ERRORS
+            except OSError as exc:  # stdout on a full disk (--out files say so themselves: output.AtomicWriter)
+                from classify.output import WRITE_ERRORS
 
                 if exc.errno == errno.EPIPE:  # `| head`: the reader has what it wanted; exit as a shell's tools do
                     warnings.simplefilter("ignore")  # workers' tasks cancelled on the way out are no news
@@ -178,7 +178,7 @@ def _listed(names: list[str], has_head: bool, head: str) -> str:
 def _check_output(out: str | None, fmt: str | None, inputs, extra: tuple[str, ...] = ()) -> str:
     """Before any work: the output format (--format, else --out's suffix), no binary output to a
     terminal, no --out over an input."""
-    from classify.io import output_format
+    from classify.output import output_format
 
     fmt = output_format(out, fmt, extra)
     if fmt == "parquet" and out in (None, "-") and sys.stdout.isatty():
@@ -229,8 +229,9 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.io import AtomicWriter, detect_format, read_rows, write_rows
+    from classify.io import detect_format, read_rows
     from classify.labelling import Summary, label_rows
+    from classify.output import AtomicWriter, write_rows
 
     fields = Fields(id=id_field, question=question_field, answer=answer_field)
     fmt = _check_output(out, fmt, inputs, extra=("table",))  # before the model loads and any record is read
@@ -287,7 +288,7 @@ def label(
 
 def _table(rows, fields) -> int:
     """A readable table on stdout: id, topics, stance, start of the question."""
-    from classify.io import without_surrogates
+    from classify.output import without_surrogates
 
     count = 0
     for row in rows:
@@ -485,7 +486,7 @@ def hydrate(
     """
     from classify.annotations import Fields, corpus_files
     from classify.annotations import hydrate as run
-    from classify.io import write_rows
+    from classify.output import write_rows
 
     fmt = _check_output(out, fmt, [*ids, *corpus_files(corpora)])  # the corpus files are read too
     records, missing = run(ids, corpora, Fields(id=id_field))
@@ -507,7 +508,8 @@ def parse(
     Example: classify parse ../shared/data/defensieraad_2026_nr300.txt --format csv
     """
     from classify.errors import DocumentError
-    from classify.io import document_names, read_rows, write_rows
+    from classify.io import document_names, read_rows
+    from classify.output import write_rows
 
     fmt = _check_output(out, fmt, documents)
     failed = []
@@ -592,7 +594,8 @@ def suggest(
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """
     from classify.annotations import Fields
-    from classify.io import document_names, read_rows, require, write_rows
+    from classify.io import document_names, read_rows, require
+    from classify.output import write_rows
     from classify.suggest import annotated_ids, annotation_files
     from classify.suggest import suggest as run
 
@@ -666,7 +669,7 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
     rows = None
     if text == "-" or detect_format(text) in ("document", "unknown"):
         from classify.errors import ParseWarning
-        from classify.io import _read_text, _stem, plain_text, rows_of_text
+        from classify.io import _read_text, plain_stem, plain_text, rows_of_text
 
         content = _read_text(text)
         if plain_text(content):  # a plain text file, or text piped in: the whole text is the question
@@ -674,7 +677,7 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
                 warnings.warn(f"{'<stdin>' if text == '-' else text}: no numbered questions found ('Vraag 1 ...', '1. ...?'), so its whole "
                               f"text ({len(content.strip()):,} characters) is explained as one question; `classify parse` shows what a "
                               "document's questions are read as.", ParseWarning, stacklevel=2)
-            yield (None if text == "-" else _stem(text)), content.strip(), answer
+            yield (None if text == "-" else plain_stem(text)), content.strip(), answer
             return
         rows = rows_of_text(content, "<stdin>" if text == "-" else text)
     fields = Fields(id=id_field, question=question_field, answer=answer_field)

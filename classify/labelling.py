@@ -106,7 +106,8 @@ def label_jsonl_lines(model, name: str, first: int, lines: list[bytes], fields: 
     for these lines, byte for byte; parallel labelling runs this in its workers, so that parsing
     and writing JSON, not only predicting, is spread over them.
     """
-    from classify.io import jsonl_line, jsonl_rows
+    from classify.io import jsonl_rows
+    from classify.output import jsonl_line
 
     summary = Summary()
     out = label_rows(model, jsonl_rows(lines, name, first), fields, batch_size, summary)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from classify.errors import DataError, InputNotFoundError, ModelFormatError, VersionWarning, warn
-from classify.io import default_mode, unwritable
+from classify.output import default_mode, unwritable
 from classify.schema import LabelSchema
 
 FORMAT = "classify-model"

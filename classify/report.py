@@ -23,7 +23,7 @@ def check(out_dir: str | Path) -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise ClassifyError("the HTML report needs matplotlib: pip install matplotlib (or pip install '.[report]' in classify's checkout)") from None
-    from classify.io import file_in_the_way
+    from classify.output import file_in_the_way
 
     out = Path(out_dir)
     blocking = out if out.exists() and not out.is_dir() else file_in_the_way(out)

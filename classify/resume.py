@@ -1,7 +1,7 @@
 """Resumable labelling: ``classify label INPUT... --out OUT --resume`` continues an interrupted run.
 
 Without ``--resume`` the output goes to a temporary file renamed into place at the end
-(:class:`classify.io.AtomicWriter`): an interrupted run leaves no output, and a rerun starts over.
+(:class:`classify.output.AtomicWriter`): an interrupted run leaves no output, and a rerun starts over.
 With ``--resume`` the run keeps a durable record of how far it got, beside ``OUT``:
 
 - ``OUT.partial``: the labelled records so far as JSONL, appended batch by batch, each batch
@@ -77,8 +77,9 @@ def label_resumable(
     >>> rows = read_rows("in.jsonl")  # doctest: +SKIP
     >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
-    from classify.io import check_output, gzipped, jsonl_line
+    from classify.io import gzipped
     from classify.labelling import label_rows
+    from classify.output import check_output, jsonl_line
 
     say = say or (lambda message: None)
     if out in (None, "-"):

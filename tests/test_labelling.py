@@ -99,8 +99,9 @@ def test_batch_size_does_not_change_results(tiny_model, batch_size):
 
 
 def test_label_jsonl_lines_writes_what_the_row_path_writes(tiny_model, tmp_path):
-    from classify.io import read_rows, write_rows
+    from classify.io import read_rows
     from classify.labelling import Summary, label_jsonl_lines, label_rows
+    from classify.output import write_rows
 
     lines = [b'{"id": "1", "question": "Steun aan Oekra\xc3\xafne?", "answer": "Ja."}\n', b"\n", b"{broken\n",
              b'{"id": "2", "answer": "Nee."}\n', b'{"question": "Caf\xe9?"}']

@@ -31,8 +31,9 @@ from typer.testing import CliRunner
 import classify
 from classify.annotations import Fields
 from classify.errors import DataError
-from classify.io import read_rows, write_rows
+from classify.io import read_rows
 from classify.labelling import PREDICTION_FIELDS, Summary, label_rows
+from classify.output import write_rows
 
 TRAINING_LINES = len(_records())  # a bad line appended to the tiny set is line TRAINING_LINES + 1
 
