@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from classify.fitted import stored_rule
 from classify.linear import LOSSES, TOPIC_LOSSES
-from classify.metrics import format_report
+from classify.metrics import cv_heading, format_report
 
 
 def render(manifest: dict) -> str:
@@ -48,7 +48,7 @@ def render(manifest: dict) -> str:
         lines.append(f"- seed {training.get('seed')}, cv {training.get('cv')}, params {training.get('params')}")
     lines += ["", "## Cross-validated metrics"]
     if metrics:
-        lines += [f"{metrics.get('folds')}-fold cross-validation, folds grouped by {metrics.get('grouped_by')}:", "", "```", format_report(metrics).rstrip(), "```"]
+        lines += [cv_heading(metrics), "", "```", format_report(metrics).rstrip(), "```"]
     else:
         lines.append("Not cross-validated (trained with cv=0 / --cv 0, or too few records).")
     lines += ["", "## Limits"]

@@ -346,7 +346,7 @@ def train(
     Parameters: classify train my_annotations.jsonl --out models/mine --param topic_loss=ridge
     """
     from classify.annotations import Fields
-    from classify.metrics import format_report
+    from classify.metrics import cv_heading, format_report
     from classify.persist import check_target, read_manifest
     from classify.schema import LabelSchema
     from classify.training import parse_params
@@ -374,8 +374,8 @@ def train(
                 sources=annotations, corpora=corpora)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out}")
-    if model.info.get("metrics"):
-        typer.echo(format_report(model.info["metrics"]))
+    if model.info.get("metrics"):  # stdout may be kept without the progress lines: it says what the figures are
+        typer.echo(cv_heading(model.info["metrics"]) + "\n" + format_report(model.info["metrics"]))
 
 
 def _hydrated(paths, corpora, fields):
@@ -426,11 +426,13 @@ def evaluate(
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
     report = loaded.evaluate(data)
+    if seen := max((r.get("seen_in_training") or 0 for r in report.values()), default=0):
+        warnings.warn(f"{seen} of these records were in the model's training data; its figures on them are optimistic.", ClassifyWarning, stacklevel=2)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
     if report_dir is not None:
         from classify.report import write
 
-        _progress(f"report written to {write(loaded, data, report_dir)}")
+        _progress(f"report written to {write(loaded, data, report_dir, report)}")
 
 
 @app.command()
@@ -441,7 +443,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     """
     import classify
     from classify.fitted import stored_rule
-    from classify.metrics import format_report
+    from classify.metrics import cv_heading, format_report
     from classify.persist import read_manifest
 
     path = model or classify.default_model_path()
@@ -469,7 +471,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     ]
     typer.echo("\n".join(lines))
     if manifest.get("metrics"):
-        typer.echo("\ncross-validated metrics\n" + format_report(manifest["metrics"]))
+        typer.echo("\n" + cv_heading(manifest["metrics"]) + "\n" + format_report(manifest["metrics"]))
 
 
 @app.command()
@@ -554,7 +556,7 @@ def _keep_default(out: Path, schema) -> None:
 
 def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params):
     """``classify train --base``: see :mod:`classify.retrain`."""
-    from classify.metrics import format_report
+    from classify.metrics import cv_heading, format_report
     from classify.retrain import train_from_base
     # --seed / --cv given on the command line win; otherwise the base model's values are kept
     explicit = lambda name: getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"  # noqa: E731
@@ -563,8 +565,8 @@ def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, rep
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out} "
               f"({model.info['training']['base']['n_records']} base + new annotations = {model.info['training']['n_records']})")
-    if model.info.get("metrics"):
-        typer.echo(format_report(model.info["metrics"]))
+    if model.info.get("metrics"):  # stdout may be kept without the progress lines: it says what the figures are
+        typer.echo(cv_heading(model.info["metrics"]) + "\n" + format_report(model.info["metrics"]))
 
 
 @app.command()

@@ -91,8 +91,7 @@ def compare(old, new, data: Annotations) -> dict:
     result: dict = {"n": len(data), "seen_in_training": {}}
     ids = set(data.ids)
     for name, model in (("old", old), ("new", new)):
-        trained = (model.info or {}).get("training", {}).get("ids")
-        result["seen_in_training"][name] = seen = None if trained is None else len(ids & set(trained))
+        result["seen_in_training"][name] = seen = model.seen_in_training(ids)
         if seen:  # stderr in the CLI (`classify: warning:`), so that stdout holds the report only
             warn(f"{seen} of these records were in {name.upper()}'s training data; its figures on them are optimistic.", ClassifyWarning)
     topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))

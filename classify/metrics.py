@@ -45,12 +45,16 @@ def _ratio(part, whole):
 
 
 def _by_label(labels, p, r, f, support, predicted) -> tuple[dict, float]:
-    """Per-label figures (None for a label with no annotated and no predicted example) and the
-    macro F1 over the other labels (None when there is none)."""
-    scored = (np.asarray(support) > 0) | (np.asarray(predicted) > 0)
+    """Per-label figures and the macro F1 over the labels annotated or predicted (None when there is
+    none). Undefined ratios are None, not 0.0 (which would read as "all wrong"): the precision of a
+    label never predicted, the recall of a label never annotated, all three of a label neither
+    annotated nor predicted. The F1 of a label predicted but never annotated is 0.0: each of its
+    predictions is wrong, and counts so in the macro F1, as in scikit-learn."""
+    support, predicted = np.asarray(support), np.asarray(predicted)
+    scored = (support > 0) | (predicted > 0)
     rows = {
-        label: {"precision": float(p[j]) if scored[j] else None, "recall": float(r[j]) if scored[j] else None,
-                "f1": float(f[j]) if scored[j] else None, "support": int(support[j])}
+        label: {"precision": float(p[j]) if predicted[j] else None, "recall": float(r[j]) if support[j] else None,
+                "f1": float(f[j]) if scored[j] else None, "support": int(support[j]), "predicted": int(predicted[j])}
         for j, label in enumerate(labels)
     }
     return rows, float(np.mean(np.asarray(f)[scored])) if scored.any() else None
@@ -61,7 +65,7 @@ def stance_report(y_true, y_pred, labels) -> dict:
     labels neither annotated nor predicted are left out of the macro F1, as in :func:`topic_report`."""
     labels = list(labels)
     if len(y_true) == 0:  # nothing to score: every label unscored, not sklearn's error
-        unscored = {"precision": None, "recall": None, "f1": None, "support": 0}
+        unscored = {"precision": None, "recall": None, "f1": None, "support": 0, "predicted": 0}
         return {"n": 0, "per_label": {label: dict(unscored) for label in labels}, "macro_f1": None, "accuracy": None,
                 "confusion_matrix": {"labels": labels, "matrix": [[0] * len(labels) for _ in labels]}}
     # counted here, as in topic_report: sklearn warns on a label set of one stance and guesses types
@@ -88,6 +92,11 @@ def _shown(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def cv_heading(metrics: dict) -> str:
+    """What a model's stored metrics are: "5-fold cross-validation, folds grouped by source document:"."""
+    return f"{metrics.get('folds')}-fold cross-validation, folds grouped by {metrics.get('grouped_by')}:"
+
+
 def format_report(report: dict) -> str:
     """Render ``{"topics": ..., "stance": ...}`` reports as aligned plain-text tables."""
     lines = []
@@ -97,13 +106,20 @@ def format_report(report: dict) -> str:
             continue
         width = max(len(label) for label in r["per_label"]) + 2
         lines.append(f"{head} (n={r['n']})")
-        lines.append(f"  {'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+        if r.get("seen_in_training"):  # evaluate's reports on records the model was trained on
+            lines.append(f"  note: {r['seen_in_training']} of these {r['n']} records were in the model's training data: its figures on them are "
+                         "optimistic (the model card's cross-validated figures are not).")
+        lines.append(f"  {'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}{'predicted':>11}")
         for label, m in r["per_label"].items():
             cells = "".join(f"{_shown(m[k]):>10}" for k in ("precision", "recall", "f1"))
-            lines.append(f"  {label:<{width}}{cells}{m['support']:>9d}")
+            predicted = m.get("predicted")  # reports stored by older versions have no count
+            lines.append(f"  {label:<{width}}{cells}{m['support']:>9d}{'?' if predicted is None else predicted:>11}")
         unscored = [label for label, m in r["per_label"].items() if m["f1"] is None]
         if unscored:
             lines.append(f"  (-: {', '.join(unscored)} neither annotated nor predicted here; left out of the macro F1)")
+        undefined = [label for label, m in r["per_label"].items() if m["f1"] is not None and None in (m["precision"], m["recall"])]
+        if undefined:
+            lines.append(f"  (-: undefined for {', '.join(undefined)}: no precision without predictions, no recall without annotated examples)")
         if head == "topics":
             lines.append(f"  micro F1 {_shown(r['micro_f1'])}   macro F1 {_shown(r['macro_f1'])}")
         else:

@@ -183,7 +183,12 @@ class Model:
     def evaluate(self, annotations, *, fields=None) -> dict:
         """Score the model on annotations: validated :class:`~classify.annotations.Annotations`, or
         records as :func:`classify.train` takes them (paths, dicts, a DataFrame or Dataset; ``fields``
-        names their columns)."""
+        names their columns).
+
+        The report has a ``"topics"`` and a ``"stance"`` part (:func:`classify.metrics.topic_report`,
+        :func:`~classify.metrics.stance_report`), for the heads the model has and the annotations
+        label; each says in ``"seen_in_training"`` how many of its records the model was trained on
+        (:meth:`seen_in_training`): its figures on those are optimistic."""
         from classify import metrics
         from classify.annotations import Fields
         from classify.training import _as_annotations
@@ -195,11 +200,19 @@ class Model:
         if self._topics is not None and rows:
             Y = indicator(gold, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p[rows]), self.schema.topics)
+            report["topics"]["seen_in_training"] = self.seen_in_training(annotations.ids[i] for i in rows)
         if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
             report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
+            report["stance"]["seen_in_training"] = self.seen_in_training(annotations.ids[i] for i in keep)
         return report
+
+    def seen_in_training(self, ids) -> int | None:
+        """How many of ``ids`` the model was trained on: its figures on those are optimistic (None:
+        its manifest lists no training ids, e.g. a model built in code)."""
+        trained = (self.info or {}).get("training", {}).get("ids")
+        return None if trained is None else len(set(ids).intersection(trained))
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""

@@ -31,8 +31,9 @@ def check(out_dir: str | Path) -> None:
         raise DataError(f"--report {str(out_dir)!r}: {str(blocking)!r} is a file, not a folder; give a directory for the report.")
 
 
-def write(model, data, out_dir: str | Path) -> Path:
-    """Evaluate ``model`` on annotations ``data`` and write ``out_dir/index.html`` with its images.
+def write(model, data, out_dir: str | Path, report: dict | None = None) -> Path:
+    """Evaluate ``model`` on annotations ``data`` (or take its ``report``, :meth:`Model.evaluate`'s)
+    and write ``out_dir/index.html`` with its images.
 
     Examples
     --------
@@ -47,7 +48,7 @@ def write(model, data, out_dir: str | Path) -> Path:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    report = model.evaluate(data)
+    report = model.evaluate(data) if report is None else report
     topic_p, _ = model.predict_proba(data.questions, data.answers)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)  # an emoji label: a box, no news
@@ -56,6 +57,9 @@ def write(model, data, out_dir: str | Path) -> Path:
         "<!doctype html><meta charset='utf-8'><title>classify evaluation</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}pre{background:#f6f6f6;padding:1em}</style>",
         f"<h1>classify evaluation</h1><p>{len(data)} annotated records; model heads: {', '.join(model.heads)}.</p>",
+        *(f"<p><strong>Note: {r['seen_in_training']} of the {r['n']} records scored for {head} were in the model's training data</strong>: "
+          "its figures on them are optimistic (the model card's cross-validated figures are not).</p>"
+          for head, r in report.items() if r.get("seen_in_training")),
         f"<h2>Metrics</h2><pre>{html.escape(format_report(report))}</pre>",
         *sections,
     ]

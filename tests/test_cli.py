@@ -312,6 +312,9 @@ def test_evaluate_text(runner, tiny_model_dir, records_path):
     result = run(runner, "evaluate", records_path, "--model", tiny_model_dir)
     assert result.exit_code == 0, result.output
     assert "topics (n=24)" in result.stdout and "stance (n=22)" in result.stdout
+    # the model was trained on these very records: said beside the figures, and on stderr (as compare says it)
+    assert "note: 24 of these 24 records were in the model's training data: its figures on them are optimistic" in result.stdout
+    assert "classify: warning: 24 of these records were in the model's training data; its figures on them are optimistic." in result.stderr
 
 
 def test_train_unknown_label_with_schema(runner, tmp_path):
@@ -380,7 +383,14 @@ def test_info(runner, tiny_model_dir):
     assert "heads      topics, stance" in result.stdout
     assert "fleet (threshold" in result.stdout and "stances    agree, disagree, neutral" in result.stdout
     assert ", squared_hinge)" in result.stdout  # the loss each topic was fitted with (too few examples for ridge)
-    assert "cross-validated metrics" in result.stdout
+    assert "\n2-fold cross-validation, folds grouped by source document:\ntopics (n=24)" in result.stdout
+
+
+def test_train_prints_its_figures_under_what_they_are(runner, records_path, tmp_path):
+    """stdout kept on its own (`> metrics.txt`) looked like `evaluate`'s figures on training data."""
+    result = run(runner, "train", records_path, "--out", tmp_path / "m", "--cv", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2-fold cross-validation, folds grouped by source document:\ntopics (n=24)\n")
 
 
 def test_info_and_card_name_the_label_count_rule(runner, tmp_path):

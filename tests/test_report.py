@@ -20,6 +20,7 @@ def test_report_writes_html_and_images(tiny_model, records, tmp_path):
     assert "topics_pr.png" in page and "stance_confusion.png" in page and "threshold" in page
     for label in tiny_model.schema.topics:
         assert label in page
+    assert "<strong>Note: 24 of the 24 records scored for topics were in the model's training data</strong>" in page
 
 
 def test_cli_evaluate_report(tiny_model_dir, records_path, tmp_path):
