@@ -21,6 +21,7 @@ from classify._fastre import Scan
 _SALT = 3
 _OPENING = re.compile(r"\w+")
 _FIRST = 240  # characters that count as the answer's opening
+_SHORT, _LONG = 200, 1500  # characters: shorter answers get "length:short", longer ones "length:long"
 
 CUES = {
     "defer": [
@@ -87,12 +88,42 @@ def batch_cue_names(answers: list[str]) -> list[list[str]]:
                     names.append(f"{group}:several")
                 if at_opening:
                     names.append(f"{group}:opening")
-        if len(answer) < 200:
+        if len(answer) < _SHORT:
             names.append("length:short")
-        elif len(answer) > 1500:
+        elif len(answer) > _LONG:
             names.append("length:long")
         out.append(names)
     return out
+
+
+_MEANING = {  # what each phrase group stands for, with examples of its patterns, for readers of explanations
+    "defer": "a deferral ('in afwachting', 'nader informeren', 'wordt onderzocht', ...)",
+    "elsewhere": "a reference elsewhere ('verwijs', 'bevoegdheid', 'zie antwoord', ...)",
+    "refuse": "a refusal or denial ('nee', 'geen aanleiding', 'niet van plan', ...)",
+    "agree": "agreement or a commitment ('ja', 'deel uw zorg', 'ben ik bereid', ...)",
+    "inform": "figures or sources (a digit, '%', 'miljoen', 'bijlage', 'tabel')",
+}
+
+
+def describe(name: str) -> str:
+    """A cue name (:func:`cue_names`) in words, for explanations.
+
+    Examples
+    --------
+    >>> describe("refuse:opening")
+    "a refusal or denial ('nee', 'geen aanleiding', 'niet van plan', ...) in the answer's first 240 characters"
+    >>> describe("open2:nee het")
+    "the answer opens with 'nee het'"
+    """
+    kind, _, value = name.partition(":")
+    if kind in ("open1", "open2"):
+        return f"the answer opens with '{value}'"
+    if kind == "length":
+        return f"a short answer (under {_SHORT:,} characters)" if value == "short" else f"a long answer (over {_LONG:,} characters)"
+    meaning = _MEANING.get(kind)
+    if meaning is None:
+        return name
+    return {"several": f"{meaning}, more than once", "opening": f"{meaning} in the answer's first {_FIRST} characters"}.get(value, meaning)
 
 
 def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -117,17 +117,26 @@ def attribute(f: TextFeatures, text: str, weights: np.ndarray, scale: float = 1.
     return dict(out)
 
 
-def _ranked(parts: dict, column: int | np.ndarray, top: int) -> tuple[list[dict], list[dict]]:
-    """Top ``top`` items pushing up and pushing down one output (or a difference of outputs)."""
+def _ranked(parts: dict, column: int | np.ndarray, top: int) -> tuple[list[dict], list[dict], dict]:
+    """Top ``top`` items pushing up and pushing down one output (or a difference of outputs), and the
+    ``rest``: how many items are not listed and what they add up to (so the lists plus the rest
+    are the score, and a reader adding up the lists is not misled)."""
     values = [(key, float(v[column]) if np.ndim(column) == 0 else float(v @ column)) for key, v in parts.items()]
     values = [(k, v) for k, v in values if abs(v) > 1e-6]
 
     def row(key, v):  # unrounded: thousands of rounded weights would not add up to the score
-        return {"text": key[2], "kind": key[1], "field": key[0], "weight": v}
+        item = {"text": key[2], "kind": key[1], "field": key[0], "weight": v}
+        if key[1] == "cue":
+            from classify.cues import describe
+
+            item["meaning"] = describe(key[2])
+        return item
 
     up = sorted((kv for kv in values if kv[1] > 0), key=lambda kv: (-kv[1], kv[0]))[:top]
     down = sorted((kv for kv in values if kv[1] < 0), key=lambda kv: (kv[1], kv[0]))[:top]
-    return [row(*kv) for kv in up], [row(*kv) for kv in down]
+    listed = len(up) + len(down)
+    rest = {"count": len(values) - listed, "weight": sum(v for _, v in values) - sum(v for _, v in up + down)}
+    return [row(*kv) for kv in up], [row(*kv) for kv in down], rest
 
 
 def _check(total: float, expected: float, what: str) -> None:
@@ -207,7 +216,7 @@ def _explain_topics(model, question: str, top: int, wanted) -> tuple[list[str], 
     for i, j in enumerate(chosen):
         total = sum(float(v[i]) for v in parts.values())
         _check(total + head.intercept_[j], score[j], f"topic {labels[j]!r}")
-        up, down = _ranked(parts, i, top)
+        up, down, rest = _ranked(parts, i, top)
         out.append({
             "label": labels[j],
             "predicted": bool(decided[j]),
@@ -215,8 +224,10 @@ def _explain_topics(model, question: str, top: int, wanted) -> tuple[list[str], 
             "threshold": round(float(head.thresholds_[j]), 4),
             "score": float(score[j]),
             "intercept": float(head.intercept_[j]),
+            "calibration": [float(x) for x in head.platt_[j]],  # probability = sigmoid(a * score + b)
             "for": up,
             "against": down,
+            "rest": rest,
         })
     return [labels[j] for j in range(len(labels)) if decided[j]], out
 
@@ -262,16 +273,19 @@ def _explain_stance(model, question: str, answer: str, top: int) -> dict:
     total = sum(float(v @ diff) for v in parts.values())
     margin = float(score[k] - score[r])
     _check(total + head.intercept_[k] - head.intercept_[r], margin, f"stance {labels[k]!r} over {labels[r]!r}")
-    up, down = _ranked(parts, diff, top)
+    up, down, rest = _ranked(parts, diff, top)
     return {
         "label": labels[k],
         "versus": labels[r],
         "probability": round(float(proba[k]), 4),
         "versus_probability": round(float(proba[r]), 4),
+        "scores": {label: float(v) for label, v in zip(labels, score)},
+        "link": getattr(head, "link_", "ovr"),  # how scores become probabilities: see format_explanation
         "margin": margin,
         "intercept": float(head.intercept_[k] - head.intercept_[r]),
         "for": up,
         "against": down,
+        "rest": rest,
     }
 
 
@@ -279,10 +293,15 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
     """Render :func:`explain`'s result as plain text for a terminal."""
     lines = [f"record {record_id}"] if record_id else []
 
-    def items(rows, sign):
-        for row in rows:
+    def items(part):
+        for row in part["for"] + part["against"]:
             where = row["field"] + (" cue" if row["kind"] == "cue" else "")
-            lines.append(f"      {sign} {where + ': ' + row['text']:<50} {row['weight']:+.3f}")
+            meaning = f"  {row['meaning']}" if row.get("meaning") else ""
+            lines.append(f"      {'+' if row['weight'] > 0 else '-'} {where + ': ' + row['text']:<50} {row['weight']:+.3f}{meaning}")
+        rest = part.get("rest") or {}
+        if rest.get("count"):
+            others = f"{rest['count']} more words and phrases, together"
+            lines.append(f"        {others:<50} {rest['weight']:+.3f}")
 
     heads = explanation.get("heads", ["topics", "stance"])
     topics = explanation.get("topics") or []
@@ -298,8 +317,10 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
             f"    {t['label']}  p={t['probability']:.3f} (threshold {t['threshold']:.3f})  "
             f"score {t['score']:+.3f} = intercept {t['intercept']:+.3f} + contributions{note}"
         )
-        items(t["for"], "+")
-        items(t["against"], "-")
+        if t.get("calibration"):
+            a, b = t["calibration"]
+            lines.append(f"      (p = sigmoid({a:.3f} x score {'+' if b >= 0 else '-'} {abs(b):.3f}), the label's calibration)")
+        items(t)
     s = explanation.get("stance")
     if s is None:
         lines.append("  stance: - " + ("(no answer)" if "stance" in heads else "(the model has no stance head)"))
@@ -308,6 +329,9 @@ def format_explanation(explanation: dict, record_id: str | None = None) -> str:
             f"  stance: {s['label']} (p={s['probability']:.3f}) over {s['versus']} (p={s['versus_probability']:.3f})  "
             f"margin {s['margin']:+.3f} = intercept {s['intercept']:+.3f} + contributions"
         )
-        items(s["for"], "+")
-        items(s["against"], "-")
+        if s.get("scores"):
+            how = "the softmax of the scores" if s.get("link") == "softmax" else "each stance's sigmoid(score), divided by their sum"
+            lines.append(f"      (margin: score of {s['label']} {s['scores'][s['label']]:+.3f} minus score of {s['versus']} "
+                         f"{s['scores'][s['versus']]:+.3f}; p: {how})")
+        items(s)
     return "\n".join(lines)

@@ -79,6 +79,35 @@ def test_no_answer_no_stance_and_top_limits_lists(tiny_model):
     assert all(len(t["for"]) <= 2 and len(t["against"]) <= 2 for t in result["topics"])
 
 
+def test_what_the_lists_leave_out_is_given_so_the_score_adds_up(tiny_model):
+    """With the default top 10 the listed weights summed to +1.472 where the score needed +1.864: the
+    unlisted rest is given (and printed), and so is how the score becomes the probability."""
+    full = explain(tiny_model, QUESTION, ANSWER, top=10_000)
+    short = explain(tiny_model, QUESTION, ANSWER, top=2)
+    for t, whole in zip(short["topics"], full["topics"]):
+        assert t["rest"]["count"] == len(whole["for"]) + len(whole["against"]) - len(t["for"]) - len(t["against"]) > 0
+        assert total(t) + t["rest"]["weight"] + t["intercept"] == pytest.approx(t["score"], abs=1e-5)
+        a, b = t["calibration"]
+        assert 1 / (1 + np.exp(-(a * t["score"] + b))) == pytest.approx(t["probability"], abs=1e-4)
+    s = short["stance"]
+    assert total(s) + s["rest"]["weight"] + s["intercept"] == pytest.approx(s["margin"], abs=1e-5)
+    assert s["scores"][s["label"]] - s["scores"][s["versus"]] == pytest.approx(s["margin"])
+    assert full["stance"]["rest"] == {"count": 0, "weight": 0.0}
+    text = format_explanation(short)
+    t = short["topics"][0]
+    assert f"{t['rest']['count']} more words and phrases, together" in text and f"{t['rest']['weight']:+.3f}" in text
+    assert f"(p = sigmoid({t['calibration'][0]:.3f} x score " in text
+    assert "p: each stance's sigmoid(score), divided by their sum)" in text
+
+
+def test_stance_cues_are_said_in_words(tiny_model):
+    s = explain(tiny_model, QUESTION, ANSWER, top=10_000)["stance"]
+    cues = {row["text"]: row["meaning"] for row in s["for"] + s["against"] if row["kind"] == "cue"}
+    assert cues["open1:nee"] == "the answer opens with 'nee'"
+    assert cues["refuse:any"].startswith("a refusal or denial ('nee', 'geen aanleiding'")
+    assert "answer cue: open1:nee" in format_explanation({"heads": ["stance"], "stance": s})
+
+
 def test_one_topic_as_a_string_and_a_numpy_top(tiny_model):
     """topics="ukraine" was read letter by letter ("unknown topic 'u'"); top=np.int64(3) was refused."""
     import numpy as np
