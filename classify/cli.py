@@ -432,7 +432,7 @@ def evaluate(
     if report_dir is not None:
         from classify.report import write
 
-        _progress(f"report written to {write(loaded, data, report_dir, report)}")
+        _progress(f"report written to {write(loaded, data, report_dir, report, str(model or 'the shipped model'))}")
 
 
 @app.command()
@@ -590,8 +590,10 @@ def suggest(
 
     Skips ids already annotated: the model's training ids, ids now in the annotation files it was
     trained from, and ids in --exclude files. Output records keep their fields and get topics /
-    stance (the model's guess: check them), topic_scores, stance_scores, suggest_rank,
-    suggest_score and suggest_reason.
+    stance (the model's guess: check them), topic_scores, stance_scores, suggest_rank (pick
+    order), suggest_reason and suggest_score: the score of the objective that picked it (a topic's
+    probability; for the stance 1 - (p1 - p2), higher = less sure; for a random pick its random
+    number), so scores of different objectives are not comparable and not in rank order.
 
     Example: classify suggest ../shared/data/be_kamer_2017_qa.jsonl --model models/mine --n 50 --out round2.jsonl
     """

@@ -31,9 +31,9 @@ def check(out_dir: str | Path) -> None:
         raise DataError(f"--report {str(out_dir)!r}: {str(blocking)!r} is a file, not a folder; give a directory for the report.")
 
 
-def write(model, data, out_dir: str | Path, report: dict | None = None) -> Path:
+def write(model, data, out_dir: str | Path, report: dict | None = None, name: str | None = None) -> Path:
     """Evaluate ``model`` on annotations ``data`` (or take its ``report``, :meth:`Model.evaluate`'s)
-    and write ``out_dir/index.html`` with its images.
+    and write ``out_dir/index.html`` with its images; ``name`` (its folder) heads the page and plots.
 
     Examples
     --------
@@ -52,11 +52,14 @@ def write(model, data, out_dir: str | Path, report: dict | None = None) -> Path:
     topic_p, _ = model.predict_proba(data.questions, data.answers)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)  # an emoji label: a box, no news
-        sections = _figures(plt, model, data, report, topic_p, out)
+        sections = _figures(plt, model, data, report, topic_p, out, name or "the model")
+    training = (model.info or {}).get("training", {})
+    trained = f" (trained on {training['n_records']:,} records, fingerprint {training.get('fingerprint', '?')})" if "n_records" in training else ""
     page = [
-        "<!doctype html><meta charset='utf-8'><title>classify evaluation</title>",
+        f"<!doctype html><meta charset='utf-8'><title>classify evaluation{html.escape(f' of {name}' if name else '')}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}pre{background:#f6f6f6;padding:1em}</style>",
-        f"<h1>classify evaluation</h1><p>{len(data)} annotated records; model heads: {', '.join(model.heads)}.</p>",
+        f"<h1>classify evaluation</h1><p>Model: {html.escape(name or '(in memory)')}{html.escape(trained)}; heads: {', '.join(model.heads)}. "
+        f"{len(data):,} annotated records.</p>",
         *(f"<p><strong>Note: {r['seen_in_training']} of the {r['n']} records scored for {head} were in the model's training data</strong>: "
           "its figures on them are optimistic (the model card's cross-validated figures are not).</p>"
           for head, r in report.items() if r.get("seen_in_training")),
@@ -68,7 +71,7 @@ def write(model, data, out_dir: str | Path, report: dict | None = None) -> Path:
     return index
 
 
-def _figures(plt, model, data, report, topic_p, out: Path) -> list[str]:
+def _figures(plt, model, data, report, topic_p, out: Path, name: str) -> list[str]:
     """The HTML sections of the figures: topic precision-recall curves, the stance confusion matrix."""
     sections = []
     if "topics" in report:
@@ -78,13 +81,14 @@ def _figures(plt, model, data, report, topic_p, out: Path) -> list[str]:
         Y = indicator(gold, model.schema.topics)
         decided = model.topics.decide(topic_p[rows])  # what the model predicts: thresholds, then its label-count rule
         rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
-        sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out))
+        sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out,
+                                   f"{name} on {report['topics']['n']:,} records annotated with topics"))
     if model.stance is not None and report.get("stance", {}).get("n"):
-        sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out))
+        sections.append(_confusion(plt, report["stance"]["confusion_matrix"], out, f"{name} on {report['stance']['n']:,} annotated answers"))
     return sections
 
 
-def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> str:
+def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path, title: str) -> str:
     from sklearn.metrics import precision_recall_curve
 
     cols = min(len(labels), 3)
@@ -95,27 +99,30 @@ def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path) -> 
         ax = axes[j // cols][j % cols]
         positives = int(Y[:, j].sum())
         if positives == 0:
-            ax.text(0.5, 0.5, "no positives", ha="center")
+            ax.text(0.5, 0.5, "no annotated examples", ha="center")
         else:
             precision, recall, cuts = precision_recall_curve(Y[:, j], P[:, j])
-            ax.plot(recall, precision, lw=1.5)
+            ax.plot(recall, precision, lw=1.5, drawstyle="steps-post")  # as scikit-learn's PrecisionRecallDisplay: no made-up in-between points
             t = thresholds[j]
             points = [(P[:, j] >= t, f"threshold {t:.3f}", "o")]
             if rule:  # the label-count rule changes some records' labels: the model's own point too
                 points.append((decided[:, j] == 1, f"the model's labels ({rule})", "x"))
             for pred, name, mark in points:
                 tp = int((pred & (Y[:, j] == 1)).sum())
-                r, p = tp / positives, (tp / pred.sum() if pred.sum() else 0.0)  # as the metrics table counts it
-                ax.plot([r], [p], mark, color="crimson", label=name)
-                notes.append(f"<li><code>{html.escape(label)}</code>, {name}: precision {p:.3f}, recall {r:.3f}, {positives} positives</li>")
+                r, p = tp / positives, (tp / pred.sum() if pred.sum() else None)  # as the metrics table counts it
+                ax.plot([r], [p or 0.0], mark, color="crimson", label=name)
+                shown = "- (none predicted)" if p is None else f"{p:.3f}"
+                notes.append(f"<li><code>{html.escape(label)}</code>, {name}: precision {shown}, recall {r:.3f}, "
+                             f"{positives} annotated example{'s' * (positives != 1)}, {int(pred.sum())} predicted</li>")
             ax.legend(loc="lower left", fontsize=8)
-        ax.set_title(f"{_short(label)} (n+={positives})", fontsize=10)
+        ax.set_title(f"{_short(label)} ({positives} annotated)", fontsize=10)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
     for j in range(len(labels), rows * cols):
         axes[j // cols][j % cols].axis("off")
+    fig.suptitle(f"Topics: precision-recall curves, {title}", fontsize=11)
     fig.tight_layout()
     fig.savefig(out / "topics_pr.png", dpi=110)
     plt.close(fig)
@@ -127,7 +134,7 @@ def _short(label: str, most: int = 32) -> str:
     return label if len(label) <= most else label[: most - 1] + "…"
 
 
-def _confusion(plt, cm: dict, out: Path) -> str:
+def _confusion(plt, cm: dict, out: Path, title: str) -> str:
     labels, matrix = [_short(label) for label in cm["labels"]], np.asarray(cm["matrix"])
     fig, ax = plt.subplots(figsize=(1.3 * len(labels) + 2.5, 1.1 * len(labels) + 2))
     ax.imshow(matrix, cmap="Blues")
@@ -138,6 +145,7 @@ def _confusion(plt, cm: dict, out: Path) -> str:
     for i in range(len(labels)):
         for j in range(len(labels)):
             ax.text(j, i, int(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set_title(f"Stance: confusion matrix\n{title}", fontsize=10)
     fig.tight_layout()
     fig.savefig(out / "stance_confusion.png", dpi=110)
     plt.close(fig)

@@ -291,7 +291,8 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     list of dict
         Input fields kept, plus the model's guess as ``topics`` / ``stance`` (to be checked and
         corrected by the annotator), ``topic_scores``, ``stance_scores``, and ``suggest_rank``,
-        ``suggest_score`` (the objective's score that picked it), ``suggest_reason``. In pick order;
+        ``suggest_score`` (the score of the objective that picked it: a topic's probability; for the
+        stance 1 - (p1 - p2); for a random pick its random number), ``suggest_reason``. In pick order;
         fewer than ``n`` when fewer records score above 0 on any objective.
 
     Examples

@@ -21,6 +21,23 @@ def test_report_writes_html_and_images(tiny_model, records, tmp_path):
     for label in tiny_model.schema.topics:
         assert label in page
     assert "<strong>Note: 24 of the 24 records scored for topics were in the model's training data</strong>" in page
+    assert "Model: (in memory) (trained on 24 records, fingerprint sha256:" in page
+    assert "positives" not in page and " annotated examples, " in page  # "1 positives", "n+=7" were the words before
+
+
+def test_a_label_never_predicted_has_no_precision_in_the_report(tiny_model, records, tmp_path):
+    from classify.report import write
+
+    data = from_rows([(f"r:{i}", r) for i, r in enumerate(records)], tiny_model.schema)
+    label = tiny_model.schema.topics[0]
+    never = tiny_model.topics.thresholds_.copy()
+    tiny_model.topics.thresholds_[0] = 1.0  # nothing reaches it: the label is never predicted
+    try:
+        page = write(tiny_model, data, tmp_path / "rep", name="models/tiny").read_text(encoding="utf-8")
+    finally:
+        tiny_model.topics.thresholds_[:] = never
+    assert "<title>classify evaluation of models/tiny</title>" in page
+    assert f"<code>{label}</code>, threshold 1.000: precision - (none predicted), recall 0.000" in page
 
 
 def test_cli_evaluate_report(tiny_model_dir, records_path, tmp_path):
