@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from classify.fitted import stored_rule
 from classify.linear import LOSSES, TOPIC_LOSSES
-from classify.metrics import cv_heading, format_report
+from classify.metrics import cv_heading, format_report, wilson
 
 
 def render(manifest: dict) -> str:
@@ -53,10 +53,12 @@ def render(manifest: dict) -> str:
         lines.append("Not cross-validated (trained with cv=0 / --cv 0, or too few records).")
     lines += ["", "## Limits"]
     counts = training.get("topic_counts") or {}
-    rare = [f"`{k}` ({v})" for k, v in counts.items() if v < 30]
+    rare = [f"`{k}` ({v})" for k, v in counts.items() if v < RARE]
     if rare:
         bars = "the cross-validated figures above have wide error bars" if metrics else "any figure measured on them has wide error bars"
         lines.append("- Few positive examples for " + ", ".join(rare) + f": their recall and precision are uncertain; {bars}.")
+        lines += _intervals((metrics.get("topics") or {}).get("per_label", {}))
+    lines += _counting_bias(metrics)
     status = manifest["heads"].get("topics", {}).get("label_status", [])
     weak = [t["name"] for t, s in zip(schema.get("topics", []), status) if s != "calibrated"]
     if weak:
@@ -71,6 +73,47 @@ def render(manifest: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+RARE = 30  # annotated examples below which a topic's figures get their uncertainty spelt out
+BIASED = 0.25  # |predicted - annotated| / annotated above which counting predicted labels is called biased
+
+
+def _intervals(per_label: dict) -> list[str]:
+    """The rare topics' cross-validated recall and precision as counts with 95 % Wilson intervals."""
+    parts = []
+    for label, m in per_label.items():
+        n, predicted = m.get("support", 0), m.get("predicted")
+        if not 0 < n < RARE or m.get("recall") is None:
+            continue
+        hits = round(m["recall"] * n)
+        said = [f"recall {hits} of {n} ({_interval(hits, n)})"]
+        if predicted:  # stored by versions that count predictions
+            said.append(f"precision {hits} of {predicted} ({_interval(hits, predicted)})")
+        parts.append(f"`{label}` " + ", ".join(said))
+    if not parts:
+        return []
+    return ["- Their cross-validated figures with 95 % Wilson intervals: " + "; ".join(parts) + "."]
+
+
+def _interval(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{lo:.2f}-{hi:.2f}"
+
+
+def _counting_bias(metrics: dict) -> list[str]:
+    """Labels whose predicted count strayed from the annotated count in cross-validation: shares of
+    records per label counted from predictions would be off by as much."""
+    off = []
+    for head in ("topics", "stance"):
+        for label, m in ((metrics.get(head) or {}).get("per_label") or {}).items():
+            n, predicted = m.get("support", 0), m.get("predicted")
+            if predicted is not None and n and abs(predicted - n) >= max(3, BIASED * n):
+                off.append(f"`{label}` {predicted:,} times for {n:,} annotated")
+    if not off:
+        return []
+    return ["- Counting records per label from predictions is biased: in cross-validation the model predicted "
+            + ", ".join(off) + ". Correct such counts with the precision and recall above, or annotate a sample."]
 
 
 def _grams(features: dict) -> str:

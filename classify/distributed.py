@@ -50,8 +50,9 @@ _PARENT_POLL_SECONDS = 1.0
 class _Predicted:
     """Stands in for the model in :func:`classify.labelling._label_batch`: returns given predictions."""
 
-    def __init__(self, predictions):
+    def __init__(self, predictions, model):
         self.predictions = predictions
+        self.seen_in_training = model.seen_in_training
 
     def predict(self, questions, answers):
         return self.predictions
@@ -179,7 +180,7 @@ def label_rows_parallel(model, rows: Iterable, fields: Fields = Fields(), batch_
             yield (_predict if on_dask else _predict_with), _texts(batch)
 
     for predictions in _ordered(model, calls, jobs, model_dir, scheduler):
-        yield from _label_batch(_Predicted(predictions), sent.popleft(), summary)
+        yield from _label_batch(_Predicted(predictions, model), sent.popleft(), summary, fields.id)
 
 
 def label_jsonl_parallel(model, paths, fields: Fields = Fields(), batch_size: int = 2000, summary: Summary | None = None,

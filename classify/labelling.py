@@ -24,6 +24,7 @@ class Summary:
     records: int = 0
     errors: int = 0
     first_errors: list | None = None
+    trained: int = 0  # records whose id the model was trained on: their labels mostly repeat their annotations
 
     def note_error(self, where: str, message: str) -> None:
         self.errors += 1
@@ -34,6 +35,7 @@ class Summary:
         """Count in the summary of a later part of the same run (e.g. a worker's batch)."""
         self.records += other.records
         self.errors += other.errors
+        self.trained += other.trained
         if other.first_errors:
             self.first_errors = ((self.first_errors or []) + other.first_errors)[:5]
 
@@ -78,16 +80,17 @@ def label_rows(model, rows: Iterable[tuple[str, object]], fields: Fields = Field
     for where, row in rows:
         batch.append(_prepare(where, row, fields) + (where,))
         if len(batch) >= batch_size:
-            yield from _label_batch(model, batch, summary)
+            yield from _label_batch(model, batch, summary, fields.id)
             batch = []
     if batch:
-        yield from _label_batch(model, batch, summary)
+        yield from _label_batch(model, batch, summary, fields.id)
 
 
-def _label_batch(model, batch, summary: Summary):
+def _label_batch(model, batch, summary: Summary, id_field: str):
     ok = [i for i, (q, _, _, _) in enumerate(batch) if q is not None]
     predictions = model.predict([batch[i][0] for i in ok], [batch[i][1] for i in ok]) if ok else []
     by_index = dict(zip(ok, predictions))
+    summary.trained += model.seen_in_training(batch[i][2].get(id_field) for i in ok) or 0
     for i, (_, _, out, where) in enumerate(batch):
         summary.records += 1
         if i in by_index:

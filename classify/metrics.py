@@ -20,7 +20,7 @@ def topic_report(Y_true, Y_pred, labels) -> dict:
     >>> topic_report([[1, 0]], [[1, 0]], ["a", "b"])["macro_f1"]  # "b": not annotated, not predicted
     1.0
     >>> topic_report([[1], [0], [0]], [[1], [1], [0]], ["defence"])["per_label"]["defence"]  # one topic
-    {'precision': 0.5, 'recall': 1.0, 'f1': 0.6666666666666666, 'support': 1}
+    {'precision': 0.5, 'recall': 1.0, 'f1': 0.6666666666666666, 'support': 1, 'predicted': 2}
     """
     # counted here, not by sklearn: it takes an (n, 1) matrix (a label set of one topic) for a
     # binary target and scores its class 0, the records *without* the topic
@@ -90,6 +90,23 @@ def stance_report(y_true, y_pred, labels) -> dict:
 
 def _shown(value) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion ``k`` of ``n`` (95 % by default; None for n = 0):
+    unlike k/n +- 1.96 sd it stays within [0, 1] and is honest for the handful of examples rare
+    labels have.
+
+    Examples
+    --------
+    >>> [round(x, 2) for x in wilson(1, 3)]
+    [0.06, 0.79]
+    """
+    if n <= 0:
+        return None
+    p, z2 = k / n, z * z
+    centre, half = p + z2 / (2 * n), z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return float(max(0.0, (centre - half) / (1 + z2 / n))), float(min(1.0, (centre + half) / (1 + z2 / n)))
 
 
 def cv_heading(metrics: dict) -> str:

@@ -127,6 +127,7 @@ class Model:
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_shared", None)  # rebuilt on first use: never ship the joined weights to worker processes
+        state.pop("_trained", None)  # so is the set of training ids
         return state
 
     def predict(self, questions, answers=None) -> list[dict]:
@@ -209,10 +210,15 @@ class Model:
         return report
 
     def seen_in_training(self, ids) -> int | None:
-        """How many of ``ids`` the model was trained on: its figures on those are optimistic (None:
-        its manifest lists no training ids, e.g. a model built in code)."""
-        trained = (self.info or {}).get("training", {}).get("ids")
-        return None if trained is None else len(set(ids).intersection(trained))
+        """How many of ``ids`` (records: repeats count) the model was trained on: its figures on those are optimistic, and its
+        labels of them mostly repeat their annotations (None: its manifest lists no training ids,
+        e.g. a model built in code)."""
+        trained = self.__dict__.get("_trained")
+        if trained is None:  # one set per model, however many batches ask
+            trained = self.__dict__["_trained"] = frozenset((self.info or {}).get("training", {}).get("ids") or ())
+        if not trained and "ids" not in (self.info or {}).get("training", {}):
+            return None
+        return sum(1 for i in ids if isinstance(i, str) and i in trained)  # training ids are text; a list id is no key
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""

@@ -111,6 +111,7 @@ def label_resumable(
                 f"Delete {progress} to start over."
             )
         summary.records, summary.errors, summary.first_errors = done, saved["errors"], list(saved["first_errors"]) or None
+        summary.trained = saved["trained"]
         say(f"resuming {out}: {done} records already labelled, continuing after them")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -131,7 +132,7 @@ def label_resumable(
                 handle.flush()
                 os.fsync(handle.fileno())  # the lines are on disk before the record that counts them
                 done, size = done + len(chunk), size + len(data)
-                errors = {"errors": summary.errors, "first_errors": summary.first_errors or []}
+                errors = {"errors": summary.errors, "first_errors": summary.first_errors or [], "trained": summary.trained}
                 _write_progress(progress, {**state, "records": done, "bytes": size, **errors})
     except BaseException:
         if not progress.exists():  # no checkpoint: nothing to resume from (a rerun starts over), so no file is left
@@ -182,7 +183,8 @@ def _read_progress(progress: Path, partial: Path) -> dict | None:
     if not isinstance(saved, dict) or saved.get("format") != PROGRESS_FORMAT or saved.get("version") != PROGRESS_VERSION:
         version = f"{PROGRESS_FORMAT} v{PROGRESS_VERSION}"
         raise DataError(f"{progress}: not a progress record of this classify version ({version}); {fix}")
-    kinds = {"records": int, "bytes": int, "errors": int, "first_errors": list, "inputs": list, "fields": dict}
+    saved.setdefault("trained", 0)  # progress files of earlier versions do not count them
+    kinds = {"records": int, "bytes": int, "errors": int, "first_errors": list, "inputs": list, "fields": dict, "trained": int}
     for key, kind in kinds.items():
         value = saved.get(key)
         if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):

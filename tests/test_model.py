@@ -160,7 +160,7 @@ def test_evaluate_counts_the_records_the_model_was_trained_on(tiny_model):
     rows[0]["id"] = "new#1"  # not a training id
     report = tiny_model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(rows)), tiny_model.schema))
     assert report["topics"]["seen_in_training"] == 23 and report["stance"]["seen_in_training"] == 21
-    assert tiny_model.seen_in_training(["docA#1", "docA#1", "new#1"]) == 1
+    assert tiny_model.seen_in_training(["docA#1", "docA#1", "new#1", ["docA#1"]]) == 2  # records, not distinct ids
 
 
 def test_indicator():

@@ -1,0 +1,46 @@
+"""Tests of classify.card: the model card's limits say how uncertain and how biased the figures are."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import ROOT
+
+from classify.card import render
+from classify.persist import read_manifest
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return read_manifest(ROOT / "models" / "default")
+
+
+def _with(manifest, head, label, **figures):
+    edited = copy.deepcopy(manifest)
+    edited["metrics"][head]["per_label"][label].update(figures)
+    return edited
+
+
+def test_rare_topics_get_their_counts_with_wilson_intervals(manifest):
+    """'uncertain, wide error bars' said nothing of how wide: 1 of 3 is 0.06-0.79."""
+    edited = _with(manifest, "topics", "shadow_fleet", support=3, recall=1 / 3, precision=1 / 16, predicted=16)
+    card = render(edited)
+    assert "`shadow_fleet` recall 1 of 3 (0.06-0.79), precision 1 of 16 (0.01-0.28)" in card
+    assert "- Their cross-validated figures with 95 % Wilson intervals: " in card
+
+
+def test_labels_predicted_far_more_or_less_often_than_annotated_are_named(manifest):
+    edited = _with(_with(manifest, "stance", "agree", support=127, predicted=64), "topics", "ukraine_support", support=27, predicted=29)
+    card = render(edited)
+    line = next(x for x in card.splitlines() if x.startswith("- Counting records per label from predictions is biased"))
+    assert "`agree` 64 times for 127 annotated" in line and "ukraine_support" not in line  # 29 for 27: within 25 %
+
+
+def test_a_card_of_metrics_without_predicted_counts_still_renders(manifest):
+    edited = copy.deepcopy(manifest)
+    for head in ("topics", "stance"):
+        for m in edited["metrics"][head]["per_label"].values():
+            m.pop("predicted", None)
+    card = render(edited)
+    assert "Counting records per label" not in card and "recall 1 of 3" in card and "precision 1 of" not in card
