@@ -80,10 +80,15 @@ def _worker_model(model_dir: str):
     key = (model_dir, stat.st_mtime_ns, stat.st_size)
     model = _worker_models.get(key)
     if model is None:
+        import warnings
+
         import classify
+        from classify.errors import VersionWarning
 
         _worker_models.clear()
-        model = _worker_models[key] = classify.load(model_dir)
+        with warnings.catch_warnings():  # the labelling process loaded this model too and said so, once, in its own words
+            warnings.simplefilter("ignore", VersionWarning)
+            model = _worker_models[key] = classify.load(model_dir)
     return model
 
 

@@ -376,6 +376,9 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
     records are numbered like lines. A .jsonl file is JSON Lines only: a line "[...]" is a bad line."""
     if format_suffix(name) in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
         return io.StringIO(text)
+    if _nesting(text) > MAX_NESTING + 1:  # the array's own level, plus a record's
+        raise DataError(f"{name}: a record in this JSON array is nested more than {MAX_NESTING} levels deep; fix it, or write one "
+                        "JSON object per line (JSON Lines), where such a line is reported and the others read.")
     try:
         items = json.loads(text)  # a list: the text starts with "["
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -384,18 +387,43 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
     return [json.dumps(item, ensure_ascii=False) + "\n" for item in items]
 
 
+MAX_NESTING = 200  # levels of JSON lists and objects a record may have: no real record comes near
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of JSON lists and objects in ``text`` (strings skipped, valid JSON or not).
+
+    Python's json parses deeper values on 3.13 than on 3.12 (which raised RecursionError), and
+    writing such a value back out (CSV, Parquet, a terminal) recursed past the interpreter's limit:
+    a depth limit of classify's own gives every Python the same clear error.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:  # the usual case: two scans in C
+        return 0
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif match.group() in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')  # a whole string (its brackets are text), or one bracket
+
+
 def _jsonl_row(line: str, where: str):
     line = line.strip().replace("\x00", "")
     if not line:
+        return
+    if _nesting(line) > MAX_NESTING:
+        yield where, DataError(f"{where}: not valid JSON (nested too deeply, starts {line[:40]!r}); fix or remove the line.")
         return
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         reason = exc.msg.removesuffix(" at")  # json's "Unterminated string starting at" already ends in "at"
         yield where, DataError(f"{where}: not valid JSON ({reason} at column {exc.colno}); fix or remove the line.")
-        return
-    except RecursionError:  # json raises this, not JSONDecodeError, for very deep nesting
-        yield where, DataError(f"{where}: not valid JSON (nested too deeply, starts {line[:40]!r}); fix or remove the line.")
         return
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         yield where, DataError(f"{where}: not valid JSON ({exc}); fix or remove the line.")

@@ -212,10 +212,13 @@ def _check_thresholds(path: Path, listed, used: dict[str, float]) -> None:
 
 
 def _warn_versions(saved: dict, path: Path) -> None:
+    """Warn when a model was saved with another major version of numpy or scikit-learn. Minor versions
+    are no news: prediction reads .npy arrays (a format numpy keeps) with classify's own code, and
+    pip gives Python 3.12 another numpy minor than 3.11, so every run there would warn for nothing."""
     current = versions()
     for lib in ("numpy", "scikit-learn"):
         a, b = str(saved.get(lib, "?")), current[lib]
-        if a.split(".")[:2] != b.split(".")[:2]:
+        if a.split(".")[0] != b.split(".")[0]:
             warn(
                 f"{path} was saved with {lib} {a}, this environment has {b}; predictions use only stored arrays "
                 "and should be identical, but re-check with 'classify evaluate' if in doubt.",

@@ -75,6 +75,20 @@ def test_records_the_model_was_trained_on_are_counted_in_every_way_of_labelling(
         assert warning in result.stderr, (extra, result.stderr)
 
 
+def test_a_warning_of_loading_the_model_is_said_once_in_one_line_with_jobs(archive, model_copy, tmp_path):
+    """Each loky worker loads the model too: its VersionWarning came out in Python's two-line format
+    beside the labelling process's own `classify: warning:` line."""
+    manifest = json.loads((model_copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["versions"]["numpy"] = "1.0.0"
+    (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "classify", "label", str(archive), "--model", str(model_copy), "--jobs", "2",
+                             "--batch-size", str(BATCH), "--out", str(tmp_path / "o.jsonl")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr  # the archive's two bad rows
+    said = [line for line in result.stderr.splitlines() if "was saved with numpy 1.0.0" in line]
+    assert len(said) == 1 and said[0].startswith("classify: warning: "), result.stderr
+    assert "VersionWarning" not in result.stderr
+
+
 def test_cli_jobs_on_a_gzip_archive_equals_single_process(archive, tiny_model_dir, tmp_path):
     import gzip
 

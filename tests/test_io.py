@@ -405,6 +405,15 @@ def test_a_json_array_on_stdin(monkeypatch):
     assert [row["question"] for _, row in read_rows("-")] == ["Steun?", "Vloot?"]
 
 
+def test_a_json_array_with_a_record_nested_too_deeply_stops_with_the_fix(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[{"question": "Steun?", "extra": ' + "[" * 3000 + "]" * 3000 + "}]", encoding="utf-8")
+    with pytest.raises(DataError, match=r"export\.json: a record in this JSON array is nested more than 200 levels deep; fix it, or write"):
+        rows_of(path)
+    path.write_text('[{"question": "Steun?", "extra": ' + "[" * 150 + "]" * 150 + "}]", encoding="utf-8")
+    assert rows_of(path)[0][1]["question"] == "Steun?"  # deep, but within the limit
+
+
 def test_a_broken_json_array_stops_with_the_fix(tmp_path):
     path = tmp_path / "export.json"
     path.write_text('[{"question": "Steun?"},', encoding="utf-8")

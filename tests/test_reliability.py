@@ -94,6 +94,9 @@ BAD_JSON_LINES = [
     ('{"id": "x", "question": ', "not valid JSON (Expecting value at column 24); fix or remove the line."),
     ("[1, 2]", "expected a JSON object (a record), got list."),
     ("[" * 5000, f"not valid JSON (nested too deeply, starts '{'[' * 40}'); fix or remove the line."),
+    # valid JSON, parsed by Python 3.13's json (3.12 raised RecursionError), then writing it as CSV recursed past the limit
+    ('{"id": "x", "question": "V?", "extra": ' + "[" * 5000 + "]" * 5000 + "}",
+     "not valid JSON (nested too deeply, starts '{\"id\": \"x\", \"question\": \"V?\", \"extra\": ['); fix or remove the line."),
     ('{"id": ' + "1" * 5000 + "}", "not valid JSON (Exceeds the limit (4300 digits) for integer string conversion"),
     ("\x00\x00{bad", "not valid JSON (Expecting property name enclosed in double quotes at column 2); fix or remove the line."),
 ]
@@ -110,7 +113,7 @@ def test_labelling_malformed_jsonl_lines(tiny_model, tmp_path):
         assert_error(row, f"{path}:{number}: {message}")
 
 
-@pytest.mark.parametrize("line, message", BAD_JSON_LINES, ids=["truncated", "not-an-object", "deep", "huge-int", "nul"])
+@pytest.mark.parametrize("line, message", BAD_JSON_LINES, ids=["truncated", "not-an-object", "deep", "deep-but-valid", "huge-int", "nul"])
 def test_training_malformed_jsonl_line(runner, tmp_path, line, message):
     path = training_file(tmp_path, [line])
     with pytest.raises(DataError, match=r"^" + f"{path}:{TRAINING_LINES + 1}: ".replace(".", r"\.")):
