@@ -23,6 +23,9 @@ __all__ = [
     "ParseWarning",
     "Record",
     "SchemaError",
+    "StanceClassifier",
+    "TextFeatures",
+    "TopicClassifier",
     "VersionWarning",
     "default_model_path",
     "evaluate",
@@ -107,14 +110,18 @@ def hydrate(paths, corpora, fields=None):
     return _hydrate(paths, corpora, as_fields(fields) if fields is not None else Fields())
 
 
+_LAZY = {  # public classes whose modules import numpy or scikit-learn: loaded on first use
+    "LabelSchema": "classify.schema",
+    "Model": "classify.model",
+    "StanceClassifier": "classify.stance",  # the heads as scikit-learn estimators (fit, clone, GridSearchCV)
+    "TextFeatures": "classify.features",
+    "TopicClassifier": "classify.topics",
+}
+
+
 def __getattr__(name):
-    # LabelSchema and Model live in modules that import numpy/sklearn: load them on first use
-    if name == "LabelSchema":
-        from classify.schema import LabelSchema
+    if name in _LAZY:
+        import importlib
 
-        return LabelSchema
-    if name == "Model":
-        from classify.model import Model
-
-        return Model
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'classify' has no attribute {name!r}")

@@ -451,6 +451,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
 
     path = model or classify.default_model_path()
     manifest = read_manifest(path)
+    classify.load(path)  # every check a load makes (checksums, arrays, parameters): info is a health check too
     if as_json:
         typer.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
         return
@@ -474,7 +475,11 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
     ]
     typer.echo("\n".join(lines))
     if manifest.get("metrics"):
-        typer.echo("\n" + cv_heading(manifest["metrics"]) + "\n" + format_report(manifest["metrics"]))
+        try:
+            typer.echo("\n" + cv_heading(manifest["metrics"]) + "\n" + format_report(manifest["metrics"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # figures only people read: the model itself loaded
+            raise DataError(f"{path}/manifest.json: its 'metrics' are damaged ({type(exc).__name__}: {exc}); the model loads and "
+                            "predicts, but its cross-validated figures cannot be shown: retrain it for them.") from None
 
 
 @app.command()

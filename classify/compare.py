@@ -147,6 +147,9 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
     lines = [f"compared on {report['n']} annotated records: OLD = {old_name}, NEW = {new_name}"]
     if report.get("note"):
         lines.append(f"note: {report['note']}")
+    for name, seen in (report.get("seen_in_training") or {}).items():
+        if seen:  # said on stderr too; here it stays with the figures when stdout is kept alone
+            lines.append(f"note: {seen} of these records were in {name.upper()}'s training data; its figures on them are optimistic.")
     for head in ("topics", "stance"):
         part = report.get(head)
         if not part:

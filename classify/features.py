@@ -12,16 +12,11 @@ persistence live in :class:`classify.fitted.FittedFeatures`, which needs numpy o
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from classify import _compiled, _tokens
-from classify.errors import DataError, check_number
 from classify.fitted import FittedFeatures, _spans, as_texts, require_fitted
-
-MAX_FEATURES = 2**24  # hashed feature columns: a label's dense weights while training are 8 bytes each
 
 
 class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
@@ -69,18 +64,6 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         df = np.bincount(np.concatenate(seen), minlength=self.n_features)
         self.idf_ = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         self.n_documents_ = n
-
-    def _check_params(self) -> None:
-        if isinstance(self.n_features, bool) or not isinstance(self.n_features, numbers.Integral) or not 0 < self.n_features <= MAX_FEATURES:
-            raise DataError(f"n_features must be a whole number from 1 to {MAX_FEATURES} (2**24; default 2**20), got "
-                            f"{self.n_features!r}: each label keeps a weight per feature while training.")
-        if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
-            raise DataError(f"word_ngrams must be 1 (words) or 2 (words and word pairs), got {self.word_ngrams!r}; "
-                            "longer word n-grams are not implemented (the char n-grams span word parts instead).")
-        check_number("char_weight", self.char_weight, meaning="0 switches the char block off")
-        lo, hi = self.char_range
-        if hi and not 1 <= lo <= hi:
-            raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
 
     def transform(self, X):
         """Return the L2-normalised TF-IDF matrix (CSR, float32, canonical) of the texts ``X``.

@@ -12,13 +12,14 @@ estimators on first use.
 
 from __future__ import annotations
 
+import numbers
 import re
 import unicodedata
 
 import numpy as np
 
 from classify import _compiled, _ngrams, _tokens, linear
-from classify.errors import DataError
+from classify.errors import DataError, check_number
 from classify.record import is_missing
 
 _TOKEN = re.compile(r"\w+")  # what a token is; classify._tokens finds exactly these, vectorised
@@ -125,6 +126,9 @@ def _row_products(rows: np.ndarray, keys: np.ndarray, values: np.ndarray, weight
     return out
 
 
+MAX_FEATURES = 2**24  # hashed feature columns: a label's dense weights while training are 8 bytes each
+
+
 class FittedFeatures:
     """Hashed TF-IDF features of word n-grams and word-bounded character n-grams (fitted part).
 
@@ -137,6 +141,22 @@ class FittedFeatures:
         self.char_range = char_range
         self.char_weight = char_weight
         self.salt = salt
+
+    def _check_params(self) -> None:
+        """Raise DataError for parameters no featuriser can have (at fit, and at load: a manifest edited by hand)."""
+        if isinstance(self.n_features, bool) or not isinstance(self.n_features, numbers.Integral) or not 0 < self.n_features <= MAX_FEATURES:
+            raise DataError(f"n_features must be a whole number from 1 to {MAX_FEATURES} (2**24; default 2**20), got "
+                            f"{self.n_features!r}: each label keeps a weight per feature while training.")
+        if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
+            raise DataError(f"word_ngrams must be 1 (words) or 2 (words and word pairs), got {self.word_ngrams!r}; "
+                            "longer word n-grams are not implemented (the char n-grams span word parts instead).")
+        check_number("char_weight", self.char_weight, meaning="0 switches the char block off")
+        bounds = tuple(self.char_range) if isinstance(self.char_range, (tuple, list)) else ()
+        whole = len(bounds) == 2 and all(isinstance(b, numbers.Integral) and not isinstance(b, bool) for b in bounds)
+        if not whole or (bounds[1] and not 1 <= bounds[0] <= bounds[1]) or (not bounds[1] and bounds[0]):
+            raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
+        if isinstance(self.salt, bool) or not isinstance(self.salt, numbers.Integral):
+            raise DataError(f"salt must be a whole number (it seeds the feature hashing), got {self.salt!r}.")
 
     # -- hashing and counting ------------------------------------------------------------------
     def _prepare(self, texts, *per_slot):
@@ -269,9 +289,13 @@ class FittedFeatures:
         params = dict(meta["params"])
         params["char_range"] = tuple(params["char_range"])
         self = cls(**params)
-        self.n_documents_ = int(meta["n_documents"])
+        self._check_params()  # a manifest edited by hand: wrong features, or a crash at the first text
+        n = meta["n_documents"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise DataError(f"n_documents must be a whole number >= 0, got {n!r}.")
+        self.n_documents_ = n
         idf = np.full(self.n_features, np.log(1.0 + self.n_documents_) + 1.0, dtype=np.float32)
-        idf[arrays["idf_index"]] = arrays["idf_value"]
+        idf[linear.rows_within(arrays["idf_index"], self.n_features, "idf_index")] = arrays["idf_value"]
         self.idf_ = idf
         return self
 
@@ -370,6 +394,12 @@ class FittedTopics:
         self.label_loss_ = list(meta.get("label_loss", [self.loss] * len(meta["labels"])))  # older: one loss for all
         k = len(self.classes_)
         self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
+        _check_stored(self, k, {"C": self.C, "alpha": self.alpha}, linear.TOPIC_LOSSES, [self.loss, *self.label_loss_])
+        if not all(_whole(b) for b in (self.min_labels_, self.max_labels_)) or not 0 <= self.min_labels_ <= min(self.max_labels_, k):
+            raise DataError(f"label_count_bounds must be [min, max] whole numbers with 0 <= min <= max and min <= {k} (the labels), "
+                            f"got {meta.get('label_count_bounds')!r}.")
+        if len(self.label_status_) != k or len(self.label_loss_) != k:
+            raise DataError(f"label_status and label_loss must list one entry per label ({k}), got {len(self.label_status_)} and {len(self.label_loss_)}.")
         self.weights_ = linear.import_weights(arrays, features.n_features, k)
         self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
         self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
@@ -485,9 +515,30 @@ class FittedStance:
         self.link_ = meta.get("link", "softmax")
         self.classes_ = np.asarray(meta["labels"])
         k = len(self.classes_)
+        _check_stored(self, k, {"C": self.C}, linear.LOSSES, [self.loss])
+        check_number("question_weight", self.question_weight, meaning="0 ignores the question")
+        check_number("cue_weight", self.cue_weight, meaning="0 switches the answer cues off")
+        if self.link_ not in ("softmax", "ovr"):
+            raise DataError(f"link must be 'ovr' (per-label sigmoids, divided by their sum) or 'softmax', got {self.link_!r}.")
         self.weights_ = linear.import_weights(arrays, answer.n_features, k)
         self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
         return self
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_stored(head, k: int, strengths: dict, losses: dict, named: list) -> None:
+    """What a stored head's parameters must be: only a manifest edited by hand breaks these, and
+    none of them would fail before a later refit (or, for the bounds, would change labels silently)."""
+    if k < 1:
+        raise DataError("a head needs at least one label; the manifest lists none.")
+    for name, value in strengths.items():
+        check_number(name, value, strict=True, meaning="a regularisation strength")
+    unknown = [loss for loss in named if loss not in losses]
+    if unknown:
+        raise DataError(f"loss {unknown[0]!r} is not one of {', '.join(losses)}.")
 
 
 def _logit(p):

@@ -12,6 +12,8 @@ import threading
 
 import numpy as np
 
+from classify.errors import DataError
+
 # liblinear seeds and draws from one C-level random generator per process: fits in two threads at
 # once interleave their draws, and each model then depends on thread scheduling (measured: four
 # concurrent fits, four different models). One fit at a time keeps fits reproducible.
@@ -51,7 +53,7 @@ def binary_estimator(loss: str, C: float, class_weight, random_state):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    from classify.errors import DataError, check_number
+    from classify.errors import check_number
 
     check_number("C", C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5 for topics, 3.0 for stance")
     if class_weight not in ("balanced", None):
@@ -82,10 +84,19 @@ def export_weights(weights: np.ndarray) -> dict[str, np.ndarray]:
     return {"weight_rows": rows, "weight_values": weights[rows]}
 
 
+def rows_within(rows: np.ndarray, n: int, what: str) -> np.ndarray:
+    """Stored row numbers, checked to be integers in [0, n) (numpy would wrap -1, or fail on a float)."""
+    rows = np.asarray(rows)
+    if rows.dtype.kind not in "iu" or rows.ndim != 1 or (len(rows) and (rows.min() < 0 or rows.max() >= n)):
+        seen = f", from {rows.min()} to {rows.max()}" if rows.dtype.kind in "iuf" and rows.size else ""
+        raise DataError(f"{what} must hold row numbers from 0 to {n - 1}; got {rows.dtype} values of shape {rows.shape}{seen}")
+    return rows
+
+
 def import_weights(arrays: dict, n_features: int, n_outputs: int) -> np.ndarray:
     weights = np.zeros((n_features, n_outputs), dtype=np.float32)
     values = np.asarray(arrays["weight_values"], dtype=np.float32).reshape(-1, n_outputs)
-    weights[arrays["weight_rows"]] = values
+    weights[rows_within(arrays["weight_rows"], n_features, "weight_rows")] = values
     return weights
 
 

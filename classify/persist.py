@@ -87,6 +87,8 @@ def save(model, path) -> Path:
     from classify import card
 
     path = Path(path)
+    if path.is_symlink():  # `current -> v3`: the model goes where the link points, and the link stays
+        path = Path(os.path.realpath(path))
     check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -111,20 +113,60 @@ def save(model, path) -> Path:
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(card.render(manifest), encoding="utf-8")
-        if path.exists():
+        if not path.exists():
+            os.replace(tmp, path)
+        elif _exchange(tmp, path):  # one atomic step: the old model is now at tmp
+            _remove(tmp)
+        else:  # two renames (no renameat2 here): an interruption between them puts the old model back
             old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+            _remove(old)
+            try:
+                os.replace(path, old)
+                os.replace(tmp, path)
+            except BaseException:
+                if not path.exists() and old.is_dir():
+                    os.replace(old, path)
+                raise
+            _remove(old)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         if isinstance(exc, OSError):  # a full disk (numpy's own error has no errno), a read-only folder
             raise unwritable(path, exc, "the model to") from None
         raise
     return path
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux's renameat2 with RENAME_EXCHANGE): whenever the
+    process is stopped, even by kill -9, ``b`` holds the old or the new model. False where the
+    system or file system cannot (then :func:`save` renames twice)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)  # glibc >= 2.28
+    if renameat2 is None:
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_cwd, exchange = -100, 2  # AT_FDCWD, RENAME_EXCHANGE
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):  # not supported by the kernel or file system
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _remove(path: Path) -> None:
+    """Remove a leftover folder (or a file or link in its place) if there is one."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def read_manifest(path) -> dict:
@@ -136,12 +178,15 @@ def read_manifest(path) -> dict:
     if not path.is_dir():
         raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by Model.save or 'classify train --out'.")
     file = path / MANIFEST
+    if file.is_symlink():
+        raise ModelFormatError(f"{file}: a symbolic link; refusing to read through it. Copy the model directory with its files (cp -rL).")
     if not file.is_file():
         raise ModelFormatError(f"{path}: no {MANIFEST}; this is not a classify model directory (train one with 'classify train').")
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFormatError(f"{file}: not valid JSON ({exc}); the model directory is damaged, retrain or re-download it.") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors; deep nesting recurses
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ModelFormatError(f"{file}: not valid JSON ({reason}); the model directory is damaged, retrain or re-download it.") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFormatError(f"{file}: 'format' must be {FORMAT!r}; this is not a classify model directory.")
     version = manifest.get("format_version")
@@ -151,6 +196,13 @@ def read_manifest(path) -> dict:
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Install a newer classify (from its checkout or a wheel built from it) or retrain the model."
         )
     expected = {"schema": dict, "heads": dict, "files": dict, "versions": dict}
+    optional = {"thresholds": dict, "training": dict, "metrics": dict}  # written by every save; older manifests may lack them
+    for key, kind in optional.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest[key]).__name__}; the manifest is damaged.")
+    for name, head in manifest.get("heads", {}).items() if isinstance(manifest.get("heads"), dict) else ():
+        if not isinstance(head, dict):
+            raise ModelFormatError(f"{file}: head {name!r} must be a dict, got {type(head).__name__}; the manifest is damaged.")
     for key, kind in expected.items():
         if not isinstance(manifest.get(key), kind):
             raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest.get(key)).__name__}; the manifest is damaged.")
@@ -171,14 +223,14 @@ def load(path):
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for filename, digest in sorted(manifest["files"].items()):
         file = path / filename
+        if file.is_symlink():  # it could name any file on the machine: a model directory holds its own files
+            raise ModelFormatError(f"{path}: payload file {filename!r} is a symbolic link; refusing to read through it. Copy the "
+                                   "model directory with its files (cp -rL), or retrain it.")
         if not file.is_file():
             raise ModelFormatError(f"{path}: payload file {filename!r} listed in the manifest is missing; the model directory is incomplete.")
         if _sha256(file) != digest:
             raise ModelFormatError(f"{path}: checksum mismatch for {filename!r}; the file was modified after saving. Refusing to load it.")
-        try:
-            value = np.load(file, allow_pickle=False)
-        except ValueError as exc:
-            raise ModelFormatError(f"{path}: {filename!r} is not a plain numeric array ({exc}); refusing to load it.") from None
+        value = _array(path, filename)
         head, _, key = filename[: -len(".npy")].partition(".")
         arrays.setdefault(head, {})[key] = value
     try:
@@ -191,12 +243,31 @@ def load(path):
             heads[name] = builders[name].from_state(meta, arrays.get(name, {}))
         info = {k: manifest[k] for k in ("training", "metrics") if k in manifest}
         model = Model(schema, heads.get("topics"), heads.get("stance"), info)  # checks the heads' labels against the schema
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
         if isinstance(exc, ModelFormatError):
             raise
-        raise ModelFormatError(f"{path}: the manifest does not describe a loadable model ({type(exc).__name__}: {exc}).") from None
+        raise ModelFormatError(f"{path}: the manifest does not describe a loadable model ({type(exc).__name__}: {exc}); restore the "
+                               "directory as it was saved, or retrain the model.") from None
     _check_thresholds(path, manifest.get("thresholds", {}), model.thresholds)
     return model
+
+
+def _array(path: Path, filename: str) -> np.ndarray:
+    """A payload array, read only if it is what classify writes: a finite number array of the size
+    its file holds (memory-mapped first, so a header declaring 10**12 values allocates nothing)."""
+    try:
+        mapped = np.load(path / filename, mmap_mode="r", allow_pickle=False)
+        value = np.array(mapped)
+        del mapped
+    except (ValueError, EOFError, OSError) as exc:  # object arrays, pickles, cut-short or empty files
+        raise ModelFormatError(f"{path}: {filename!r} is not a plain numeric array ({exc}); refusing to load it.") from None
+    if value.dtype.kind not in "fiu":  # no text, dates, complex or booleans
+        raise ModelFormatError(f"{path}: {filename!r} holds {value.dtype} values, not numbers classify writes (integers or "
+                               "floats); refusing to load it.")
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise ModelFormatError(f"{path}: {filename!r} holds NaN or infinite values; refusing to load it (they would make every "
+                               "score NaN). Retrain the model.")
+    return value
 
 
 def _check_thresholds(path: Path, listed, used: dict[str, float]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
@@ -95,6 +97,12 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         labels = tuple(str(c) for c in classes)
         unknown = sorted(str(v) for v in set(y) - set(labels))
         if unknown:
+            if self.labels is not None and all(isinstance(v, numbers.Integral) for v in given) and not any(
+                    isinstance(c, numbers.Integral) for c in self.labels):
+                # cross_val_predict(method="predict_proba") hands its estimators y encoded as 0, 1, ...
+                raise DataError(f"y holds integers ({', '.join(map(str, sorted(set(given))[:4]))}) where this estimator's labels are "
+                                f"{list(labels)}: scikit-learn encodes y so for cross_val_predict(method='predict_proba'). Unset the "
+                                "labels there (estimator.set_params(labels=None): classes then come from y), or pass y as the labels.")
             raise DataError(f"stance {unknown[0]!r} is not among the labels {list(labels)}; add it to the labels.")
         self.classes_ = classes
         template = self.features if self.features is not None else TextFeatures()

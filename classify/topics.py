@@ -19,6 +19,11 @@ from classify.fitted import FittedTopics, as_texts
 RIDGE_MIN_POSITIVES = 20
 
 
+def _positional(columns) -> bool:
+    """Whether a DataFrame's columns are only numbered 0..k-1 (pandas' default), not named."""
+    return list(columns) == list(range(len(columns)))
+
+
 class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     """One-vs-rest linear models over hashed TF-IDF features, Platt-calibrated per label.
 
@@ -106,6 +111,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
             )
         Y = Y.astype(np.int8)
         k = Y.shape[1]
+        named = [str(c) for c in y.columns] if hasattr(y, "columns") and not _positional(y.columns) else None
+        if self.labels is not None and named is not None and named != [str(label) for label in self.labels]:
+            # a DataFrame names its columns: they are matched to the labels by name, not taken in order
+            if sorted(named) != sorted(str(label) for label in self.labels) or len(set(named)) != len(named):
+                raise DataError(f"y's columns {named} are not the labels {list(self.labels)}; name one column per label, "
+                                "or pass y as an array whose columns follow the labels' order.")
+            Y = Y[:, [named.index(str(label)) for label in self.labels]]
         # label-count bounds seen in training: data with exactly one label per record (themes)
         # is decoded as exactly one label, data that never has two labels as at most one
         counts = Y.sum(axis=1)
@@ -114,7 +126,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         if self.labels is not None:
             labels = tuple(self.labels)
         else:  # an indicator DataFrame names its columns (MultiLabelBinarizer's classes_ do not travel with its array)
-            labels = tuple(str(c) for c in y.columns) if hasattr(y, "columns") else tuple(str(j) for j in range(k))
+            labels = tuple(named) if named is not None else tuple(str(j) for j in range(k))
         if len(labels) != k:
             raise DataError(f"{len(labels)} labels given for a y with {k} columns; pass one label per column.")
         self.classes_ = np.asarray(labels)

@@ -428,6 +428,27 @@ def test_info_damaged_model(runner, model_copy):
     assert_clean_error(run(runner, "info", "--model", model_copy), 2, "'format' must be 'classify-model'")
 
 
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m.update(thresholds=[0.5]), "field 'thresholds' must be a dict, got list"),  # was AttributeError, exit 1
+    (lambda m: m["heads"].update(topics=None), "head 'topics' must be a dict, got NoneType"),
+    (lambda m: m["heads"]["topics"].update(label_count_bounds=[5]), "the manifest does not describe a loadable model"),
+    (lambda m: m["metrics"].update(topics=5), "its 'metrics' are damaged"),
+])
+def test_info_is_a_health_check_with_one_clean_error(runner, model_copy, edit, message):
+    manifest = json.loads((model_copy / "manifest.json").read_text(encoding="utf-8"))
+    edit(manifest)
+    (model_copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    result = run(runner, "info", "--model", model_copy)
+    assert result.exit_code == 2 and result.stderr.startswith("classify: error: ") and message in result.stderr, result.output
+
+
+def test_info_refuses_a_tampered_payload_as_load_does(runner, model_copy):
+    """info printed a healthy summary (exit 0) of a model that load refuses."""
+    payload = model_copy / "topics.intercept.npy"
+    payload.write_bytes(payload.read_bytes()[:-8] + b"\0" * 8)
+    assert_clean_error(run(runner, "info", "--model", model_copy), 2, "checksum mismatch for 'topics.intercept.npy'")
+
+
 def test_hydrate(runner, tmp_path):
     corpora = tmp_path / "corpora"
     corpora.mkdir()

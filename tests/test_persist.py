@@ -369,3 +369,133 @@ def test_saving_a_loaded_model_writes_the_same_directory(tiny_model_dir, tmp_pat
     assert names == sorted(p.name for p in again.iterdir())
     for name in names:
         assert (again / name).read_bytes() == (tiny_model_dir / name).read_bytes(), name
+
+
+# -- manifests and payloads edited by hand (a helper's audit: each gave a traceback, or loaded and predicted otherwise)
+def _edit(model_copy, *path, value):
+    manifest = manifest_of(model_copy)
+    node = manifest
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    write_manifest(model_copy, manifest)
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("heads", "topics", "features", "params", "word_ngrams"), -3, r"word_ngrams must be 1 \(words\) or 2"),  # dropped bigrams: 0.994 -> 0.575
+    (("heads", "topics", "features", "params", "char_range"), [5, 2], r"char_range must be \(lo, hi\) with 1 <= lo <= hi"),
+    (("heads", "topics", "features", "params", "char_range"), "ab", r"char_range must be"),
+    (("heads", "topics", "features", "params", "n_features"), 10**13, r"n_features must be a whole number from 1 to 16777216"),  # 36 TiB
+    (("heads", "topics", "features", "params", "n_features"), 1000, r"idf_index must hold row numbers from 0 to 999; got int32 values"),
+    (("heads", "topics", "features", "n_documents"), -5, r"n_documents must be a whole number >= 0"),
+    (("heads", "topics", "label_count_bounds"), [3, 1], r"label_count_bounds must be \[min, max\] whole numbers"),
+    (("heads", "topics", "label_count_bounds"), ["a", "b"], r"label_count_bounds must be"),
+    (("heads", "topics", "label_count_bounds"), [5], r"ValueError: not enough values to unpack"),
+    (("heads", "topics", "params", "C"), "x", r"C must be"),
+    (("heads", "topics", "params", "loss"), "evil", r"loss 'evil' is not one of auto, ridge, log, squared_hinge"),
+    (("heads", "stance", "params", "loss"), "evil", r"loss 'evil' is not one of log, squared_hinge"),
+    (("heads", "stance", "link"), "evil", r"link must be 'ovr' \(per-label sigmoids, divided by their sum\) or 'softmax'"),
+    (("heads", "stance", "params", "cue_weight"), float("nan"), r"cue_weight must be"),
+])
+def test_a_manifest_edited_into_an_impossible_model_is_refused_at_load(model_copy, path, value, message):
+    _edit(model_copy, *path, value=value)
+    with pytest.raises(ModelFormatError, match=rf"the manifest does not describe a loadable model \(.*{message}"):
+        load(model_copy)
+
+
+@pytest.mark.parametrize("key, value", [("thresholds", [0.5]), ("metrics", "good"), ("training", ["x"])])
+def test_optional_manifest_fields_of_the_wrong_type_are_refused(model_copy, key, value):
+    _edit(model_copy, key, value=value)
+    with pytest.raises(ModelFormatError, match=rf"field '{key}' must be a dict, got {type(value).__name__}; the manifest is damaged"):
+        read_manifest(model_copy)
+
+
+def test_a_manifest_nested_too_deeply_is_refused(model_copy):
+    (model_copy / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=r"manifest.json: not valid JSON \((nested too deeply|.*)\); the model directory is damaged"):
+        read_manifest(model_copy)
+
+
+def _forge(model_copy, name, value):
+    """Replace a payload array and update its checksum (what the checksums cannot stop)."""
+    np.save(model_copy / name, value)
+    manifest = manifest_of(model_copy)
+    manifest["files"][name] = hashlib.sha256((model_copy / name).read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("topics.intercept.npy", np.array(["9", "9", "9", "9", "9"][:4]), r"holds <U1 values, not numbers classify writes"),  # every topic at 1.000
+    ("topics.intercept.npy", np.array([np.nan, 0, 0, 0]), r"holds NaN or infinite values"),  # NaN scores: bare NaN in JSONL
+    ("topics.intercept.npy", np.ones(4, dtype=complex), r"holds complex128 values"),
+    ("topics.weight_rows.npy", np.array([-1, 0], dtype=np.int32), r"weight_rows must hold row numbers"),  # -1 wrapped to the last row
+    ("topics.weight_rows.npy", np.array([0.0, 1.0]), r"weight_rows must hold row numbers"),
+])
+def test_forged_payload_arrays_of_the_wrong_kind_are_refused(model_copy, name, value, message):
+    _forge(model_copy, name, value)
+    with pytest.raises(ModelFormatError, match=message):
+        load(model_copy)
+
+
+def test_a_payload_declaring_more_values_than_its_file_holds_is_refused_before_allocating(model_copy):
+    name = "topics.intercept.npy"
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(4))
+    header["shape"] = (10**12,)
+    with open(model_copy / name, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, header)
+        handle.write(b"\0" * 64)
+    manifest = manifest_of(model_copy)
+    manifest["files"][name] = hashlib.sha256((model_copy / name).read_bytes()).hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"'topics\.intercept\.npy' is not a plain numeric array \(mmap length is greater than file size\)"):
+        load(model_copy)
+    (model_copy / name).write_bytes(b"")  # an empty file: was click's bare "Aborted!" (an EOFError)
+    manifest["files"][name] = hashlib.sha256(b"").hexdigest()
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=r"is not a plain numeric array"):
+        load(model_copy)
+
+
+def test_payloads_and_manifests_behind_symbolic_links_are_not_read(model_copy, tmp_path):
+    outside = tmp_path / "elsewhere.npy"
+    (model_copy / "topics.platt.npy").rename(outside)
+    (model_copy / "topics.platt.npy").symlink_to(outside)
+    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.platt\.npy' is a symbolic link; refusing to read through it"):
+        load(model_copy)
+    (model_copy / "manifest.json").rename(tmp_path / "manifest.json")
+    (model_copy / "manifest.json").symlink_to(tmp_path / "manifest.json")
+    with pytest.raises(ModelFormatError, match=r"manifest\.json: a symbolic link; refusing to read through it"):
+        load(model_copy)
+
+
+# -- saving over a model (a helper's audit: strace-injected signals between two renames left no model)
+def test_saving_through_a_symbolic_link_replaces_the_model_it_points_to(tiny_model, tmp_path):
+    save(tiny_model, tmp_path / "v1")
+    (tmp_path / "current").symlink_to("v1")
+    for _ in range(3):  # the second save failed on a stale '.current.old' link ('Not a directory'), after training
+        save(tiny_model, tmp_path / "current")
+    assert (tmp_path / "current").is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["current", "v1"]
+    assert load(tmp_path / "current").heads == tiny_model.heads
+
+
+def test_an_interrupted_save_keeps_the_old_model_where_the_swap_is_two_renames(tiny_model, tmp_path, monkeypatch):
+    from classify import persist
+
+    target = save(tiny_model, tmp_path / "m")
+    before = manifest_of(target)
+    monkeypatch.setattr(persist, "_exchange", lambda a, b: False)  # a file system without renameat2's exchange
+    real, calls = os.replace, []
+
+    def interrupted(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # between moving the old model aside and the new one in: Ctrl-C or SIGTERM
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(persist.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(tiny_model, target)
+    monkeypatch.setattr(persist.os, "replace", real)
+    assert manifest_of(target) == before and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    save(tiny_model, target)  # and the two-rename way works when not interrupted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

@@ -240,3 +240,14 @@ def test_question_and_answer_featurisers_must_share_n_features(data):
 def test_question_featuriser_must_not_share_the_answer_salt(data):
     with pytest.raises(DataError, match="salt 1, the answer's"):
         make(question_features=TextFeatures(n_features=2**12, salt=1)).fit(*data)
+
+
+def test_integer_encoded_y_with_text_labels_says_what_to_do(data):
+    """cross_val_predict(method="predict_proba") encodes y as 0, 1, ...: 'stance '0' is not among the
+    labels' left a user of a cloned shipped head without the fix."""
+    from sklearn.model_selection import cross_val_predict
+
+    X, y = data
+    with pytest.raises(DataError, match=r"y holds integers \(0, 1, 2\) where this estimator's labels are .*set_params\(labels=None\)"):
+        cross_val_predict(make(), X, y, cv=2, method="predict_proba")
+    assert cross_val_predict(make().set_params(labels=None), X, y, cv=2, method="predict_proba").shape == (len(y), 3)
