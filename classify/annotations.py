@@ -35,6 +35,18 @@ class Fields:
     stance: str = "stance"
 
 
+def id_key(value) -> str | None:
+    """A record's id as annotations and a model's manifest keep it: a string, or a whole number
+    (numpy's too: a pandas id column) as text; None for a missing id or one of another type.
+
+    >>> id_key(17), id_key("kst-1#2"), id_key(True), id_key(None)
+    ('17', 'kst-1#2', None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, numbers.Integral)) or value == "":
+        return None
+    return str(value).encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?', as labelling reads texts
+
+
 def map_hint(part: str) -> str:
     """How a user names the column holding `part` (question, topics, ...), in Python and in the CLI."""
     return f"fields={{'{part}': COLUMN}} in Python, --{part}-field COLUMN on the command line"
@@ -172,7 +184,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
                 f"{where}: field '{fields.id}' is {type(rid).__name__}; expected a string id, got {rid!r:.40}. "
                 "Write the id as a string, or leave it out to have one generated."
             )
-        rid = str(rid).encode("utf-8", "replace").decode("utf-8")
+        rid = id_key(rid)
         if rid in seen:
             raise DataError(f"{where}: duplicate id {rid!r} (first at {seen[rid]}); give every record a unique id or remove the duplicate.")
         seen[rid] = where

@@ -229,7 +229,8 @@ def label(
     Large archives: classify label archive.jsonl --out labelled.jsonl --jobs 4 (or --dask tcp://scheduler:8786)
     """
     from classify.annotations import Fields
-    from classify.io import detect_format, read_rows
+    from classify.formats import detect_format
+    from classify.io import read_rows
     from classify.labelling import Summary, label_rows
     from classify.output import AtomicWriter, write_rows
 
@@ -419,7 +420,7 @@ def evaluate(
     Example: classify evaluate held_out.jsonl --model models/mine --report eval_report/
     """
     from classify import annotations as ann
-    from classify.metrics import format_report
+    from classify.metrics import format_report, trained_note
 
     if report_dir is not None:
         from classify.report import check
@@ -430,7 +431,7 @@ def evaluate(
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
     report = loaded.evaluate(data)
     if seen := max((r.get("seen_in_training") or 0 for r in report.values()), default=0):
-        warnings.warn(f"{seen} of these records were in the model's training data; its figures on them are optimistic.", ClassifyWarning, stacklevel=2)
+        warnings.warn(trained_note(seen) + ".", ClassifyWarning, stacklevel=2)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
     if report_dir is not None:
         from classify.report import write
@@ -668,7 +669,8 @@ def explain(
 def _explain_inputs(text, answer, question_field, answer_field, id_field):
     """(id, question, answer) triples: one for a literal text, one per record for a file."""
     from classify.annotations import Fields
-    from classify.io import detect_format, read_rows
+    from classify.formats import detect_format
+    from classify.io import read_rows
     from classify.labelling import _prepare
 
     path = Path(text) if text != "-" and len(text) < 4096 and "\n" not in text else None
@@ -681,7 +683,8 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
     rows = None
     if text == "-" or detect_format(text) in ("document", "unknown"):
         from classify.errors import ParseWarning
-        from classify.io import _read_text, plain_stem, plain_text, rows_of_text
+        from classify.formats import plain_stem
+        from classify.io import _read_text, plain_text, rows_of_text
 
         content = _read_text(text)
         if plain_text(content):  # a plain text file, or text piped in: the whole text is the question
@@ -723,11 +726,15 @@ def compare(
     from classify import annotations as ann
     from classify.compare import compare as run
     from classify.compare import format_comparison
+    from classify.metrics import trained_note
 
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
     old_model, new_model = classify.load(old), classify.load(new)
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), None, fields)
     report = run(old_model, new_model, data)
+    for name, seen in report["seen_in_training"].items():
+        if seen:  # stderr, beside the report's own note: a terminal shows it even when stdout goes to a file
+            warnings.warn(trained_note(seen, whose=f"{name.upper()}'s") + ".", ClassifyWarning, stacklevel=2)
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_comparison(report, str(old), str(new), show))
 
 

@@ -13,7 +13,8 @@ the user knows whether the comparison is on held-out data.
 from __future__ import annotations
 
 from classify.annotations import Annotations
-from classify.errors import ClassifyWarning, DataError, warn
+from classify.errors import DataError
+from classify.metrics import trained_note
 
 
 def _restricted(data: Annotations, schema) -> Annotations:
@@ -91,9 +92,7 @@ def compare(old, new, data: Annotations) -> dict:
     result: dict = {"n": len(data), "seen_in_training": {}}
     ids = set(data.ids)
     for name, model in (("old", old), ("new", new)):
-        result["seen_in_training"][name] = seen = model.seen_in_training(ids)
-        if seen:  # stderr in the CLI (`classify: warning:`), so that stdout holds the report only
-            warn(f"{seen} of these records were in {name.upper()}'s training data; its figures on them are optimistic.", ClassifyWarning)
+        result["seen_in_training"][name] = model.seen_in_training(ids)  # the CLI warns; the report says it too
     topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
     stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
     if old.topics is not None or new.topics is not None:
@@ -149,7 +148,8 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
         lines.append(f"note: {report['note']}")
     for name, seen in (report.get("seen_in_training") or {}).items():
         if seen:  # said on stderr too; here it stays with the figures when stdout is kept alone
-            lines.append(f"note: {seen} of these records were in {name.upper()}'s training data; its figures on them are optimistic.")
+            whose = f"{name.upper()}'s"
+            lines.append(f"note: {trained_note(seen, whose=whose)}.")
     for head in ("topics", "stance"):
         part = report.get(head)
         if not part:

@@ -22,6 +22,7 @@ what made it ``agree`` rather than ``non_committal``.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 import zlib
 from collections import defaultdict
@@ -134,8 +135,9 @@ def _ranked(parts: dict, column: int | np.ndarray, top: int) -> tuple[list[dict]
 
     up = sorted((kv for kv in values if kv[1] > 0), key=lambda kv: (-kv[1], kv[0]))[:top]
     down = sorted((kv for kv in values if kv[1] < 0), key=lambda kv: (kv[1], kv[0]))[:top]
-    listed = len(up) + len(down)
-    rest = {"count": len(values) - listed, "weight": sum(v for _, v in values) - sum(v for _, v in up + down)}
+    listed = {key for key, _ in up + down}
+    unlisted = [v for key, v in values if key not in listed]  # summed on their own: exactly 0.0 when none is left out
+    rest = {"count": len(unlisted), "weight": math.fsum(unlisted)}
     return [row(*kv) for kv in up], [row(*kv) for kv in down], rest
 
 
@@ -280,7 +282,7 @@ def _explain_stance(model, question: str, answer: str, top: int) -> dict:
         "probability": round(float(proba[k]), 4),
         "versus_probability": round(float(proba[r]), 4),
         "scores": {label: float(v) for label, v in zip(labels, score)},
-        "link": getattr(head, "link_", "ovr"),  # how scores become probabilities: see format_explanation
+        "link": head.link_,  # how scores become probabilities: see format_explanation
         "margin": margin,
         "intercept": float(head.intercept_[k] - head.intercept_[r]),
         "for": up,

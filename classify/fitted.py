@@ -291,7 +291,7 @@ class FittedFeatures:
         self = cls(**params)
         self._check_params()  # a manifest edited by hand: wrong features, or a crash at the first text
         n = meta["n_documents"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        if not _whole(n) or n < 0:
             raise DataError(f"n_documents must be a whole number >= 0, got {n!r}.")
         self.n_documents_ = n
         idf = np.full(self.n_features, np.log(1.0 + self.n_documents_) + 1.0, dtype=np.float32)
@@ -325,6 +325,17 @@ class FittedTopics:
         self.class_weight = class_weight
         self.cv = cv
         self.random_state = random_state
+
+    def _check_params(self) -> None:
+        """Raise DataError for parameters no topic head can have: at fit, and at load (a manifest edited by hand)."""
+        if self.loss not in linear.TOPIC_LOSSES:
+            raise DataError(f"loss must be one of {', '.join(linear.TOPIC_LOSSES)}; got {self.loss!r}.")
+        if self.loss in ("auto", "ridge"):
+            check_number("alpha", self.alpha, strict=True, meaning="the ridge penalty; default 0.3")
+        check_number("C", self.C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5")
+        check_number("prior_weight", self.prior_weight, meaning="sample weight of each label description; 0 ignores them")
+        if isinstance(self.cv, bool) or not isinstance(self.cv, numbers.Integral) or self.cv < 0:
+            raise DataError(f"cv must be an int >= 0 (folds for calibration; below 2 the labels stay uncalibrated); got {self.cv!r}.")
 
     def decision_function(self, X, dot=None):
         """Raw linear scores, shape (n_samples, n_labels).
@@ -393,13 +404,16 @@ class FittedTopics:
         self.label_status_ = list(meta["label_status"])
         self.label_loss_ = list(meta.get("label_loss", [self.loss] * len(meta["labels"])))  # older: one loss for all
         k = len(self.classes_)
-        self.min_labels_, self.max_labels_ = meta.get("label_count_bounds", [0, k])  # older models: unbounded
-        _check_stored(self, k, {"C": self.C, "alpha": self.alpha}, linear.TOPIC_LOSSES, [self.loss, *self.label_loss_])
-        if not all(_whole(b) for b in (self.min_labels_, self.max_labels_)) or not 0 <= self.min_labels_ <= min(self.max_labels_, k):
+        self._check_params()  # a manifest edited by hand: each of these would fail only at a later refit
+        bounds = meta.get("label_count_bounds", [0, k])  # older models: unbounded
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_whole(b) for b in bounds) and 0 <= bounds[0] <= min(bounds[1], k)):
             raise DataError(f"label_count_bounds must be [min, max] whole numbers with 0 <= min <= max and min <= {k} (the labels), "
-                            f"got {meta.get('label_count_bounds')!r}.")
-        if len(self.label_status_) != k or len(self.label_loss_) != k:
-            raise DataError(f"label_status and label_loss must list one entry per label ({k}), got {len(self.label_status_)} and {len(self.label_loss_)}.")
+                            f"got {bounds!r}.")
+        self.min_labels_, self.max_labels_ = bounds
+        unknown = [loss for loss in self.label_loss_ if loss not in linear.TOPIC_LOSSES]
+        if len(self.label_status_) != k or len(self.label_loss_) != k or unknown:
+            raise DataError(f"label_status and label_loss must list one entry per label ({k}) and label_loss known losses "
+                            f"({', '.join(linear.TOPIC_LOSSES)}); got {self.label_status_!r} and {self.label_loss_!r}.")
         self.weights_ = linear.import_weights(arrays, features.n_features, k)
         self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
         self.platt_ = np.asarray(arrays["platt"], dtype=np.float64).reshape(k, 2)
@@ -446,6 +460,14 @@ class FittedStance:
         self.loss = loss
         self.class_weight = class_weight
         self.random_state = random_state
+
+    def _check_params(self) -> None:
+        """Raise DataError for parameters no stance head can have: at fit, and at load (a manifest edited by hand)."""
+        if self.loss not in linear.LOSSES:
+            raise DataError(f"loss must be one of {', '.join(linear.LOSSES)}; got {self.loss!r}.")
+        check_number("C", self.C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 3.0")
+        check_number("question_weight", self.question_weight, meaning="weight of the question's features; 0 leaves them out")
+        check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
 
     def decision_function(self, X, question_dot=None):
         """Raw scores, shape (n_samples, n_labels); ``question_dot``: ``question_features_.dot(questions,
@@ -515,9 +537,7 @@ class FittedStance:
         self.link_ = meta.get("link", "softmax")
         self.classes_ = np.asarray(meta["labels"])
         k = len(self.classes_)
-        _check_stored(self, k, {"C": self.C}, linear.LOSSES, [self.loss])
-        check_number("question_weight", self.question_weight, meaning="0 ignores the question")
-        check_number("cue_weight", self.cue_weight, meaning="0 switches the answer cues off")
+        self._check_params()  # a manifest edited by hand: cue_weight and question_weight change every score
         if self.link_ not in ("softmax", "ovr"):
             raise DataError(f"link must be 'ovr' (per-label sigmoids, divided by their sum) or 'softmax', got {self.link_!r}.")
         self.weights_ = linear.import_weights(arrays, answer.n_features, k)
@@ -526,19 +546,7 @@ class FittedStance:
 
 
 def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_stored(head, k: int, strengths: dict, losses: dict, named: list) -> None:
-    """What a stored head's parameters must be: only a manifest edited by hand breaks these, and
-    none of them would fail before a later refit (or, for the bounds, would change labels silently)."""
-    if k < 1:
-        raise DataError("a head needs at least one label; the manifest lists none.")
-    for name, value in strengths.items():
-        check_number(name, value, strict=True, meaning="a regularisation strength")
-    unknown = [loss for loss in named if loss not in losses]
-    if unknown:
-        raise DataError(f"loss {unknown[0]!r} is not one of {', '.join(losses)}.")
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _logit(p):

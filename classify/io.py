@@ -27,11 +27,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from classify.errors import DataError, InputNotFoundError, ParseWarning, a_type
+from classify.formats import BUFFER, detect_format, format_suffix, gzipped, plain_stem
 
 _CSV_FIELD_LIMIT = 2**31 - 1  # the largest value csv accepts on every platform (a C long)
-_DOCUMENT_SUFFIXES = (".txt", ".text")
 _GZIP = b"\x1f\x8b"  # the first bytes of gzip data
-BUFFER = 1 << 20  # bytes of file buffer: archives are GBs, and every system call costs (half the write time at 8 KiB)
 
 
 def _cp1252_bytes(exc: UnicodeDecodeError) -> tuple[str, int]:
@@ -75,36 +74,6 @@ def _wide_codec(head: bytes) -> str | None:
     return None
 
 
-def detect_format(path: str) -> str:
-    """The input kind of a path by its suffix: jsonl, csv, parquet, dataset, document or unknown."""
-    if path == "-":
-        return "jsonl"
-    p = Path(path)
-    if p.is_dir():
-        return "dataset"
-    suffix = format_suffix(path)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix in (".csv", ".tsv"):
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix in _DOCUMENT_SUFFIXES:
-        return "document"
-    return "unknown"
-
-
-def format_suffix(path: str) -> str:
-    """The suffix that names a file's format, looking under a .gz: ".jsonl" for archive.jsonl.gz."""
-    p = Path(path)
-    return Path(p.stem).suffix.lower() if gzipped(path) else p.suffix.lower()
-
-
-def plain_stem(path: str) -> str:
-    """A file's name without its format suffix and .gz: "labelled" for labelled.csv.gz."""
-    return Path(Path(path).stem).stem if gzipped(path) else Path(path).stem
-
-
 def document_names(paths) -> dict[str, str]:
     """The name each input's document records are called after (``antwoorden#3``) where its text
     prints no id: the file's stem; where several documents share a stem (``2012/antwoorden.txt``,
@@ -128,11 +97,6 @@ def document_names(paths) -> dict[str, str]:
             warnings.warn(f"{len(files)} documents are named {stem!r}: where a text prints no id of its own, its records' ids name its "
                           f"folders too ({shown}{', ...' if len(files) > 5 else ''}).", ParseWarning, stacklevel=2)
     return names
-
-
-def gzipped(path: str) -> bool:
-    """Whether a file is named as gzip (``.gz``): output to it is compressed."""
-    return Path(path).suffix.lower() == ".gz"
 
 
 def _read_text(path: str) -> str:
@@ -376,37 +340,58 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
     records are numbered like lines. A .jsonl file is JSON Lines only: a line "[...]" is a bad line."""
     if format_suffix(name) in (".jsonl", ".ndjson") or not text.lstrip().startswith("["):
         return io.StringIO(text)
-    if _nesting(text) > MAX_NESTING + 1:  # the array's own level, plus a record's
-        raise DataError(f"{name}: a record in this JSON array is nested more than {MAX_NESTING} levels deep; fix it, or write one "
-                        "JSON object per line (JSON Lines), where such a line is reported and the others read.")
+    deep = DataError(f"{name}: a record in this JSON array is nested more than {MAX_NESTING} levels deep; fix it, or write one "
+                     "JSON object per line (JSON Lines), where such a line is reported and the others read.")
     try:
         items = json.loads(text)  # a list: the text starts with "["
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+    except RecursionError:
+        raise deep from None
+    except ValueError as exc:  # JSONDecodeError is a ValueError
         raise DataError(f"{name}: starts with '[' but is not one JSON array ({exc}); fix it, or write one JSON "
                         "object per line (JSON Lines).") from None
+    if _deeper_than(items, MAX_NESTING + 1):  # the array's own level, plus a record's: checked on the parsed items (a scan of the text took longer than parsing it)
+        raise deep
     return [json.dumps(item, ensure_ascii=False) + "\n" for item in items]
 
 
 MAX_NESTING = 200  # levels of JSON lists and objects a record may have: no real record comes near
 
 
-def _nesting(text: str) -> int:
-    """The deepest nesting of JSON lists and objects in ``text`` (strings skipped, valid JSON or not).
+def _too_deep(text: str) -> bool:
+    """Whether JSON lists and objects nest more than :data:`MAX_NESTING` levels deep in one line of
+    ``text`` (strings skipped; valid JSON or not).
 
     Python's json parses deeper values on 3.13 than on 3.12 (which raised RecursionError), and
     writing such a value back out (CSV, Parquet, a terminal) recursed past the interpreter's limit:
     a depth limit of classify's own gives every Python the same clear error.
     """
     if text.count("[") + text.count("{") <= MAX_NESTING:  # the usual case: two scans in C
-        return 0
-    depth = deepest = 0
+        return False
+    depth = 0
     for match in _BRACKETS.finditer(text):
         if match.group() in ("[", "{"):
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                return True
         elif match.group() in ("]", "}"):
             depth -= 1
-    return deepest
+    return False
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether a parsed JSON value nests lists and dicts more than ``limit`` levels deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _deep_error(where: str, line: str) -> DataError:
+    return DataError(f"{where}: nested more than {MAX_NESTING} levels deep (starts {line[:40]!r}); fix or remove the line.")
 
 
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')  # a whole string (its brackets are text), or one bracket
@@ -416,14 +401,17 @@ def _jsonl_row(line: str, where: str):
     line = line.strip().replace("\x00", "")
     if not line:
         return
-    if _nesting(line) > MAX_NESTING:
-        yield where, DataError(f"{where}: not valid JSON (nested too deeply, starts {line[:40]!r}); fix or remove the line.")
+    if _too_deep(line):
+        yield where, _deep_error(where, line)
         return
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         reason = exc.msg.removesuffix(" at")  # json's "Unterminated string starting at" already ends in "at"
         yield where, DataError(f"{where}: not valid JSON ({reason} at column {exc.colno}); fix or remove the line.")
+        return
+    except RecursionError:  # deep nesting that the check above let through (a caller deep in its own stack)
+        yield where, _deep_error(where, line)
         return
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         yield where, DataError(f"{where}: not valid JSON ({exc}); fix or remove the line.")

@@ -109,6 +109,15 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
     return float(max(0.0, (centre - half) / (1 + z2 / n))), float(min(1.0, (centre + half) / (1 + z2 / n)))
 
 
+def trained_note(seen: int, n: int | None = None, whose: str = "the model's") -> str:
+    """The sentence for figures on records a model was trained on (evaluate, compare, the report).
+
+    >>> trained_note(3, 10)
+    "3 of these 10 records were in the model's training data; its figures on them are optimistic"
+    """
+    return f"{seen} of these{f' {n}' if n is not None else ''} records were in {whose} training data; its figures on them are optimistic"
+
+
 def cv_heading(metrics: dict) -> str:
     """What a model's stored metrics are: "5-fold cross-validation, folds grouped by source document:"."""
     return f"{metrics.get('folds')}-fold cross-validation, folds grouped by {metrics.get('grouped_by')}:"
@@ -124,8 +133,7 @@ def format_report(report: dict) -> str:
         width = max(len(label) for label in r["per_label"]) + 2
         lines.append(f"{head} (n={r['n']})")
         if r.get("seen_in_training"):  # evaluate's reports on records the model was trained on
-            lines.append(f"  note: {r['seen_in_training']} of these {r['n']} records were in the model's training data: its figures on them are "
-                         "optimistic (the model card's cross-validated figures are not).")
+            lines.append(f"  note: {trained_note(r['seen_in_training'], r['n'])} (the model card's cross-validated figures are not).")
         lines.append(f"  {'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}{'predicted':>11}")
         for label, m in r["per_label"].items():
             cells = "".join(f"{_shown(m[k]):>10}" for k in ("precision", "recall", "f1"))

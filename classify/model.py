@@ -218,7 +218,9 @@ class Model:
             trained = self.__dict__["_trained"] = frozenset((self.info or {}).get("training", {}).get("ids") or ())
         if not trained and "ids" not in (self.info or {}).get("training", {}):
             return None
-        return sum(1 for i in ids if isinstance(i, str) and i in trained)  # training ids are text; a list id is no key
+        from classify.annotations import id_key
+
+        return sum(1 for i in ids if id_key(i) in trained)  # kept as text: label's integer ids count as annotations' did
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""

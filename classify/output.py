@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from classify.errors import DataError
-from classify.io import BUFFER, detect_format, format_suffix, gzipped, plain_stem
+from classify.formats import BUFFER, detect_format, format_suffix, gzipped, plain_stem
 
 FORMATS = ("jsonl", "csv", "tsv", "excel", "parquet")
 _CSV_DIALECTS = {  # output format: delimiter, line end, leading byte-order mark

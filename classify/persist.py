@@ -65,7 +65,7 @@ def check_target(path) -> None:
         return
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DataError(f"{str(path)!r} is a directory of other files ({_shown(entries)}), not a classify model; saving would "
@@ -178,8 +178,6 @@ def read_manifest(path) -> dict:
     if not path.is_dir():
         raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by Model.save or 'classify train --out'.")
     file = path / MANIFEST
-    if file.is_symlink():
-        raise ModelFormatError(f"{file}: a symbolic link; refusing to read through it. Copy the model directory with its files (cp -rL).")
     if not file.is_file():
         raise ModelFormatError(f"{path}: no {MANIFEST}; this is not a classify model directory (train one with 'classify train').")
     try:
@@ -223,9 +221,10 @@ def load(path):
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for filename, digest in sorted(manifest["files"].items()):
         file = path / filename
-        if file.is_symlink():  # it could name any file on the machine: a model directory holds its own files
-            raise ModelFormatError(f"{path}: payload file {filename!r} is a symbolic link; refusing to read through it. Copy the "
-                                   "model directory with its files (cp -rL), or retrain it.")
+        # a symbolic link to a regular file is read (DVC, git-annex and Hugging Face caches link their files); the checksum
+        # still decides; a device or pipe (a link to /dev/zero) would be read for ever
+        if file.exists() and not file.is_file():
+            raise ModelFormatError(f"{path}: payload file {filename!r} is not a regular file; the model directory is damaged.")
         if not file.is_file():
             raise ModelFormatError(f"{path}: payload file {filename!r} listed in the manifest is missing; the model directory is incomplete.")
         if _sha256(file) != digest:

@@ -14,7 +14,7 @@ import numpy as np
 
 from classify.errors import ClassifyError, DataError
 from classify.fitted import label_count_rule
-from classify.metrics import format_report
+from classify.metrics import format_report, trained_note
 
 
 def check(out_dir: str | Path) -> None:
@@ -60,9 +60,8 @@ def write(model, data, out_dir: str | Path, report: dict | None = None, name: st
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}pre{background:#f6f6f6;padding:1em}</style>",
         f"<h1>classify evaluation</h1><p>Model: {html.escape(name or '(in memory)')}{html.escape(trained)}; heads: {', '.join(model.heads)}. "
         f"{len(data):,} annotated records.</p>",
-        *(f"<p><strong>Note: {r['seen_in_training']} of the {r['n']} records scored for {head} were in the model's training data</strong>: "
-          "its figures on them are optimistic (the model card's cross-validated figures are not).</p>"
-          for head, r in report.items() if r.get("seen_in_training")),
+        *(f"<p><strong>Note ({head}):</strong> {html.escape(trained_note(r['seen_in_training'], r['n']))} (the model card's "
+          "cross-validated figures are not).</p>" for head, r in report.items() if r.get("seen_in_training")),
         f"<h2>Metrics</h2><pre>{html.escape(format_report(report))}</pre>",
         *sections,
     ]
@@ -110,11 +109,13 @@ def _pr_curves(plt, Y, P, decided, labels, thresholds, rule: str, out: Path, tit
             for pred, name, mark in points:
                 tp = int((pred & (Y[:, j] == 1)).sum())
                 r, p = tp / positives, (tp / pred.sum() if pred.sum() else None)  # as the metrics table counts it
-                ax.plot([r], [p or 0.0], mark, color="crimson", label=name)
+                if p is not None:  # nothing predicted: no precision, so no point (the list below says so)
+                    ax.plot([r], [p], mark, color="crimson", label=name)
                 shown = "- (none predicted)" if p is None else f"{p:.3f}"
                 notes.append(f"<li><code>{html.escape(label)}</code>, {name}: precision {shown}, recall {r:.3f}, "
                              f"{positives} annotated example{'s' * (positives != 1)}, {int(pred.sum())} predicted</li>")
-            ax.legend(loc="lower left", fontsize=8)
+            if ax.get_legend_handles_labels()[1]:  # a label never predicted has no point to name
+                ax.legend(loc="lower left", fontsize=8)
         ax.set_title(f"{_short(label)} ({positives} annotated)", fontsize=10)
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")

@@ -77,7 +77,7 @@ def label_resumable(
     >>> rows = read_rows("in.jsonl")  # doctest: +SKIP
     >>> label_resumable(model, None, ["in.jsonl"], rows, "out.jsonl", "jsonl", Fields(), 2000, Summary())  # doctest: +SKIP
     """
-    from classify.io import gzipped
+    from classify.formats import gzipped
     from classify.labelling import label_rows
     from classify.output import check_output, jsonl_line
 

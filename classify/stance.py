@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
-from classify.errors import DataError, check_number
+from classify.errors import DataError
 from classify.features import TextFeatures, explicit_featurisers
 from classify.fitted import FittedStance, as_pairs
 from classify.record import is_missing
@@ -82,9 +82,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
         return X.tocsr()
 
     def fit(self, X, y):
-        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # checks loss, C, class_weight
-        check_number("question_weight", self.question_weight, meaning="weight of the question's features; 0 leaves them out")
-        check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
+        self._check_params()
+        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # checks class_weight too
         questions, answers = as_pairs(X)
         given = list(y)
         y = np.asarray(["" if is_missing(v) else str(v) for v in given], dtype=object)  # matched as text below

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.annotations import Fields
+from classify.annotations import Fields, id_key
 from classify.errors import DataError, check_number
 
 _EPS = 1e-6
@@ -245,14 +245,14 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -
     from classify.io import read_rows
 
     training = (model.info or {}).get("training") or {}
-    ids = {str(i) for i in training.get("ids") or []}
+    ids = {str(i) for i in training.get("ids") or []}  # id_key's text already
     notes = [f"{len(ids)} ids the model was trained on"] if ids else []
     files = annotation_files(model, exclude, fields) if files is None else files
     for path, id_field in files:
         before = len(ids)
         for _, row in read_rows(str(path)):
-            if isinstance(row, dict) and row.get(id_field) not in (None, ""):
-                ids.add(str(row[id_field]))
+            if isinstance(row, dict) and (key := id_key(row.get(id_field))) is not None:
+                ids.add(key)
         notes.append(f"{len(ids) - before} more from {path}")
     if not training.get("ids") and not files:
         notes.append("the model records no training ids and no annotation files were found: pass --exclude ANNOTATIONS")
@@ -332,7 +332,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
         if question is None:
             stats["skipped"] += 1
             continue
-        rid = str(out[fields.id])
+        rid = id_key(out[fields.id]) or str(out[fields.id])  # as annotations keep ids; another type by its text
         if rid in exclude_ids or rid in seen:
             stats["excluded"] += 1
             continue

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from classify import linear
-from classify.errors import DataError, check_number
+from classify.errors import DataError
 from classify.features import TextFeatures, explicit_featurisers
 from classify.fitted import FittedTopics, as_texts
 
@@ -94,15 +92,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
 
     def fit(self, X, y):
         texts = as_texts(X)
-        if self.loss not in linear.TOPIC_LOSSES:
-            raise DataError(f"loss must be one of {', '.join(linear.TOPIC_LOSSES)}; got {self.loss!r}.")
-        if self.loss in ("auto", "ridge"):
-            check_number("alpha", self.alpha, strict=True, meaning="the ridge penalty; default 0.3")
+        self._check_params()
         liblinear = "squared_hinge" if self.loss in ("auto", "ridge") else self.loss  # for the labels ridge does not fit
-        base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)  # checks C and class_weight
-        check_number("prior_weight", self.prior_weight, meaning="sample weight of each label description; 0 ignores them")
-        if isinstance(self.cv, bool) or not isinstance(self.cv, numbers.Integral) or self.cv < 0:
-            raise DataError(f"cv must be an int >= 0 (folds for calibration; below 2 the labels stay uncalibrated); got {self.cv!r}.")
+        base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)  # checks class_weight too
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(

@@ -313,7 +313,7 @@ def test_evaluate_text(runner, tiny_model_dir, records_path):
     assert result.exit_code == 0, result.output
     assert "topics (n=24)" in result.stdout and "stance (n=22)" in result.stdout
     # the model was trained on these very records: said beside the figures, and on stderr (as compare says it)
-    assert "note: 24 of these 24 records were in the model's training data: its figures on them are optimistic" in result.stdout
+    assert "note: 24 of these 24 records were in the model's training data; its figures on them are optimistic (the model card's" in result.stdout
     assert "classify: warning: 24 of these records were in the model's training data; its figures on them are optimistic." in result.stderr
 
 

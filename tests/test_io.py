@@ -16,7 +16,7 @@ import pytest
 from conftest import SEED_DOCUMENT
 
 from classify.errors import DataError, InputNotFoundError
-from classify.io import detect_format, read_rows
+from classify.io import read_rows
 
 
 def rows_of(path, fmt=None):
@@ -246,16 +246,6 @@ def test_unknown_format(tmp_path):
         rows_of(path, "xml")
 
 
-@pytest.mark.parametrize(
-    "name, kind",
-    [("a.jsonl", "jsonl"), ("a.NDJSON", "jsonl"), ("a.json", "jsonl"), ("a.csv", "csv"), ("a.tsv", "csv"),
-     ("a.parquet", "parquet"), ("a.pq", "parquet"), ("a.txt", "document"), ("a.xyz", "unknown"), ("-", "jsonl"),
-     ("a.jsonl.gz", "jsonl"), ("a.CSV.GZ", "csv"), ("a.tsv.gz", "csv"), ("a.txt.gz", "document"), ("a.gz", "unknown")],
-)
-def test_detect_format(name, kind):
-    assert detect_format(name) == kind
-
-
 # -- writing --------------------------------------------------------------------------------
 
 
@@ -433,7 +423,7 @@ def test_a_jsonl_file_is_json_lines_only(tmp_path):
 def test_a_large_csv_is_streamed_and_decoded_as_a_whole(tmp_path, codec):
     """A CSV file is read row by row, in the encoding of the whole file: a cp1252 byte after the
     first MiBs still makes it cp1252, and a UTF-8 character across a read boundary stays whole."""
-    from classify.io import BUFFER
+    from classify.formats import BUFFER
 
     filler = "".join(f"{i},Vraag nummer {i} over de begroting?\n" for i in range(BUFFER // 30))
     path = tmp_path / "big.csv"

@@ -113,3 +113,17 @@ def test_label_jsonl_lines_writes_what_the_row_path_writes(tiny_model, tmp_path)
     assert text == (tmp_path / "out.jsonl").read_bytes()
     assert vars(summary) == vars(expected)
     assert summary.first_errors[0].startswith(f"{path}:3: not valid JSON")
+
+
+def test_integer_ids_of_training_records_are_counted_as_annotations_keep_them(tiny_model):
+    """Annotations keep id 17 as "17" (a pandas id column); label saw the number and counted nothing."""
+    import numpy as np
+
+    from classify.model import Model
+
+    model = Model(tiny_model.schema, tiny_model.topics, tiny_model.stance, {"training": {"ids": ["17", "18"]}})
+    summary = Summary()
+    rows = [("x:1", {"id": 17, "question": "Steun?"}), ("x:2", {"id": np.int64(18), "question": "Tankers?"}),
+            ("x:3", {"id": "19", "question": "Orders?"}), ("x:4", {"id": True, "question": "Kazerne?"})]
+    list(label_rows(model, rows, summary=summary))
+    assert summary.trained == 2

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import pickle
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -390,10 +392,10 @@ def _edit(model_copy, *path, value):
     (("heads", "topics", "features", "n_documents"), -5, r"n_documents must be a whole number >= 0"),
     (("heads", "topics", "label_count_bounds"), [3, 1], r"label_count_bounds must be \[min, max\] whole numbers"),
     (("heads", "topics", "label_count_bounds"), ["a", "b"], r"label_count_bounds must be"),
-    (("heads", "topics", "label_count_bounds"), [5], r"ValueError: not enough values to unpack"),
+    (("heads", "topics", "label_count_bounds"), [5], r"label_count_bounds must be .*got \[5\]"),  # was Python's "not enough values to unpack"
     (("heads", "topics", "params", "C"), "x", r"C must be"),
-    (("heads", "topics", "params", "loss"), "evil", r"loss 'evil' is not one of auto, ridge, log, squared_hinge"),
-    (("heads", "stance", "params", "loss"), "evil", r"loss 'evil' is not one of log, squared_hinge"),
+    (("heads", "topics", "params", "loss"), "evil", r"loss must be one of auto, ridge, log, squared_hinge; got 'evil'"),
+    (("heads", "stance", "params", "loss"), "evil", r"loss must be one of log, squared_hinge; got 'evil'"),
     (("heads", "stance", "link"), "evil", r"link must be 'ovr' \(per-label sigmoids, divided by their sum\) or 'softmax'"),
     (("heads", "stance", "params", "cue_weight"), float("nan"), r"cue_weight must be"),
 ])
@@ -412,7 +414,7 @@ def test_optional_manifest_fields_of_the_wrong_type_are_refused(model_copy, key,
 
 def test_a_manifest_nested_too_deeply_is_refused(model_copy):
     (model_copy / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
-    with pytest.raises(ModelFormatError, match=r"manifest.json: not valid JSON \((nested too deeply|.*)\); the model directory is damaged"):
+    with pytest.raises(ModelFormatError, match=r"manifest.json: not valid JSON \(nested too deeply\); the model directory is damaged"):
         read_manifest(model_copy)
 
 
@@ -447,7 +449,7 @@ def test_a_payload_declaring_more_values_than_its_file_holds_is_refused_before_a
     manifest = manifest_of(model_copy)
     manifest["files"][name] = hashlib.sha256((model_copy / name).read_bytes()).hexdigest()
     write_manifest(model_copy, manifest)
-    with pytest.raises(ModelFormatError, match=r"'topics\.intercept\.npy' is not a plain numeric array \(mmap length is greater than file size\)"):
+    with pytest.raises(ModelFormatError, match=r"'topics\.intercept\.npy' is not a plain numeric array \("):
         load(model_copy)
     (model_copy / name).write_bytes(b"")  # an empty file: was click's bare "Aborted!" (an EOFError)
     manifest["files"][name] = hashlib.sha256(b"").hexdigest()
@@ -456,15 +458,17 @@ def test_a_payload_declaring_more_values_than_its_file_holds_is_refused_before_a
         load(model_copy)
 
 
-def test_payloads_and_manifests_behind_symbolic_links_are_not_read(model_copy, tmp_path):
-    outside = tmp_path / "elsewhere.npy"
+def test_payloads_behind_symbolic_links_are_read_but_not_devices(tiny_model, model_copy, tmp_path):
+    """DVC, git-annex and Hugging Face caches keep a model's files as links: they load (the checksums
+    still decide). A link to /dev/zero was reported as "missing"."""
+    outside = tmp_path / "cache" / "platt.npy"
+    outside.parent.mkdir()
     (model_copy / "topics.platt.npy").rename(outside)
     (model_copy / "topics.platt.npy").symlink_to(outside)
-    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.platt\.npy' is a symbolic link; refusing to read through it"):
-        load(model_copy)
-    (model_copy / "manifest.json").rename(tmp_path / "manifest.json")
-    (model_copy / "manifest.json").symlink_to(tmp_path / "manifest.json")
-    with pytest.raises(ModelFormatError, match=r"manifest\.json: a symbolic link; refusing to read through it"):
+    assert load(model_copy).predict(QUESTIONS, ANSWERS) == tiny_model.predict(QUESTIONS, ANSWERS)
+    (model_copy / "topics.platt.npy").unlink()
+    (model_copy / "topics.platt.npy").symlink_to("/dev/zero")
+    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.platt\.npy' is not a regular file; the model directory is damaged"):
         load(model_copy)
 
 
@@ -499,3 +503,31 @@ def test_an_interrupted_save_keeps_the_old_model_where_the_swap_is_two_renames(t
     assert manifest_of(target) == before and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
     save(tiny_model, target)  # and the two-rename way works when not interrupted
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2's exchange is Linux's")
+def test_saving_over_a_model_is_one_atomic_exchange_on_linux(tiny_model, tmp_path, monkeypatch):
+    from classify import persist
+
+    target = save(tiny_model, tmp_path / "m")
+    results = []
+    real = persist._exchange
+    monkeypatch.setattr(persist, "_exchange", lambda a, b: results.append(real(a, b)) or results[-1])
+    monkeypatch.setattr(persist.os, "replace", lambda *a: pytest.fail("renamed instead of exchanged"))
+    save(tiny_model, target)
+    assert results == [True] and sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert load(target).heads == tiny_model.heads
+
+
+def test_a_file_system_without_the_exchange_falls_back_to_two_renames(tmp_path, monkeypatch):
+    import ctypes
+
+    from classify import persist
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.setattr(ctypes, "get_errno", lambda: errno.EINVAL)  # what a file system without RENAME_EXCHANGE answers
+    assert persist._exchange(tmp_path / "nowhere", tmp_path / "b") is False
+    monkeypatch.setattr(ctypes, "get_errno", lambda: errno.EACCES)  # any other failure is the save's error
+    with pytest.raises(OSError):
+        persist._exchange(tmp_path / "nowhere", tmp_path / "b")

@@ -93,10 +93,10 @@ def assert_training_stops(runner, path, message, schema=None):
 BAD_JSON_LINES = [
     ('{"id": "x", "question": ', "not valid JSON (Expecting value at column 24); fix or remove the line."),
     ("[1, 2]", "expected a JSON object (a record), got list."),
-    ("[" * 5000, f"not valid JSON (nested too deeply, starts '{'[' * 40}'); fix or remove the line."),
+    ("[" * 5000, f"nested more than 200 levels deep (starts '{'[' * 40}'); fix or remove the line."),
     # valid JSON, parsed by Python 3.13's json (3.12 raised RecursionError), then writing it as CSV recursed past the limit
     ('{"id": "x", "question": "V?", "extra": ' + "[" * 5000 + "]" * 5000 + "}",
-     "not valid JSON (nested too deeply, starts '{\"id\": \"x\", \"question\": \"V?\", \"extra\": ['); fix or remove the line."),
+     "nested more than 200 levels deep (starts '{\"id\": \"x\", \"question\": \"V?\", \"extra\": ['); fix or remove the line."),
     ('{"id": ' + "1" * 5000 + "}", "not valid JSON (Exceeds the limit (4300 digits) for integer string conversion"),
     ("\x00\x00{bad", "not valid JSON (Expecting property name enclosed in double quotes at column 2); fix or remove the line."),
 ]
@@ -625,6 +625,27 @@ def test_resume_in_process(tiny_model, tiny_model_dir, tmp_path, stop_after):
     assert count == summary.records == 100 and summary.errors == 1  # the error of record 5 counts even if labelled before the interruption
     assert _out_ids(out) == ids
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_resume_keeps_the_count_of_training_records_across_the_interruption(tiny_model, tiny_model_dir, tmp_path):
+    """Labels of the model's own training records repeat their annotations: the count a resumed
+    run reports covers the records labelled before the interruption too, also from a progress
+    file of a version that did not count them (then only the records labelled after it)."""
+    path, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(path, _records() * 2)  # 24 training ids, each twice
+    with pytest.raises(Interrupt):
+        _resume(tiny_model, tiny_model_dir, path, out, rows=_rows_until(path, 30))
+    _, summary = _resume(tiny_model, tiny_model_dir, path, out)
+    assert summary.records == 48 and summary.trained == 48
+    out.unlink()
+    with pytest.raises(Interrupt):
+        _resume(tiny_model, tiny_model_dir, path, out, rows=_rows_until(path, 30))
+    progress = next(tmp_path.glob("*progress*"))
+    state = json.loads(progress.read_text(encoding="utf-8"))
+    del state["trained"]  # as written before the count existed
+    progress.write_text(json.dumps(state), encoding="utf-8")
+    _, summary = _resume(tiny_model, tiny_model_dir, path, out)
+    assert summary.records == 48 and summary.trained == 48 - 30
 
 
 @pytest.mark.parametrize("stop_after", [0, 5])

@@ -1,5 +1,7 @@
 """The HTML evaluation report (classify.report) and `classify evaluate --report`."""
 
+import copy
+
 import pytest
 from typer.testing import CliRunner
 
@@ -20,7 +22,7 @@ def test_report_writes_html_and_images(tiny_model, records, tmp_path):
     assert "topics_pr.png" in page and "stance_confusion.png" in page and "threshold" in page
     for label in tiny_model.schema.topics:
         assert label in page
-    assert "<strong>Note: 24 of the 24 records scored for topics were in the model's training data</strong>" in page
+    assert "<strong>Note (topics):</strong> 24 of these 24 records were in the model&#x27;s training data; its figures on them are optimistic" in page
     assert "Model: (in memory) (trained on 24 records, fingerprint sha256:" in page
     assert "positives" not in page and " annotated examples, " in page  # "1 positives", "n+=7" were the words before
 
@@ -29,13 +31,10 @@ def test_a_label_never_predicted_has_no_precision_in_the_report(tiny_model, reco
     from classify.report import write
 
     data = from_rows([(f"r:{i}", r) for i, r in enumerate(records)], tiny_model.schema)
-    label = tiny_model.schema.topics[0]
-    never = tiny_model.topics.thresholds_.copy()
-    tiny_model.topics.thresholds_[0] = 1.0  # nothing reaches it: the label is never predicted
-    try:
-        page = write(tiny_model, data, tmp_path / "rep", name="models/tiny").read_text(encoding="utf-8")
-    finally:
-        tiny_model.topics.thresholds_[:] = never
+    model = copy.deepcopy(tiny_model)  # the session's model stays as it is
+    label = model.schema.topics[0]
+    model.topics.thresholds_[0] = 1.0  # nothing reaches it: the label is never predicted
+    page = write(model, data, tmp_path / "rep", name="models/tiny").read_text(encoding="utf-8")
     assert "<title>classify evaluation of models/tiny</title>" in page
     assert f"<code>{label}</code>, threshold 1.000: precision - (none predicted), recall 0.000" in page
 
