@@ -144,7 +144,7 @@ class FittedFeatures:
 
     def _check_params(self) -> None:
         """Raise DataError for parameters no featuriser can have (at fit, and at load: a manifest edited by hand)."""
-        if isinstance(self.n_features, bool) or not isinstance(self.n_features, numbers.Integral) or not 0 < self.n_features <= MAX_FEATURES:
+        if not _whole(self.n_features) or not 0 < self.n_features <= MAX_FEATURES:
             raise DataError(f"n_features must be a whole number from 1 to {MAX_FEATURES} (2**24; default 2**20), got "
                             f"{self.n_features!r}: each label keeps a weight per feature while training.")
         if self.word_ngrams not in (1, 2) or isinstance(self.word_ngrams, bool):
@@ -152,10 +152,10 @@ class FittedFeatures:
                             "longer word n-grams are not implemented (the char n-grams span word parts instead).")
         check_number("char_weight", self.char_weight, meaning="0 switches the char block off")
         bounds = tuple(self.char_range) if isinstance(self.char_range, (tuple, list)) else ()
-        whole = len(bounds) == 2 and all(isinstance(b, numbers.Integral) and not isinstance(b, bool) for b in bounds)
+        whole = len(bounds) == 2 and all(_whole(b) for b in bounds)
         if not whole or (bounds[1] and not 1 <= bounds[0] <= bounds[1]) or (not bounds[1] and bounds[0]):
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
-        if isinstance(self.salt, bool) or not isinstance(self.salt, numbers.Integral):
+        if not _whole(self.salt):
             raise DataError(f"salt must be a whole number (it seeds the feature hashing), got {self.salt!r}.")
 
     # -- hashing and counting ------------------------------------------------------------------
@@ -334,7 +334,7 @@ class FittedTopics:
             check_number("alpha", self.alpha, strict=True, meaning="the ridge penalty; default 0.3")
         check_number("C", self.C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5")
         check_number("prior_weight", self.prior_weight, meaning="sample weight of each label description; 0 ignores them")
-        if isinstance(self.cv, bool) or not isinstance(self.cv, numbers.Integral) or self.cv < 0:
+        if not _whole(self.cv) or self.cv < 0:
             raise DataError(f"cv must be an int >= 0 (folds for calibration; below 2 the labels stay uncalibrated); got {self.cv!r}.")
 
     def decision_function(self, X, dot=None):
@@ -546,6 +546,7 @@ class FittedStance:
 
 
 def _whole(value) -> bool:
+    """A whole number, numpy's too, and not a bool (True == 1 in Python, not in a parameter)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 

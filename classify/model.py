@@ -210,16 +210,16 @@ class Model:
         return report
 
     def seen_in_training(self, ids) -> int | None:
-        """How many of ``ids`` (records: repeats count) the model was trained on: its figures on those are optimistic, and its
-        labels of them mostly repeat their annotations (None: its manifest lists no training ids,
-        e.g. a model built in code)."""
+        """How many of ``ids`` (records: repeats count) the model was trained on: its figures on
+        those are optimistic, and its labels of them mostly repeat their annotations (None: its
+        manifest lists no training ids, e.g. a model built in code)."""
+        from classify.annotations import id_key
+
         trained = self.__dict__.get("_trained")
         if trained is None:  # one set per model, however many batches ask
             trained = self.__dict__["_trained"] = frozenset((self.info or {}).get("training", {}).get("ids") or ())
         if not trained and "ids" not in (self.info or {}).get("training", {}):
             return None
-        from classify.annotations import id_key
-
         return sum(1 for i in ids if id_key(i) in trained)  # kept as text: label's integer ids count as annotations' did
 
     def save(self, path: str | Path) -> Path:
