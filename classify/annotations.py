@@ -129,6 +129,9 @@ def _topic_list(value, where: str, name: str) -> list[str]:
         if value.startswith("["):
             try:
                 value = json.loads(value)
+            except RecursionError:  # nested thousands deep: no label list
+                raise DataError(f"{where}: field '{name}' is nested too deeply to be a list of labels; write the labels as "
+                                '["a", "b"] or a;b.') from None
             except json.JSONDecodeError:
                 try:  # a list pandas wrote with its Python repr: "['ukraine_support']"
                     value = ast.literal_eval(value)

@@ -391,7 +391,14 @@ def _deeper_than(value, limit: int) -> bool:
 
 
 def _deep_error(where: str, line: str) -> DataError:
-    return DataError(f"{where}: nested more than {MAX_NESTING} levels deep (starts {line[:40]!r}); fix or remove the line.")
+    error = DataError(f"{where}: nested more than {MAX_NESTING} levels deep (starts {line[:40]!r}); fix or remove the line.")
+    try:  # where Python's json can parse it, the error record keeps the row's id and other plain fields
+        row = json.loads(line)
+    except (ValueError, RecursionError):
+        return error
+    if isinstance(row, dict):
+        error.row = {k: v for k, v in row.items() if not isinstance(v, (list, dict))}
+    return error
 
 
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')  # a whole string (its brackets are text), or one bracket

@@ -176,6 +176,10 @@ def read_manifest(path) -> dict:
         hint = f"pass its folder, {str(path.parent)!r}" if path.name == MANIFEST else "pass a directory written by Model.save or 'classify train --out'"
         raise InputNotFoundError(f"model {str(path)!r} is a file, not a model directory; {hint}.")
     if not path.is_dir():
+        left = path.with_name(f".{path.name}.old")
+        if (left / MANIFEST).is_file():  # a save killed between its two renames (file systems without renameat2's exchange)
+            raise InputNotFoundError(f"model directory {str(path)!r} does not exist, but an interrupted save left the previous model "
+                                     f"beside it: restore it with `mv {str(left)!r} {str(path)!r}`, or train again.")
         raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by Model.save or 'classify train --out'.")
     file = path / MANIFEST
     if not file.is_file():
@@ -198,6 +202,9 @@ def read_manifest(path) -> dict:
     for key, kind in optional.items():
         if key in manifest and not isinstance(manifest[key], kind):
             raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest[key]).__name__}; the manifest is damaged.")
+    ids = manifest.get("training", {}).get("ids") if isinstance(manifest.get("training"), dict) else None
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        raise ModelFormatError(f"{file}: field 'training.ids' must be a list of id strings, got {type(ids).__name__}; the manifest is damaged.")
     for name, head in manifest.get("heads", {}).items() if isinstance(manifest.get("heads"), dict) else ():
         if not isinstance(head, dict):
             raise ModelFormatError(f"{file}: head {name!r} must be a dict, got {type(head).__name__}; the manifest is damaged.")

@@ -240,6 +240,10 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     metrics = {}
     if cv:
         metrics = cross_validate(data, schema, seed=seed, cv=cv, params=params, progress=say)
+        if not metrics:  # folds are grouped by source document: one document cannot be split
+            warn(f"not cross-validated: all {len(data)} records come from one source document ({data.groups()[0]!r}), and folds keep a "
+                 "document's questions together; the model has no cross-validated figures (add annotations from other documents).",
+                 LabelWarning)
     say("fitting the final model on all annotations")
     topics, stance = fit_heads(data, schema, seed, cv or 5, params)  # cv is 0 or >= 2 (checked above)
     info = {

@@ -312,3 +312,10 @@ def test_a_csv_row_of_empty_cells_is_no_annotation(tmp_path, empty):
     path = tmp_path / "a.csv"
     path.write_text(f"id;question;topics\n1;Treinen te laat?;vervoer\n{empty}\n2;Wachtlijsten?;zorg\n", encoding="utf-8")
     assert load(path).ids == ["1", "2"]
+
+
+def test_a_topics_cell_nested_thousands_deep_is_a_clean_error():
+    """A CSV cell '[[[[...' of 5,000 levels: json raised RecursionError, a traceback for train and evaluate."""
+    rows = [("x.csv:2", {"id": "a2", "question": "Schaduwvloot?", "topics": "[" * 5000 + "]" * 5000})]
+    with pytest.raises(DataError, match=r"^x\.csv:2: field 'topics' is nested too deeply to be a list of labels"):
+        from_rows(rows)

@@ -405,6 +405,21 @@ def test_a_manifest_edited_into_an_impossible_model_is_refused_at_load(model_cop
         load(model_copy)
 
 
+def test_training_ids_of_the_wrong_type_are_refused(model_copy):
+    """ids: 5 loaded, then label/evaluate/compare/suggest crashed counting training records ('int' object is not iterable)."""
+    for ids in (5, [{"a": 1}], "kst-1#1"):
+        _edit(model_copy, "training", "ids", value=ids)
+        with pytest.raises(ModelFormatError, match=r"field 'training\.ids' must be a list of id strings"):
+            load(model_copy)
+
+
+def test_a_model_left_beside_its_folder_by_an_interrupted_save_is_named(tiny_model, tmp_path):
+    """Two renames (no renameat2 exchange) killed between them: only .m.old is left."""
+    save(tiny_model, tmp_path / "m").rename(tmp_path / ".m.old")
+    with pytest.raises(InputNotFoundError, match=r"an interrupted save left the previous model beside it: restore it with `mv "):
+        load(tmp_path / "m")
+
+
 @pytest.mark.parametrize("key, value", [("thresholds", [0.5]), ("metrics", "good"), ("training", ["x"])])
 def test_optional_manifest_fields_of_the_wrong_type_are_refused(model_copy, key, value):
     _edit(model_copy, key, value=value)

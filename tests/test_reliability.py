@@ -94,8 +94,8 @@ BAD_JSON_LINES = [
     ('{"id": "x", "question": ', "not valid JSON (Expecting value at column 24); fix or remove the line."),
     ("[1, 2]", "expected a JSON object (a record), got list."),
     ("[" * 5000, f"nested more than 200 levels deep (starts '{'[' * 40}'); fix or remove the line."),
-    # valid JSON, parsed by Python 3.13's json (3.12 raised RecursionError), then writing it as CSV recursed past the limit
-    ('{"id": "x", "question": "V?", "extra": ' + "[" * 5000 + "]" * 5000 + "}",
+    # valid JSON that Python 3.13's json parses 5,000 deep (3.12 raised RecursionError): writing it as CSV recursed past the limit
+    ('{"id": "x", "question": "V?", "extra": ' + "[" * 300 + "]" * 300 + "}",
      "nested more than 200 levels deep (starts '{\"id\": \"x\", \"question\": \"V?\", \"extra\": ['); fix or remove the line."),
     ('{"id": ' + "1" * 5000 + "}", "not valid JSON (Exceeds the limit (4300 digits) for integer string conversion"),
     ("\x00\x00{bad", "not valid JSON (Expecting property name enclosed in double quotes at column 2); fix or remove the line."),
@@ -108,8 +108,8 @@ def test_labelling_malformed_jsonl_lines(tiny_model, tmp_path):
     assert len(out) == len(BAD_JSON_LINES) + 2 and summary.errors == len(BAD_JSON_LINES)
     assert_labelled(out[0])
     assert_labelled(out[-1])
-    for number, (row, (_, message)) in enumerate(zip(out[1:-1], BAD_JSON_LINES), 2):
-        assert row["id"] is None
+    for number, (row, (line, message)) in enumerate(zip(out[1:-1], BAD_JSON_LINES), 2):
+        assert row["id"] == ("x" if '"extra"' in line else None)  # a record that parses keeps its id
         assert_error(row, f"{path}:{number}: {message}")
 
 

@@ -296,3 +296,12 @@ def test_without_a_schema_lookalike_labels_are_warned_about(records):
         f"topics {rows[1]['topics'][0]!r} (1 record) and {common!r} ({left}) look like one label misspelled, and are trained as two "
         "labels. Write one spelling, or train with a schema (schema= in Python, --schema on the command line) to have any other spelling refused.",
     ])
+
+
+def test_cross_validation_skipped_for_one_source_document_says_why(records):
+    """Folds keep a document's questions together: records of one document cannot be split, and
+    --cv 5 gave a model without figures and without a word."""
+    one_document = [dict(r, id=f"docA#{i}") for i, r in enumerate(records, 1)]
+    with pytest.warns(LabelWarning, match=r"not cross-validated: all 24 records come from one source document \('docA'\)"):
+        model = classify.train(one_document, cv=5)
+    assert model.info["metrics"] == {}
