@@ -440,7 +440,7 @@ case-insensitive regexes run on the lowercased answer, only where a match can st
 the literal strings every match needs occur (`classify/_fastre.py`: exact, checked over all of
 Unicode; ~6x faster).
 
-## Compiled kernels (`pip install "classify[fast]"`)
+## Compiled kernels (`pip install ".[fast]"`)
 
 The numpy featuriser above runs a few array passes per n-gram; the work per record stayed
 ~370 us (2,700 records/s), 8.5x the pipeline and 0.35x fastText in the two runs before this
@@ -477,7 +477,7 @@ models trained before keep a question featuriser of their own and are scored hea
 an A/B timer run on 12,000 records (a scratch script, not kept: both models loaded in one
 process, best of 4 alternating rounds) that took the shipped model from 7,716 to 9,425 records per
 CPU second; the stance head's cross-validated macro F1 went from 0.5507 to 0.5515 (accuracy 0.639
-to 0.644, `models/default/README.md`). benchmarks/accuracy.py's gold_stance and audit_answers
+to 0.644, in `models/default/README.md` at that commit; later retrains moved them to 0.553 and 0.645). benchmarks/accuracy.py's gold_stance and audit_answers
 tasks train stance-only models, which keep their own question featuriser, so RESULTS.md does not
 see this change. With the slot-space word block and the keyed cue scan, an A/B timer run
 (scratch, 12,000 records, the two commits in alternating processes, best of 4 per process) went
@@ -596,8 +596,8 @@ def markdown(results) -> str:
         "",
         "| system (same job: topics of the question, stance of the answer) | records/s (CPU) | classify is |",
         "|---|---:|---:|",
-        f"| classify (shipped model, `Model.predict`; `pip install \"classify[fast]\"`: numba kernels) | {t['classify']:,.0f} | 1.0x |",
-        *([f"| classify without numba (numpy only: `pip install classify`) | {t['classify_numpy_only']:,.0f} | {t['classify'] / t['classify_numpy_only']:.2f}x |"]
+        f"| classify (shipped model, `Model.predict`; `pip install \".[fast]\"`: numba kernels) | {t['classify']:,.0f} | 1.0x |",
+        *([f"| classify without numba (numpy only: `pip install .`) | {t['classify_numpy_only']:,.0f} | {t['classify'] / t['classify_numpy_only']:.2f}x |"]
           if "classify_numpy_only" in t else []),
         f"| fastText `predict`, two models (topics; stance) | {t['fasttext_same_job']:,.0f} | {t['classify'] / t['fasttext_same_job']:.2f}x |",
         f"| fastText `predict`, one model on question + answer | {t['fasttext_one_model']:,.0f} | {t['classify'] / t['fasttext_one_model']:.2f}x |",

@@ -209,7 +209,7 @@ def _load(model: Path | None):
 
 @app.command()
 def label(
-    inputs: Annotated[list[str], typer.Argument(help="JSONL/CSV/Parquet files, documents (.txt), or '-' for stdin (JSONL, CSV or a document).")],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="JSONL/CSV/Parquet files, documents (.txt), or '-' for stdin (JSONL, CSV or a document).")],
     model: ModelOpt = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
     fmt: LabelFormatOpt = None,
@@ -325,7 +325,7 @@ def _jsonable(rows):
 
 @app.command()
 def train(
-    annotations: Annotated[list[str], typer.Argument(help="Annotation files (JSONL, CSV, Parquet, dataset dir).")],
+    annotations: Annotated[list[str], typer.Argument(metavar="ANNOTATIONS", help="Annotation files (JSONL, CSV, Parquet, dataset dir).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the model to.")],
     schema: Annotated[Path | None, typer.Option(help="Label schema TOML; default: inferred from the annotations.")] = None,
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files: records given by id only get their texts from there.")] = None,
@@ -404,7 +404,7 @@ def _rows(records):
 
 @app.command()
 def evaluate(
-    annotations: Annotated[list[str], typer.Argument(help="Annotation files with gold labels.")],
+    annotations: Annotated[list[str], typer.Argument(metavar="ANNOTATIONS", help="Annotation files with gold labels.")],
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
@@ -485,7 +485,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
 
 @app.command()
 def hydrate(
-    ids: Annotated[list[str], typer.Argument(help="Files of ids + labels (JSONL/CSV/Parquet).")],
+    ids: Annotated[list[str], typer.Argument(metavar="IDS", help="Files of ids + labels (JSONL/CSV/Parquet).")],
     corpora: Annotated[Path, typer.Option(help="Folder of corpus JSONL files with id, question, answer.")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
     fmt: FormatOpt = None,
@@ -510,7 +510,7 @@ def hydrate(
 
 @app.command()
 def parse(
-    documents: Annotated[list[str], typer.Argument(help="Parliamentary documents (plain text), or '-' for stdin.")],
+    documents: Annotated[list[str], typer.Argument(metavar="DOCUMENT", help="Parliamentary documents (plain text), or '-' for stdin.")],
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file; default stdout.")] = None,
     fmt: FormatOpt = None,
 ):
@@ -580,7 +580,7 @@ def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, rep
 
 @app.command()
 def suggest(
-    corpus: Annotated[list[str], typer.Argument(help="Unlabelled records: JSONL/CSV/Parquet files, documents (.txt), or '-'.")],
+    corpus: Annotated[list[str], typer.Argument(metavar="CORPUS", help="Unlabelled records: JSONL/CSV/Parquet files, documents (.txt), or '-'.")],
     model: ModelOpt = None,
     n: Annotated[int, typer.Option("--n", "-n", help="How many records to suggest.")] = 50,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Output file (written atomically); default stdout.")] = None,
@@ -636,7 +636,7 @@ def suggest(
 
 @app.command()
 def explain(
-    text: Annotated[str, typer.Argument(help="A question text, or a file of records (JSONL/CSV/Parquet/document), or '-'.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="A question text, or a file of records (JSONL/CSV/Parquet/document), or '-'.")],
     model: ModelOpt = None,
     answer: Annotated[str | None, typer.Option("--answer", "-a", help="The answer text, to explain the stance too.")] = None,
     topic: Annotated[list[str] | None, typer.Option("--topic", help="Explain this topic label (repeatable); default: the predicted ones.")] = None,
@@ -706,9 +706,9 @@ def _explain_inputs(text, answer, question_field, answer_field, id_field):
 
 @app.command()
 def compare(
-    old: Annotated[Path, typer.Argument(help="The model in use (directory).")],
-    new: Annotated[Path, typer.Argument(help="The retrained model (directory).")],
-    annotations: Annotated[list[str], typer.Argument(help="Annotation files to score both on (ideally held out from both).")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The model in use (directory).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The retrained model (directory).")],
+    annotations: Annotated[list[str], typer.Argument(metavar="ANNOTATIONS", help="Annotation files to score both on (ideally held out from both).")],
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
     show: Annotated[int, typer.Option(min=0, help="Changed records listed in the text output.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="The whole report (every changed record) as JSON.")] = False,
