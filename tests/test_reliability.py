@@ -648,6 +648,17 @@ def test_resume_keeps_the_count_of_training_records_across_the_interruption(tiny
     assert summary.records == 48 and summary.trained == 48 - 30
 
 
+def test_a_run_without_resume_says_what_an_interrupted_resume_run_left(tiny_model, tiny_model_dir, tmp_path):
+    path, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    _big_input(path, 40)
+    with pytest.raises(Interrupt):
+        _resume(tiny_model, tiny_model_dir, path, out, rows=_rows_until(path, 25))
+    result = CliRunner().invoke(app(), ["label", str(path), "--model", str(tiny_model_dir), "--out", str(out)])
+    assert result.exit_code == 1  # record 5's error
+    assert f"classify: warning: {out}.progress.json and its .partial file are an interrupted `--resume` run's" in result.stderr
+    assert (tmp_path / "out.jsonl.partial").exists()  # left as it was: the warning says how to continue or clean up
+
+
 @pytest.mark.parametrize("stop_after", [0, 5])
 def test_resume_stopped_before_its_first_checkpoint_leaves_no_file(tiny_model, tiny_model_dir, tmp_path, stop_after):
     """E.g. a cut-short .gz: it stops the run before any batch is done; nothing could be resumed."""
