@@ -127,11 +127,13 @@ def _topic_list(value, where: str, name: str) -> list[str]:
     if isinstance(value, str):  # CSV: a JSON list or labels separated by ';' or ','
         value = value.strip()
         if value.startswith("["):
+            from classify.io import too_deep
+
+            if too_deep(value):  # before json: Python 3.13 parses thousands of levels, 3.11 recurses out
+                raise DataError(f"{where}: field '{name}' is nested too deeply to be a list of labels; write the labels as "
+                                '["a", "b"] or a;b.')
             try:
                 value = json.loads(value)
-            except RecursionError:  # nested thousands deep: no label list
-                raise DataError(f"{where}: field '{name}' is nested too deeply to be a list of labels; write the labels as "
-                                '["a", "b"] or a;b.') from None
             except json.JSONDecodeError:
                 try:  # a list pandas wrote with its Python repr: "['ukraine_support']"
                     value = ast.literal_eval(value)

@@ -256,9 +256,9 @@ def label(
     if not resume and out not in (None, "-"):
         from classify.resume import side_files
 
-        if (progress := side_files(out)[1]).exists():  # this run starts over and leaves them: say what they are
-            warnings.warn(f"{progress} and its .partial file are an interrupted `--resume` run's; this run without --resume starts "
-                          "over and leaves them. Add --resume to continue that run instead, or delete them.", ClassifyWarning, stacklevel=2)
+        if left := [str(p) for p in side_files(out) if p.exists()]:  # this run starts over and leaves them: say what they are
+            warnings.warn(f"{' and '.join(left)}: left by an interrupted `--resume` run; this run without --resume starts over and "
+                          "leaves them. Add --resume to continue that run instead, or delete them.", ClassifyWarning, stacklevel=2)
     with _ticking(summary, out):
         if resume:
             from classify.resume import label_resumable

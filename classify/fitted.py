@@ -332,7 +332,7 @@ class FittedTopics:
             raise DataError(f"loss must be one of {', '.join(linear.TOPIC_LOSSES)}; got {self.loss!r}.")
         if self.loss in ("auto", "ridge"):
             check_number("alpha", self.alpha, strict=True, meaning="the ridge penalty; default 0.3")
-        check_number("C", self.C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5")
+        linear.check_liblinear(self.C, self.class_weight, default_C=0.5)
         check_number("prior_weight", self.prior_weight, meaning="sample weight of each label description; 0 ignores them")
         if not _whole(self.cv) or self.cv < 0:
             raise DataError(f"cv must be an int >= 0 (folds for calibration; below 2 the labels stay uncalibrated); got {self.cv!r}.")
@@ -404,6 +404,7 @@ class FittedTopics:
         self.label_status_ = list(meta["label_status"])
         self.label_loss_ = list(meta.get("label_loss", [self.loss] * len(meta["labels"])))  # older: one loss for all
         k = len(self.classes_)
+        _some_labels(k)
         self._check_params()  # a manifest edited by hand: each of these would fail only at a later refit
         bounds = meta.get("label_count_bounds", [0, k])  # older models: unbounded
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_whole(b) for b in bounds) and 0 <= bounds[0] <= min(bounds[1], k)):
@@ -465,7 +466,7 @@ class FittedStance:
         """Raise DataError for parameters no stance head can have: at fit, and at load (a manifest edited by hand)."""
         if self.loss not in linear.LOSSES:
             raise DataError(f"loss must be one of {', '.join(linear.LOSSES)}; got {self.loss!r}.")
-        check_number("C", self.C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 3.0")
+        linear.check_liblinear(self.C, self.class_weight, default_C=3.0)
         check_number("question_weight", self.question_weight, meaning="weight of the question's features; 0 leaves them out")
         check_number("cue_weight", self.cue_weight, meaning="weight of the stance cues; 0 leaves them out")
 
@@ -537,12 +538,18 @@ class FittedStance:
         self.link_ = meta.get("link", "softmax")
         self.classes_ = np.asarray(meta["labels"])
         k = len(self.classes_)
+        _some_labels(k)
         self._check_params()  # a manifest edited by hand: cue_weight and question_weight change every score
         if self.link_ not in ("softmax", "ovr"):
             raise DataError(f"link must be 'ovr' (per-label sigmoids, divided by their sum) or 'softmax', got {self.link_!r}.")
         self.weights_ = linear.import_weights(arrays, answer.n_features, k)
         self.intercept_ = np.asarray(arrays["intercept"], dtype=np.float64).reshape(k)
         return self
+
+
+def _some_labels(k: int) -> None:
+    if k < 1:
+        raise DataError("a head needs at least one label; the manifest lists none.")
 
 
 def _whole(value) -> bool:

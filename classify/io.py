@@ -357,7 +357,7 @@ def _json_lines(text: str, name: str) -> Iterable[str]:
 MAX_NESTING = 200  # levels of JSON lists and objects a record may have: no real record comes near
 
 
-def _too_deep(text: str) -> bool:
+def too_deep(text: str) -> bool:
     """Whether JSON lists and objects nest more than :data:`MAX_NESTING` levels deep in one line of
     ``text`` (strings skipped; valid JSON or not).
 
@@ -408,7 +408,7 @@ def _jsonl_row(line: str, where: str):
     line = line.strip().replace("\x00", "")
     if not line:
         return
-    if _too_deep(line):
+    if too_deep(line):
         yield where, _deep_error(where, line)
         return
     try:

@@ -49,15 +49,11 @@ def binary_estimator(loss: str, C: float, class_weight, random_state):
 
     Both are fast when features outnumber documents; their scores are turned into probabilities
     afterwards (Platt scaling on out-of-fold scores), so the loss only decides where the boundary lies.
+    The parameters are the heads' own, checked by their ``_check_params`` (:func:`check_liblinear`).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    from classify.errors import check_number
-
-    check_number("C", C, strict=True, meaning="inverse regularisation strength of the liblinear models; default 0.5 for topics, 3.0 for stance")
-    if class_weight not in ("balanced", None):
-        raise DataError(f"class_weight must be 'balanced' or None; got {class_weight!r}.")
     if loss == "log":
         return LogisticRegression(C=C, class_weight=class_weight, solver="liblinear", dual=True, tol=1e-3,
                                   random_state=random_state)
@@ -65,6 +61,15 @@ def binary_estimator(loss: str, C: float, class_weight, random_state):
         # tol 1e-2: half the iterations of 1e-3 with the same benchmark figures (benchmarks/THROUGHPUT.md)
         return LinearSVC(C=C, class_weight=class_weight, dual=True, tol=1e-2, max_iter=2000, random_state=random_state)
     raise DataError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}.")
+
+
+def check_liblinear(C, class_weight, default_C: float) -> None:
+    """The checks of the liblinear parameters both heads have, at fit and at load."""
+    from classify.errors import check_number
+
+    check_number("C", C, strict=True, meaning=f"inverse regularisation strength of the liblinear models; default {default_C}")
+    if class_weight not in ("balanced", None):
+        raise DataError(f"class_weight must be 'balanced' or None; got {class_weight!r}.")
 
 
 def fit(model, X, y, sample_weight=None):

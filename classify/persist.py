@@ -108,7 +108,7 @@ def save(model, path) -> Path:
             "schema": model.schema.to_dict(),
             "heads": heads,
             "thresholds": model.thresholds,
-            **model.info,
+            **_with_id_keys(model.info),
             "files": files,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -134,6 +134,21 @@ def save(model, path) -> Path:
             raise unwritable(path, exc, "the model to") from None
         raise
     return path
+
+
+def _with_id_keys(info: dict) -> dict:
+    """``info`` with its training ids as annotations keep them (text), so that a model built in code
+    with integer ids loads again; ids of other types are refused before anything is written."""
+    ids = (info.get("training") or {}).get("ids")
+    if ids is None:
+        return info
+    from classify.annotations import id_key
+
+    keys = [id_key(i) for i in ids]
+    if None in keys:
+        bad = ids[keys.index(None)]
+        raise DataError(f"info['training']['ids'] holds {bad!r:.40} ({type(bad).__name__}); training ids are strings or whole numbers.")
+    return {**info, "training": {**info["training"], "ids": keys}}
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -176,10 +191,13 @@ def read_manifest(path) -> dict:
         hint = f"pass its folder, {str(path.parent)!r}" if path.name == MANIFEST else "pass a directory written by Model.save or 'classify train --out'"
         raise InputNotFoundError(f"model {str(path)!r} is a file, not a model directory; {hint}.")
     if not path.is_dir():
-        left = path.with_name(f".{path.name}.old")
+        import shlex
+
+        target = Path(os.path.realpath(path))  # save() replaced what a symbolic link pointed to
+        left = target.with_name(f".{target.name}.old")
         if (left / MANIFEST).is_file():  # a save killed between its two renames (file systems without renameat2's exchange)
             raise InputNotFoundError(f"model directory {str(path)!r} does not exist, but an interrupted save left the previous model "
-                                     f"beside it: restore it with `mv {str(left)!r} {str(path)!r}`, or train again.")
+                                     f"beside it: restore it (`mv {shlex.quote(str(left))} {shlex.quote(str(target))}`), or train again.")
         raise InputNotFoundError(f"model directory {str(path)!r} does not exist; pass a directory written by Model.save or 'classify train --out'.")
     file = path / MANIFEST
     if not file.is_file():
@@ -203,8 +221,11 @@ def read_manifest(path) -> dict:
         if key in manifest and not isinstance(manifest[key], kind):
             raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest[key]).__name__}; the manifest is damaged.")
     ids = manifest.get("training", {}).get("ids") if isinstance(manifest.get("training"), dict) else None
-    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-        raise ModelFormatError(f"{file}: field 'training.ids' must be a list of id strings, got {type(ids).__name__}; the manifest is damaged.")
+    if ids is not None:
+        bad = ids if not isinstance(ids, list) else next((i for i in ids if not isinstance(i, str)), None)
+        if bad is not None:
+            raise ModelFormatError(f"{file}: field 'training.ids' must be a list of id strings; it holds {bad!r:.40} "
+                                   f"({type(bad).__name__}). Restore the manifest as it was saved, or retrain the model.")
     for name, head in manifest.get("heads", {}).items() if isinstance(manifest.get("heads"), dict) else ():
         if not isinstance(head, dict):
             raise ModelFormatError(f"{file}: head {name!r} must be a dict, got {type(head).__name__}; the manifest is damaged.")
@@ -231,7 +252,8 @@ def load(path):
         # a symbolic link to a regular file is read (DVC, git-annex and Hugging Face caches link their files); the checksum
         # still decides; a device or pipe (a link to /dev/zero) would be read for ever
         if file.exists() and not file.is_file():
-            raise ModelFormatError(f"{path}: payload file {filename!r} is not a regular file; the model directory is damaged.")
+            raise ModelFormatError(f"{path}: payload file {filename!r} is not a regular file (a device or pipe); put the file "
+                                   "back as it was saved, or retrain the model.")
         if not file.is_file():
             raise ModelFormatError(f"{path}: payload file {filename!r} listed in the manifest is missing; the model directory is incomplete.")
         if _sha256(file) != digest:

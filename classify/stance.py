@@ -83,7 +83,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
 
     def fit(self, X, y):
         self._check_params()
-        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)  # checks class_weight too
+        base = linear.binary_estimator(self.loss, self.C, self.class_weight, self.random_state)
         questions, answers = as_pairs(X)
         given = list(y)
         y = np.asarray(["" if is_missing(v) else str(v) for v in given], dtype=object)  # matched as text below

@@ -245,14 +245,14 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -
     from classify.io import read_rows
 
     training = (model.info or {}).get("training") or {}
-    ids = {str(i) for i in training.get("ids") or []}  # id_key's text already
+    ids = {str(i) for i in training.get("ids") or []}  # text already (persist checks it)
     notes = [f"{len(ids)} ids the model was trained on"] if ids else []
     files = annotation_files(model, exclude, fields) if files is None else files
     for path, id_field in files:
         before = len(ids)
         for _, row in read_rows(str(path)):
-            if isinstance(row, dict) and (key := id_key(row.get(id_field))) is not None:
-                ids.add(key)
+            if isinstance(row, dict) and row.get(id_field) not in (None, ""):
+                ids.add(id_key(row[id_field]) or str(row[id_field]))  # as the corpus side keys its records
         notes.append(f"{len(ids) - before} more from {path}")
     if not training.get("ids") and not files:
         notes.append("the model records no training ids and no annotation files were found: pass --exclude ANNOTATIONS")

@@ -94,7 +94,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         texts = as_texts(X)
         self._check_params()
         liblinear = "squared_hinge" if self.loss in ("auto", "ridge") else self.loss  # for the labels ridge does not fit
-        base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)  # checks class_weight too
+        base = linear.binary_estimator(liblinear, self.C, self.class_weight, self.random_state)
         Y = np.asarray(y)
         if Y.ndim != 2 or len(Y) != len(texts) or not np.isin(Y, (0, 1)).all():
             raise DataError(

@@ -92,7 +92,8 @@ def test_what_the_lists_leave_out_is_given_so_the_score_adds_up(tiny_model):
     s = short["stance"]
     assert total(s) + s["rest"]["weight"] + s["intercept"] == pytest.approx(s["margin"], abs=1e-5)
     assert s["scores"][s["label"]] - s["scores"][s["versus"]] == pytest.approx(s["margin"])
-    assert full["stance"]["rest"] == {"count": 0, "weight": 0.0}
+    assert full["stance"]["rest"] == {"count": 0, "weight": 0.0}  # exactly: the unlisted are summed on their own
+    assert all(t["rest"] == {"count": 0, "weight": 0.0} for t in full["topics"])
     text = format_explanation(short)
     t = short["topics"][0]
     assert f"{t['rest']['count']} more words and phrases, together" in text and f"{t['rest']['weight']:+.3f}" in text

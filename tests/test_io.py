@@ -400,6 +400,9 @@ def test_a_json_array_with_a_record_nested_too_deeply_stops_with_the_fix(tmp_pat
     path.write_text('[{"question": "Steun?", "extra": ' + "[" * 3000 + "]" * 3000 + "}]", encoding="utf-8")
     with pytest.raises(DataError, match=r"export\.json: a record in this JSON array is nested more than 200 levels deep; fix it, or write"):
         rows_of(path)
+    path.write_text('[{"question": "Steun?", "extra": ' + "[" * 300 + "]" * 300 + "}]", encoding="utf-8")  # parsed by every Python
+    with pytest.raises(DataError, match=r"nested more than 200 levels deep"):
+        rows_of(path)
     path.write_text('[{"question": "Steun?", "extra": ' + "[" * 150 + "]" * 150 + "}]", encoding="utf-8")
     assert rows_of(path)[0][1]["question"] == "Steun?"  # deep, but within the limit
 

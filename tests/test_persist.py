@@ -398,6 +398,9 @@ def _edit(model_copy, *path, value):
     (("heads", "stance", "params", "loss"), "evil", r"loss must be one of log, squared_hinge; got 'evil'"),
     (("heads", "stance", "link"), "evil", r"link must be 'ovr' \(per-label sigmoids, divided by their sum\) or 'softmax'"),
     (("heads", "stance", "params", "cue_weight"), float("nan"), r"cue_weight must be"),
+    (("heads", "stance", "params", "class_weight"), "evil", r"class_weight must be 'balanced' or None; got 'evil'"),  # failed only at a refit
+    (("heads", "topics", "label_loss"), ["ridge", "evil", "ridge"], r"label_loss known losses"),
+    (("heads", "stance", "labels"), [], r"a head needs at least one label; the manifest lists none"),
 ])
 def test_a_manifest_edited_into_an_impossible_model_is_refused_at_load(model_copy, path, value, message):
     _edit(model_copy, *path, value=value)
@@ -407,17 +410,30 @@ def test_a_manifest_edited_into_an_impossible_model_is_refused_at_load(model_cop
 
 def test_training_ids_of_the_wrong_type_are_refused(model_copy):
     """ids: 5 loaded, then label/evaluate/compare/suggest crashed counting training records ('int' object is not iterable)."""
-    for ids in (5, [{"a": 1}], "kst-1#1"):
+    for ids, shown in ((5, "5 (int)"), ([{"a": 1}], "{'a': 1} (dict)"), ("kst-1#1", "'kst-1#1' (str)")):
         _edit(model_copy, "training", "ids", value=ids)
-        with pytest.raises(ModelFormatError, match=r"field 'training\.ids' must be a list of id strings"):
+        with pytest.raises(ModelFormatError, match=rf"field 'training\.ids' must be a list of id strings; it holds {re.escape(shown)}\. Restore"):
             load(model_copy)
+
+
+def test_integer_training_ids_of_a_model_built_in_code_are_saved_as_text(tiny_model, tmp_path):
+    """Model(..., {"training": {"ids": [17, 18]}}).save() wrote a model that load refused."""
+    from classify.model import Model
+
+    model = Model(tiny_model.schema, tiny_model.topics, tiny_model.stance, {"training": {"ids": [17, np.int64(18)]}})
+    assert load(save(model, tmp_path / "m")).info["training"]["ids"] == ["17", "18"]
+    with pytest.raises(DataError, match=r"info\['training'\]\['ids'\] holds 1\.5 \(float\); training ids are strings or whole numbers"):
+        save(Model(tiny_model.schema, tiny_model.topics, None, {"training": {"ids": [1.5]}}), tmp_path / "n")
 
 
 def test_a_model_left_beside_its_folder_by_an_interrupted_save_is_named(tiny_model, tmp_path):
     """Two renames (no renameat2 exchange) killed between them: only .m.old is left."""
     save(tiny_model, tmp_path / "m").rename(tmp_path / ".m.old")
-    with pytest.raises(InputNotFoundError, match=r"an interrupted save left the previous model beside it: restore it with `mv "):
+    with pytest.raises(InputNotFoundError, match=rf"an interrupted save left the previous model beside it: restore it \(`mv {tmp_path}/\.m\.old {tmp_path}/m`\)"):
         load(tmp_path / "m")
+    (tmp_path / "current").symlink_to("m")  # saved through a link, the link's target was being replaced
+    with pytest.raises(InputNotFoundError, match=rf"restore it \(`mv {tmp_path}/\.m\.old {tmp_path}/m`\)"):
+        load(tmp_path / "current")
 
 
 @pytest.mark.parametrize("key, value", [("thresholds", [0.5]), ("metrics", "good"), ("training", ["x"])])
@@ -483,7 +499,7 @@ def test_payloads_behind_symbolic_links_are_read_but_not_devices(tiny_model, mod
     assert load(model_copy).predict(QUESTIONS, ANSWERS) == tiny_model.predict(QUESTIONS, ANSWERS)
     (model_copy / "topics.platt.npy").unlink()
     (model_copy / "topics.platt.npy").symlink_to("/dev/zero")
-    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.platt\.npy' is not a regular file; the model directory is damaged"):
+    with pytest.raises(ModelFormatError, match=r"payload file 'topics\.platt\.npy' is not a regular file \(a device or pipe\); put the file back as it was saved, or retrain"):
         load(model_copy)
 
 
@@ -539,7 +555,6 @@ def test_a_file_system_without_the_exchange_falls_back_to_two_renames(tmp_path, 
 
     from classify import persist
 
-    (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     monkeypatch.setattr(ctypes, "get_errno", lambda: errno.EINVAL)  # what a file system without RENAME_EXCHANGE answers
     assert persist._exchange(tmp_path / "nowhere", tmp_path / "b") is False

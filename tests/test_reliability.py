@@ -655,7 +655,7 @@ def test_a_run_without_resume_says_what_an_interrupted_resume_run_left(tiny_mode
         _resume(tiny_model, tiny_model_dir, path, out, rows=_rows_until(path, 25))
     result = CliRunner().invoke(app(), ["label", str(path), "--model", str(tiny_model_dir), "--out", str(out)])
     assert result.exit_code == 1  # record 5's error
-    assert f"classify: warning: {out}.progress.json and its .partial file are an interrupted `--resume` run's" in result.stderr
+    assert f"classify: warning: {out}.partial and {out}.progress.json: left by an interrupted `--resume` run; this run" in result.stderr
     assert (tmp_path / "out.jsonl.partial").exists()  # left as it was: the warning says how to continue or clean up
 
 
