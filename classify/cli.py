@@ -356,7 +356,6 @@ def train(
     Parameters: classify train my_annotations.jsonl --out models/mine --param topic_loss=ridge
     """
     from classify.annotations import Fields
-    from classify.metrics import cv_heading, format_report
     from classify.persist import check_target, read_manifest
     from classify.schema import LabelSchema
     from classify.training import parse_params
@@ -384,8 +383,7 @@ def train(
                 sources=annotations, corpora=corpora)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out}")
-    if model.info.get("metrics"):  # stdout may be kept without the progress lines: it says what the figures are
-        typer.echo(cv_heading(model.info["metrics"]) + "\n" + format_report(model.info["metrics"]))
+    _print_metrics(model.info.get("metrics"))
 
 
 def _hydrated(paths, corpora, fields):
@@ -569,9 +567,17 @@ def _keep_default(out: Path, schema) -> None:
                         "pass --model models/mine.")
 
 
+def _print_metrics(metrics: dict | None) -> None:
+    """A trained model's cross-validated figures on stdout, headed with what they are (stdout may be kept
+    without the progress lines)."""
+    if metrics:
+        from classify.metrics import cv_heading, format_report
+
+        typer.echo(cv_heading(metrics) + "\n" + format_report(metrics))
+
+
 def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params):
     """``classify train --base``: see :mod:`classify.retrain`."""
-    from classify.metrics import cv_heading, format_report
     from classify.retrain import train_from_base
     # --seed / --cv given on the command line win; otherwise the base model's values are kept
     explicit = lambda name: getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"  # noqa: E731
@@ -580,8 +586,7 @@ def _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, rep
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out} "
               f"({model.info['training']['base']['n_records']} base + new annotations = {model.info['training']['n_records']})")
-    if model.info.get("metrics"):  # stdout may be kept without the progress lines: it says what the figures are
-        typer.echo(cv_heading(model.info["metrics"]) + "\n" + format_report(model.info["metrics"]))
+    _print_metrics(model.info.get("metrics"))
 
 
 @app.command()
