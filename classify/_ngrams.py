@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 import zlib
 
 import numpy as np
@@ -65,6 +66,16 @@ def crc32(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) ->
     return out
 
 
+def unaccented(token: str) -> str:
+    """``token`` without accents, as scikit-learn's ``strip_accents="unicode"`` strips them: Unicode
+    NFKD, combining marks dropped ("oekraïne" -> "oekraine", "ﬁnanciële" -> "financiele"). A
+    token that would be left empty (combining marks only) stays as it is."""
+    if token.isascii():
+        return token
+    bare = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+    return bare or token
+
+
 def ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For consecutive groups of ``counts`` items: the group of every item and its rank in it."""
     group = np.repeat(np.arange(len(counts)), counts)
@@ -111,9 +122,12 @@ class TokenHashes:
         self._n += len(new)
         return self._slot_of[cols].astype(np.int64)
 
-    def extend(self, strings: list[str], n_features: int, salt: int, char_range) -> None:
-        """Hash the tokens ``strings``, which take the ids following the cached ones."""
+    def extend(self, strings: list[str], n_features: int, salt: int, char_range, strip_accents: bool = False) -> None:
+        """Hash the tokens ``strings``, which take the ids following the cached ones (without their
+        accents with ``strip_accents``: see :func:`unaccented`)."""
         lo, hi = char_range
+        if strip_accents:
+            strings = [unaccented(t) for t in strings]
         padded = "".join(f" {t} " for t in strings)
         raw = padded.encode("utf-8", "surrogatepass")
         buf = np.frombuffer(raw, np.uint8)

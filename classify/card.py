@@ -120,7 +120,8 @@ def _grams(features: dict) -> str:
     p = features["params"]
     lo, hi = p["char_range"]
     chars = f" and char {lo}-{hi}-grams" if hi > 0 else ""
-    return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}"
+    accents = ", accents stripped" if p.get("strip_accents") else ""  # older models: words kept their accents
+    return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}{accents}"
 
 
 def _method(manifest: dict) -> list[str]:

@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from classify._ngrams import MAX_TOKEN_CHARS
+from classify._ngrams import MAX_TOKEN_CHARS, unaccented
 from classify.errors import ClassifyError, DataError
 from classify.features import TextFeatures
 from classify.fitted import _BIGRAM_MULT, _TOKEN, canonical
@@ -47,9 +47,10 @@ def _hash_items(f: TextFeatures, text: str):
     Items are ``("word", token)`` or ``("phrase", "a b")``. Mirrors ``TextFeatures._counts``.
     """
     tokens = _TOKEN.findall(text.lower())
+    hashed = {t: unaccented(t) if f.strip_accents else t for t in tokens}  # items keep the text's spelling
     n = np.uint64(f.n_features)
     wsalt, csalt = f.salt & 0xFFFFFFFF, ~f.salt & 0xFFFFFFFF
-    hashes = np.asarray([zlib.crc32(t.encode("utf-8", "surrogatepass"), wsalt) for t in tokens], dtype=np.uint64)
+    hashes = np.asarray([zlib.crc32(hashed[t].encode("utf-8", "surrogatepass"), wsalt) for t in tokens], dtype=np.uint64)
     words: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     for t, col in zip(tokens, (hashes % n).astype(np.int64), strict=True):
         words[int(col)][("word", t)] += 1
@@ -64,7 +65,7 @@ def _hash_items(f: TextFeatures, text: str):
         for t in tokens:
             counts[t] += 1
         for t, c in counts.items():
-            padded = f" {t} "[: MAX_TOKEN_CHARS + 2]  # as the featuriser counts them
+            padded = f" {hashed[t]} "[: MAX_TOKEN_CHARS + 2]  # as the featuriser counts them
             for size in range(lo, hi + 1):
                 for i in range(len(padded) - size + 1):
                     col = zlib.crc32(padded[i : i + size].encode("utf-8", "surrogatepass"), csalt) % f.n_features

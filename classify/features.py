@@ -34,6 +34,10 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
         Weight of the (separately L2-normalised) char block relative to the word block.
     salt : int
         Namespace: features of different fields (question, answer) use different salts.
+    strip_accents : bool
+        Read words without their accents, as scikit-learn's ``strip_accents="unicode"``: "Oekraïne"
+        and "Oekraine" are one word (sources that drop diacritics, such as the Belgian questions,
+        read like the others). Models saved before this parameter existed keep False.
 
     Examples
     --------

@@ -135,12 +135,13 @@ class FittedFeatures:
     Parameters are those of :class:`classify.features.TextFeatures`; ``idf_`` is the fitted state.
     """
 
-    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0):
+    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0, strip_accents=True):
         self.n_features = n_features
         self.word_ngrams = word_ngrams
         self.char_range = char_range
         self.char_weight = char_weight
         self.salt = salt
+        self.strip_accents = strip_accents
 
     def _check_params(self) -> None:
         """Raise DataError for parameters no featuriser can have (at fit, and at load: a manifest edited by hand)."""
@@ -157,19 +158,23 @@ class FittedFeatures:
             raise DataError(f"char_range must be (lo, hi) with 1 <= lo <= hi, or (0, 0); got {self.char_range!r}.")
         if not _whole(self.salt):
             raise DataError(f"salt must be a whole number (it seeds the feature hashing), got {self.salt!r}.")
+        if not isinstance(self.strip_accents, (bool, np.bool_)):
+            raise DataError(f"strip_accents must be True (words are read without their accents: 'Oekraïne' and 'Oekraine' "
+                            f"are one word) or False, got {self.strip_accents!r}.")
 
     # -- hashing and counting ------------------------------------------------------------------
     def _prepare(self, texts, *per_slot):
         """Tokens of ``texts``, this featuriser's token hashes, and ``per_slot`` arrays by slot."""
         with _tokens.LOCK:
             tokens = _tokens.tokenize(texts)
-            key = (self.n_features, self.salt, tuple(self.char_range), tokens.generation)
+            key = (self.n_features, self.salt, tuple(self.char_range), bool(self.strip_accents), tokens.generation)
             cache = self.__dict__.get("_cache")
             if cache is None or cache.key != key:
                 cache = self.__dict__["_cache"] = _ngrams.TokenHashes(key, self.n_features)
             strings = _tokens.VOCABULARY.strings
             while len(cache.word) < len(strings):  # in slices: the n-grams of 8,192 tokens at a time
-                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range)
+                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range,
+                             bool(self.strip_accents))
             return tokens, (cache.word, cache.ptr, cache.slots, cache.columns), [cache.per_slot(v) for v in per_slot]
 
     def _chunks(self, texts, *per_slot):
@@ -274,19 +279,20 @@ class FittedFeatures:
     def params(self) -> dict:
         """The constructor parameters: ``type(self)(**f.params())`` is an unfitted copy."""
         return {"n_features": self.n_features, "word_ngrams": self.word_ngrams, "char_range": tuple(self.char_range),
-                "char_weight": self.char_weight, "salt": self.salt}
+                "char_weight": self.char_weight, "salt": self.salt, "strip_accents": self.strip_accents}
 
     def get_state(self) -> tuple[dict, dict]:
         """Fitted state as (JSON-able params, arrays): only buckets ever seen keep their IDF."""
         require_fitted(self, "idf_")
         default = np.float32(np.log(1.0 + self.n_documents_) + 1.0)
         seen = np.flatnonzero(self.idf_ != default).astype(np.int32)
-        params = {**self.params(), "char_range": list(self.char_range)}
+        params = {**self.params(), "char_range": list(self.char_range), "strip_accents": bool(self.strip_accents)}
         return ({"params": params, "n_documents": int(self.n_documents_)}, {"idf_index": seen, "idf_value": self.idf_[seen]})
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict):
-        params = dict(meta["params"])
+        # models saved before strip_accents existed (format 1) read words with their accents: not today's default
+        params = {"strip_accents": False, **meta["params"]}
         params["char_range"] = tuple(params["char_range"])
         self = cls(**params)
         self._check_params()  # a manifest edited by hand: wrong features, or a crash at the first text

@@ -26,8 +26,9 @@ from classify.output import default_mode, unwritable
 from classify.schema import LabelSchema
 
 FORMAT = "classify-model"
-FORMAT_VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+# 2: featurisers record strip_accents (a format-1 model reads words with their accents)
+FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 
 

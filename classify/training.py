@@ -12,10 +12,10 @@ from classify.errors import DataError, LabelWarning, SchemaError, warn
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-# what a parameter meant before it was recorded: models trained before ``topic_loss`` and
-# ``char_range`` existed used logistic regression and char 3-5-grams (train --base keeps that)
-LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5]}
-DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5]}
+# what a parameter meant before it was recorded: models trained before ``topic_loss``, ``char_range``
+# and ``strip_accents`` existed used logistic regression, char 3-5-grams and accented words (train --base keeps that)
+LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5], "strip_accents": False}
+DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5], "strip_accents": True}
 
 
 def parse_params(pairs) -> dict:
@@ -26,8 +26,8 @@ def parse_params(pairs) -> dict:
 
     Examples
     --------
-    >>> parse_params(["topic_loss=ridge", "topic_alpha=0.5", "char_range=[3, 5]"])
-    {'topic_loss': 'ridge', 'topic_alpha': 0.5, 'char_range': [3, 5]}
+    >>> parse_params(["topic_loss=ridge", "topic_alpha=0.5", "char_range=[3, 5]", "strip_accents=false"])
+    {'topic_loss': 'ridge', 'topic_alpha': 0.5, 'char_range': [3, 5], 'strip_accents': False}
     """
     import json
 
@@ -43,7 +43,11 @@ def parse_params(pairs) -> dict:
         except ValueError:
             value = None if text.strip() in ("None", "none") else text.strip()  # Python's spelling of JSON's null
         default = DEFAULTS[key]
-        if isinstance(default, (int, float)) and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        if isinstance(default, bool):
+            value = {"True": True, "False": False}.get(text.strip(), value)  # Python's spelling of JSON's true/false
+            if not isinstance(value, bool):
+                raise DataError(f"training parameter {key} must be true or false (default {str(default).lower()}); got {text!r}.")
+        elif isinstance(default, (int, float)) and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise DataError(f"training parameter {key} must be a number (default {default}); got {text!r}.")
         if isinstance(default, int) and isinstance(value, float):  # n_features=1e6 is 1000000; 2.5 is no count
             if not value.is_integer():
@@ -112,7 +116,7 @@ def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5
 
     _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
-    features = TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]))
+    features = TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]), strip_accents=params["strip_accents"])
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:

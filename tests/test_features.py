@@ -106,10 +106,30 @@ def test_state_round_trip_gives_identical_transform():
 
 def test_clone_and_params():
     f = TextFeatures(n_features=N, word_ngrams=1, char_range=(0, 0), salt=3)
-    assert f.get_params() == {"n_features": N, "word_ngrams": 1, "char_range": (0, 0), "char_weight": 1.0, "salt": 3}
+    assert f.get_params() == {"n_features": N, "word_ngrams": 1, "char_range": (0, 0), "char_weight": 1.0, "salt": 3, "strip_accents": True}
     g = clone(f)
     assert g.get_params() == f.get_params() and not hasattr(g, "idf_")
     assert f.set_params(salt=4) is f and f.salt == 4
+
+
+def test_words_are_read_without_their_accents():
+    # the Belgian questions spell "Oekraine": 24 of the gold corpus's ~180 mentions of Ukraine lack the diaeresis
+    accented, bare = ["Steun aan Oekraïne: ﬁnanciële coördinatie"], ["steun aan OEKRAINE: financiele coordinatie"]
+    f = fitted()
+    assert digest(f.transform(accented)) == digest(f.transform(bare))
+    weights = np.random.default_rng(0).random((N, 2), dtype=np.float32)
+    np.testing.assert_array_equal(f.dot(accented, weights), f.dot(bare, weights))
+    kept = fitted(strip_accents=False)
+    assert digest(kept.transform(accented)) != digest(kept.transform(bare))
+
+
+def test_without_strip_accents_in_the_state_a_model_keeps_its_accents():
+    meta, arrays = fitted(strip_accents=False).get_state()
+    assert meta["params"]["strip_accents"] is False
+    del meta["params"]["strip_accents"]  # a model saved in format 1, before the parameter existed
+    g = TextFeatures.from_state(meta, arrays)
+    assert g.strip_accents is False
+    assert digest(g.transform(["Oekraïne"])) != digest(g.transform(["Oekraine"]))
 
 
 def test_salt_changes_the_hashing():
@@ -140,6 +160,7 @@ def test_unfitted_transform_raises():
         ({"word_ngrams": 3}, r"word_ngrams must be 1 \(words\) or 2 \(words and word pairs\), got 3"),
         ({"word_ngrams": 0}, r"word_ngrams must be 1 .* got 0"),
         ({"char_weight": -1.0}, r"char_weight must be a number >= 0 \(0 switches the char block off\); got -1\.0"),
+        ({"strip_accents": "unicode"}, r"strip_accents must be True \(words are read without their accents: 'Oekraïne' and 'Oekraine' are one word\) or False, got 'unicode'"),
     ],
 )
 def test_invalid_params(params, message):
@@ -157,7 +178,7 @@ def test_pickle_drops_the_token_cache():
     assert digest(g.transform(TEXTS)) == digest(f.transform(TEXTS))
 
 
-@pytest.mark.parametrize("change", [{"n_features": N}, {"salt": 5}])
+@pytest.mark.parametrize("change", [{"n_features": N}, {"salt": 5}, {"strip_accents": False}])
 def test_set_params_then_refit_equals_fresh_instance(change):
     used = TextFeatures(n_features=16).fit(TEXTS)
     used.transform(TEXTS)

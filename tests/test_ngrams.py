@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 import zlib
 
 import numpy as np
@@ -12,7 +13,7 @@ import scipy.sparse as sp
 from conftest import needs_numba
 from sklearn.preprocessing import normalize
 
-from classify._ngrams import MAX_TOKEN_CHARS, count, crc32
+from classify._ngrams import MAX_TOKEN_CHARS, count, crc32, unaccented
 from classify.features import TextFeatures
 
 TEXTS = [
@@ -29,6 +30,8 @@ def reference(f: TextFeatures, texts):
     rows_w, cols_w, rows_c, cols_c = [], [], [], []
     for i, text in enumerate(texts):
         tokens = re.findall(r"\w+", text.lower())
+        if f.strip_accents:  # scikit-learn's strip_accents="unicode", a token of marks only kept
+            tokens = ["".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)) or t for t in tokens]
         word = [zlib.crc32(t.encode("utf-8", "surrogatepass"), f.salt & 0xFFFFFFFF) for t in tokens]
         cols_w += [h % N for h in word]
         if f.word_ngrams >= 2:
@@ -63,7 +66,7 @@ def same(a, b) -> bool:
 @pytest.mark.parametrize(
     "params",
     [{}, {"n_features": 2**12}, {"word_ngrams": 1, "char_range": (2, 4), "char_weight": 0.5, "salt": 7},
-     {"char_range": (0, 0)}, {"char_weight": 0.0, "salt": -3}, {"n_features": 3, "char_range": (1, 1)}],
+     {"char_range": (0, 0)}, {"char_weight": 0.0, "salt": -3}, {"n_features": 3, "char_range": (1, 1)}, {"strip_accents": False}],
 )
 def test_transform_is_bit_for_bit_the_reference(params, kernels):
     f = TextFeatures(**params).fit(TEXTS)
@@ -96,6 +99,12 @@ def test_a_run_of_letters_costs_its_first_characters_only(kernels):
     assert same(f.transform([text]), reference(f, [text]))
     ptr = f._prepare([text])[1][1]
     assert np.diff(ptr).max() <= (f.char_range[1] - f.char_range[0] + 1) * (MAX_TOKEN_CHARS + 2)
+
+
+@pytest.mark.parametrize("token, bare", [("oekraïne", "oekraine"), ("ﬁnanciële", "financiele"), ("coördinatie", "coordinatie"),
+                                         ("één", "een"), ("ĳssel", "ijssel"), ("munitie", "munitie"), ("\u0308\u0301", "\u0308\u0301")])
+def test_unaccented(token, bare):
+    assert unaccented(token) == bare
 
 
 def test_crc32_equals_zlib():

@@ -79,7 +79,7 @@ def test_loaded_heads_have_the_trained_parameters(tmp_path):
 
 def test_directory_layout_and_manifest(tiny_model_dir):
     manifest = read_manifest(tiny_model_dir)
-    assert manifest["format"] == "classify-model" and manifest["format_version"] == 1
+    assert manifest["format"] == "classify-model" and manifest["format_version"] == 2
     assert set(manifest["versions"]) == {"classify", "python", "numpy", "scikit-learn"}
     assert set(manifest["heads"]) == {"topics", "stance"}
     on_disk = {p.name for p in tiny_model_dir.iterdir()}
@@ -193,12 +193,12 @@ def test_tampered_array(model_copy):
         load(model_copy)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True, 1.0])  # true == 1.0 == 1 in Python, not in the format
+@pytest.mark.parametrize("version", [3, 0, "1", None, True, 1.0])  # true == 1.0 == 1 in Python, not in the format
 def test_unknown_format_version(model_copy, version):
     manifest = manifest_of(model_copy)
     manifest["format_version"] = version
     write_manifest(model_copy, manifest)
-    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1\. Install a newer classify"):
+    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1, 2\. Install a newer classify"):
         load(model_copy)
 
 
@@ -386,6 +386,7 @@ def _edit(model_copy, *path, value):
 @pytest.mark.parametrize("path, value, message", [
     (("heads", "topics", "features", "params", "word_ngrams"), -3, r"word_ngrams must be 1 \(words\) or 2"),  # dropped bigrams: 0.994 -> 0.575
     (("heads", "topics", "features", "params", "char_range"), [5, 2], r"char_range must be \(lo, hi\) with 1 <= lo <= hi"),
+    (("heads", "topics", "features", "params", "strip_accents"), "yes", r"strip_accents must be True \(words are read without"),
     (("heads", "topics", "features", "params", "char_range"), "ab", r"char_range must be"),
     (("heads", "topics", "features", "params", "n_features"), 10**13, r"n_features must be a whole number from 1 to 16777216"),  # 36 TiB
     (("heads", "topics", "features", "params", "n_features"), 1000, r"idf_index must hold row numbers from 0 to 999; got int32 values"),

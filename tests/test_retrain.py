@@ -226,21 +226,22 @@ def test_model_trained_in_memory_cannot_be_a_base(tiny_model_dir, tmp_path):
 
 
 def test_base_trained_before_loss_and_char_range_keeps_its_old_meaning(base, tmp_path):
-    """A manifest without topic_loss / char_range (models before they existed) retrains as then."""
+    """A manifest without topic_loss / char_range / strip_accents (models before they existed) retrains as then."""
     import shutil
 
     model_dir, _ = base
     old = tmp_path / "old"
     shutil.copytree(model_dir, old)
     m = manifest(old)
-    for key in ("topic_loss", "stance_loss", "char_range"):
+    for key in ("topic_loss", "stance_loss", "char_range", "strip_accents"):
         m["training"]["params"].pop(key)
     (old / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
     new = write_jsonl(tmp_path / "round1.jsonl", NEW)
     result = invoke("train", "--base", old, new, "--out", tmp_path / "v2")
     assert result.exit_code == 0, result.output
     params = manifest(tmp_path / "v2")["training"]["params"]
-    assert (params["topic_loss"], params["stance_loss"], params["char_range"]) == ("log", "log", [3, 5])
+    assert (params["topic_loss"], params["stance_loss"], params["char_range"], params["strip_accents"]) == ("log", "log", [3, 5], False)
+    assert manifest(tmp_path / "v2")["heads"]["topics"]["features"]["params"]["strip_accents"] is False
 
 
 def test_param_given_with_base_overrides_only_that_parameter(base, tmp_path):

@@ -197,11 +197,13 @@ def test_parse_params_reads_json_values_and_checks_them():
         "topic_loss": "ridge", "topic_alpha": 0.5, "char_range": [3, 5], "topic_class_weight": None}
     assert parse_params(None) == {}
     assert parse_params(["topic_class_weight=None", "n_features=1e6"]) == {"topic_class_weight": None, "n_features": 1000000}
+    assert parse_params(["strip_accents=false"]) == parse_params(["strip_accents=False"]) == {"strip_accents": False}
     for pair, message in [
         ("n_features=2.5", "training parameter n_features must be a whole number (default 1048576); got '2.5'."),
         ("topic_los=ridge", "unknown training parameter 'topic_los'. Did you mean 'topic_loss'? Known: topic_C,"),
         ("topic_alpha=abc", "training parameter topic_alpha must be a number (default 0.3); got 'abc'."),
         ("char_range=[3]", "training parameter char_range must be a list of 2 integers like [2, 5]; got '[3]'."),
+        ("strip_accents=1", "training parameter strip_accents must be true or false (default true); got '1'."),
         ("ridge", "training parameter 'ridge' is not KEY=VALUE; e.g. topic_loss=ridge."),
     ]:
         with pytest.raises(DataError) as err:
@@ -210,8 +212,9 @@ def test_parse_params_reads_json_values_and_checks_them():
 
 
 def test_params_reach_the_heads_and_the_manifest(records):
-    model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None})
+    model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None, "strip_accents": False})
     assert (model.topics.loss, model.topics.alpha, model.topics.class_weight) == ("ridge", 0.5, None)
+    assert model.topics.features_.strip_accents is model.stance.answer_features_.strip_accents is False
     assert model.info["training"]["params"]["topic_alpha"] == 0.5
 
 
