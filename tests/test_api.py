@@ -90,7 +90,7 @@ def test_model_card_states_the_method_from_the_heads(tmp_path, records):
     model = classify.train(records, cv=0)
     text = (model.save(tmp_path / "m") / "README.md").read_text(encoding="utf-8")
     # the toy records have too few examples per topic for ridge (loss "auto"): the SVM for all
-    assert "- topics: one linear SVM (squared hinge) per label, C=0.5; on the question's hashed TF-IDF of word 1-2-grams and char 2-5-grams" in text
+    assert "- topics: one linear SVM (squared hinge) per label, C=0.5; on the question's hashed TF-IDF of word 1-2-grams and char 2-5-grams, accents stripped" in text
     assert "- stance: logistic regression (C=3.0) on the answer's hashed TF-IDF" in text and "Dutch cue phrases (weight 1.0)" in text
 
 

@@ -165,11 +165,21 @@ def test_collisions_are_shared_and_still_exact():
     assert {k[1] for k in parts} == {"word", "phrase"}
 
 
+def test_words_read_without_accents_are_listed_as_the_text_spells_them():
+    f = TextFeatures(n_features=2**10).fit(["steun aan Oekraïne", "zorg"])
+    W = np.random.default_rng(0).normal(size=(2**10, 1)).astype(np.float32)
+    parts = attribute(f, "Oekraine of Oekraïne", W)
+    assert {k[2] for k in parts if k[1] == "word"} == {"oekraine", "of", "oekraïne"}
+    assert parts[("text", "word", "oekraine")] == pytest.approx(parts[("text", "word", "oekraïne")])  # one word, shared
+    assert sum(parts.values()) == pytest.approx(np.asarray(f.transform(["Oekraine of Oekraïne"]) @ W).ravel(), abs=1e-5)
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(["steun", "Oekraïne", "de", "zorg", "F-16", "schaduwvloot", "ÉÉN", "a", "1,5"]), max_size=12),
-       st.sampled_from([1, 2]), st.sampled_from([(0, 0), (2, 4), (3, 5)]), st.sampled_from([0.0, 0.5, 1.0]))
-def test_attribution_is_exact_for_any_text_and_settings(words, word_ngrams, char_range, char_weight):
-    f = TextFeatures(n_features=64, word_ngrams=word_ngrams, char_range=char_range, char_weight=char_weight, salt=5)
+@given(st.lists(st.sampled_from(["steun", "Oekraïne", "Oekraine", "de", "zorg", "F-16", "schaduwvloot", "ÉÉN", "a", "1,5"]), max_size=12),
+       st.sampled_from([1, 2]), st.sampled_from([(0, 0), (2, 4), (3, 5)]), st.sampled_from([0.0, 0.5, 1.0]), st.booleans())
+def test_attribution_is_exact_for_any_text_and_settings(words, word_ngrams, char_range, char_weight, strip_accents):
+    f = TextFeatures(n_features=64, word_ngrams=word_ngrams, char_range=char_range, char_weight=char_weight, salt=5,
+                     strip_accents=strip_accents)
     f.fit(["steun aan Oekraïne", "zorg F-16"])
     W = np.linspace(-1, 1, 64 * 3, dtype=np.float32).reshape(64, 3)
     text = " ".join(words)
