@@ -60,6 +60,7 @@ def test_format_v1_fixture_loads_and_predicts_as_when_saved():
     # saved before ``loss`` and the char 2-5 default existed: it keeps what it was trained with
     assert model.topics.loss == model.stance.loss == "log"
     assert model.topics.features_.char_range == (3, 4)
+    assert model.topics.features_.strip_accents is model.stance.answer_features_.strip_accents is False  # format 2 added it
     card = render(json.loads((V1 / "manifest.json").read_text(encoding="utf-8")))
     assert "- topics: one logistic regression per label, C=10.0; on the question's hashed TF-IDF of word 1-2-grams and char 3-4-grams" in card
     assert "cue phrases" not in card  # it predates the stance cues
