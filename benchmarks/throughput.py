@@ -477,7 +477,7 @@ models trained before keep a question featuriser of their own and are scored hea
 an A/B timer run on 12,000 records (a scratch script, not kept: both models loaded in one
 process, best of 4 alternating rounds) that took the shipped model from 7,716 to 9,425 records per
 CPU second; the stance head's cross-validated macro F1 went from 0.5507 to 0.5515 (accuracy 0.639
-to 0.644, in `models/default/README.md` at that commit; later retrains moved them to 0.553 and 0.645, and reading words without accents to 0.551 and 0.643). benchmarks/accuracy.py's gold_stance and audit_answers
+to 0.644, in `models/default/README.md` at that commit; later retrains moved them to 0.553 and 0.645, reading words without accents to 0.551 and 0.643, and the "geïnformeerd" cue to 0.549 and 0.641). benchmarks/accuracy.py's gold_stance and audit_answers
 tasks train stance-only models, which keep their own question featuriser, so RESULTS.md does not
 see this change. With the slot-space word block and the keyed cue scan, an A/B timer run
 (scratch, 12,000 records, the two commits in alternating processes, best of 4 per process) went

@@ -23,10 +23,12 @@ _OPENING = re.compile(r"\w+")
 _FIRST = 240  # characters that count as the answer's opening
 _SHORT, _LONG = 200, 1500  # characters: shorter answers get "length:short", longer ones "length:long"
 
+# patterns are ASCII (the cue scan's fast path needs them so): "ge?.nformeerd" is "geïnformeerd", and
+# "geinformeerd" as the Belgian answers spell it
 CUES = {
     "defer": [
         r"wacht\w*\b.{0,60}\baf\b", r"vooruit(te)?lopen", r"nog niet (bekend|duidelijk|mogelijk|besloten|vastgesteld)",
-        r"nader (te )?informeren", r"(zal|zullen|wordt|worden) .{0,40}ge?informeerd", r"informeren\b.{0,40}\bzodra",
+        r"nader (te )?informeren", r"(zal|zullen|wordt|worden) .{0,40}ge?.nformeerd", r"informeren\b.{0,40}\bzodra",
         r"in afwachting", r"(wordt|worden) (nog )?(onderzocht|bekeken|bestudeerd|geanalyseerd)", r"\bbezien\b",
         r"te vroeg", r"kom(en)? .{0,20}(hier|daar)op terug", r"niet mogelijk om .{0,30}(in te schatten|te zeggen|aan te geven)",
         r"niet (te )?voorspellen", r"op (dit|het huidige) moment .{0,40}(niet|geen)", r"zal .{0,30}(laten )?onderzoeken",

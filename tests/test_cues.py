@@ -1,6 +1,7 @@
 """Stance cues: the numpy-only scores equal the sparse matrix times the weights."""
 
 import numpy as np
+import pytest
 
 from classify.cues import cue_entries, cue_matrix, cue_names, cue_scores
 
@@ -35,6 +36,12 @@ def test_an_agreement_phrase_that_is_negated_is_no_agreement_cue():
     assert groups("Ik ben het daar niet mee eens.") == set()
     # a "niet" in the next sentence negates nothing
     assert groups("Ik deel de zorg van deze leden. Niet alle lidstaten doen dat.") == {"agree:any", "agree:opening"}
+
+
+@pytest.mark.parametrize("informed", ["geïnformeerd", "geinformeerd", "GEÏNFORMEERD"])
+def test_a_promise_to_inform_later_is_a_deferral_however_it_is_spelled(informed):
+    # "ge?informeerd" never matched the Tweede Kamer's spelling with a diaeresis
+    assert "defer:any" in cue_names(f"Uw Kamer wordt hierover voor de zomer {informed}.")
 
 
 def test_every_cue_pattern_is_tried_only_where_its_leading_words_occur():
