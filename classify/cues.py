@@ -17,6 +17,7 @@ import zlib
 import numpy as np
 
 from classify._fastre import Scan
+from classify._ngrams import unaccented
 
 _SALT = 3
 _OPENING = re.compile(r"\w+")
@@ -128,37 +129,39 @@ def describe(name: str) -> str:
     return {"several": f"{meaning}, more than once", "opening": f"{meaning} in the answer's first {_FIRST} characters"}.get(value, meaning)
 
 
-def cue_entries(answers, n_features: int, weight: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cue_entries(answers, n_features: int, weight: float = 1.0, strip_accents: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, columns, values) of the cue indicators, each scaled to ``weight`` / sqrt(#cues).
 
     A row lists each cue once; two cue names may share a hashed column (their values then add).
+    ``strip_accents``: the opening words count without their accents, as the answer featuriser reads words.
     """
     per_answer = batch_cue_names([answer or "" for answer in answers])
     lengths = np.fromiter(map(len, per_answer), np.int64, len(per_answer))
-    cols = np.fromiter((_column(name, n_features) for names in per_answer for name in names), np.int64, int(lengths.sum()))
+    cols = np.fromiter((column(name, n_features, strip_accents) for names in per_answer for name in names), np.int64, int(lengths.sum()))
     with np.errstate(divide="ignore"):
         value = weight / np.sqrt(lengths.astype(np.float64))  # answers without cues repeat nothing
     return np.repeat(np.arange(len(per_answer)), lengths), cols, np.repeat(value, lengths).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=65536)
-def _column(name: str, n_features: int) -> int:
-    return zlib.crc32(name.encode("utf-8"), _SALT) % n_features
+def column(name: str, n_features: int, strip_accents: bool = False) -> int:
+    """The hashed column of the cue ``name`` (``strip_accents``: of its words without their accents)."""
+    return zlib.crc32((unaccented(name) if strip_accents else name).encode("utf-8"), _SALT) % n_features
 
 
-def cue_matrix(answers, n_features: int, weight: float = 1.0):
+def cue_matrix(answers, n_features: int, weight: float = 1.0, strip_accents: bool = False):
     """Sparse (n, n_features) matrix of the cue indicators (training builds features with it)."""
     import scipy.sparse as sp
 
-    rows, cols, vals = cue_entries(answers, n_features, weight)
+    rows, cols, vals = cue_entries(answers, n_features, weight, strip_accents)
     m = sp.csr_matrix((vals, (rows, cols)), shape=(len(answers), n_features), dtype=np.float32)
     m.sum_duplicates()
     return m
 
 
-def cue_scores(answers, n_features: int, weight: float, weights: np.ndarray) -> np.ndarray:
-    """``cue_matrix(answers, n_features, weight) @ weights`` without SciPy (prediction needs numpy only)."""
-    rows, cols, vals = cue_entries(answers, n_features, weight)
+def cue_scores(answers, n_features: int, weight: float, weights: np.ndarray, strip_accents: bool = False) -> np.ndarray:
+    """``cue_matrix(answers, n_features, weight, strip_accents) @ weights`` without SciPy (prediction needs numpy only)."""
+    rows, cols, vals = cue_entries(answers, n_features, weight, strip_accents)
     out = np.zeros((len(answers), weights.shape[1]), np.float32)
     np.add.at(out, rows, weights[cols] * vals[:, None])
     return out

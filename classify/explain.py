@@ -240,18 +240,14 @@ def _extra_parts(head, answer: str, weights: np.ndarray) -> dict:
     weight = getattr(head, "cue_weight", 0)
     if not weight or not answer:
         return {}
-    try:
-        from classify.cues import _SALT, cue_names
-    except ImportError:  # pragma: no cover - older layouts without cues
-        return {}
+    from classify.cues import column, cue_names
+
     names = cue_names(answer)
     if not names:
         return {}
     value = weight / np.sqrt(len(names))
-    return {
-        ("answer", "cue", name): value * weights[zlib.crc32(name.encode("utf-8"), _SALT) % weights.shape[0]].astype(np.float64)
-        for name in names
-    }
+    fold = head.answer_features_.strip_accents
+    return {("answer", "cue", name): value * weights[column(name, weights.shape[0], fold)].astype(np.float64) for name in names}
 
 
 def _explain_stance(model, question: str, answer: str, top: int) -> dict:

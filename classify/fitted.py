@@ -135,6 +135,8 @@ class FittedFeatures:
     Parameters are those of :class:`classify.features.TextFeatures`; ``idf_`` is the fitted state.
     """
 
+    strip_accents = False  # what an object pickled before the parameter existed did (read words with their accents)
+
     def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0, strip_accents=True):
         self.n_features = n_features
         self.word_ngrams = word_ngrams
@@ -291,8 +293,10 @@ class FittedFeatures:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict):
-        # models saved before strip_accents existed (format 1) read words with their accents: not today's default
-        params = {"strip_accents": False, **meta["params"]}
+        params = dict(meta["params"])
+        if "strip_accents" not in params:  # format 2 records it (persist.load gives format-1 models False)
+            raise DataError("the featuriser's params lack strip_accents, which format 2 records; restore the manifest as it was "
+                            "saved, or retrain the model.")
         params["char_range"] = tuple(params["char_range"])
         self = cls(**params)
         self._check_params()  # a manifest edited by hand: wrong features, or a crash at the first text
@@ -490,7 +494,7 @@ class FittedStance:
         if self.cue_weight:
             from classify.cues import cue_scores
 
-            scores += cue_scores(answers, self.answer_features_.n_features, self.cue_weight, self.weights_)
+            scores += cue_scores(answers, self.answer_features_.n_features, self.cue_weight, self.weights_, self.answer_features_.strip_accents)
         return scores.astype(np.float64) + self.intercept_
 
     def predict_proba(self, X, question_dot=None):

@@ -246,6 +246,8 @@ def load(path):
 
     path = Path(path)
     manifest = read_manifest(path)
+    if manifest["format_version"] == 1:
+        _read_as_format_2(manifest)
     _warn_versions(manifest["versions"], path)
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for filename, digest in sorted(manifest["files"].items()):
@@ -279,6 +281,15 @@ def load(path):
                                "directory as it was saved, or retrain the model.") from None
     _check_thresholds(path, manifest.get("thresholds", {}), model.thresholds)
     return model
+
+
+def _read_as_format_2(manifest: dict) -> None:
+    """A format-1 manifest in format 2's terms: its featurisers read words with their accents."""
+    for head in manifest["heads"].values():
+        for key in ("features", "answer_features", "question_features"):
+            features = head.get(key)
+            if isinstance(features, dict) and isinstance(features.get("params"), dict):
+                features["params"].setdefault("strip_accents", False)
 
 
 def _array(path: Path, filename: str) -> np.ndarray:

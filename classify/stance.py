@@ -78,7 +78,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator, FittedStance):
             if self.question_weight:
                 X = X + Xq * np.float32(self.question_weight)
         if self.cue_weight:
-            X = X + cue_matrix(answers, self.answer_features_.n_features, self.cue_weight)
+            X = X + cue_matrix(answers, self.answer_features_.n_features, self.cue_weight, self.answer_features_.strip_accents)
         return X.tocsr()
 
     def fit(self, X, y):

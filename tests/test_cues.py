@@ -44,6 +44,15 @@ def test_a_promise_to_inform_later_is_a_deferral_however_it_is_spelled(informed)
     assert "defer:any" in cue_names(f"Uw Kamer wordt hierover voor de zomer {informed}.")
 
 
+def test_opening_words_count_without_their_accents_where_the_featuriser_strips_them():
+    answers = ["Één van de maatregelen is uitgevoerd.", "Een van de maatregelen is uitgevoerd."]
+    weights = np.random.default_rng(0).random((2**10, 3), dtype=np.float32)
+    stripped = cue_scores(answers, 2**10, 1.0, weights, strip_accents=True)
+    np.testing.assert_array_equal(stripped[0], stripped[1])
+    kept = cue_scores(answers, 2**10, 1.0, weights)  # format-1 models: as they were trained
+    assert not np.array_equal(kept[0], kept[1])
+
+
 def test_every_cue_pattern_is_tried_only_where_its_leading_words_occur():
     """The cue scan's speed: a pattern that starts with a lookaround or a class is tried at every
     position of every answer (a negative lookbehind in front of "eens" made the scan 1.8x slower)."""

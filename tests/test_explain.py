@@ -47,6 +47,14 @@ def test_stance_margin_adds_up_and_names_the_runner_up(tiny_model):
     assert fields <= {"answer", "question"} and "answer" in fields
 
 
+def test_an_answer_read_without_accents_scores_and_explains_as_its_plain_spelling(tiny_model):
+    accented, plain = "Één van de maatregelen is geïnformeerd.", "Een van de maatregelen is geinformeerd."
+    _, stance = tiny_model.predict_proba([QUESTION] * 2, [accented, plain])
+    np.testing.assert_array_equal(stance[0], stance[1])  # opening-word cues too
+    a, b = explain(tiny_model, QUESTION, accented, top=10_000)["stance"], explain(tiny_model, QUESTION, plain, top=10_000)["stance"]
+    assert a["margin"] == pytest.approx(b["margin"]) and total(a) + a["intercept"] == pytest.approx(a["margin"], abs=1e-5)
+
+
 def test_text_as_the_model_reads_it_is_explained(tiny_model):
     """A soft hyphen inside a word, or 'ï' as i + combining diaeresis: label read them (NFC, no
     invisible characters) but explain stopped with 'cannot map 2 word feature(s)'."""

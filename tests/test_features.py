@@ -123,13 +123,23 @@ def test_words_are_read_without_their_accents():
     assert digest(kept.transform(accented)) != digest(kept.transform(bare))
 
 
-def test_without_strip_accents_in_the_state_a_model_keeps_its_accents():
+def test_a_state_without_strip_accents_is_refused():
+    # format 2 records it; persist.load reads a format-1 model as False (tests/test_persist_formats.py)
     meta, arrays = fitted(strip_accents=False).get_state()
     assert meta["params"]["strip_accents"] is False
-    del meta["params"]["strip_accents"]  # a model saved in format 1, before the parameter existed
-    g = TextFeatures.from_state(meta, arrays)
-    assert g.strip_accents is False
-    assert digest(g.transform(["Oekraïne"])) != digest(g.transform(["Oekraine"]))
+    del meta["params"]["strip_accents"]
+    with pytest.raises(DataError, match="the featuriser's params lack strip_accents, which format 2 records; restore the manifest"):
+        TextFeatures.from_state(meta, arrays)
+
+
+def test_an_object_pickled_before_strip_accents_existed_reads_accents():
+    import pickle
+
+    old = fitted(strip_accents=False)
+    expected = digest(old.transform(["Oekraïne"]))
+    del old.__dict__["strip_accents"]  # as the previous version pickled it
+    g = pickle.loads(pickle.dumps(old))
+    assert g.strip_accents is False and digest(g.transform(["Oekraïne"])) == expected
 
 
 def test_salt_changes_the_hashing():

@@ -202,6 +202,15 @@ def test_unknown_format_version(model_copy, version):
         load(model_copy)
 
 
+def test_a_format_2_featuriser_without_strip_accents_is_refused(model_copy):
+    """Format 2 always writes it: a manifest without it was edited, and reading accents would change scores (1.000 -> 0.100)."""
+    manifest = manifest_of(model_copy)
+    del manifest["heads"]["stance"]["answer_features"]["params"]["strip_accents"]
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match="the featuriser's params lack strip_accents, which format 2 records; restore the manifest"):
+        load(model_copy)
+
+
 def test_not_a_classify_manifest(model_copy):
     write_manifest(model_copy, {"format": "something-else"})
     with pytest.raises(ModelFormatError, match=r"'format' must be 'classify-model'; this is not a classify model directory"):
