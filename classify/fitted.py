@@ -169,14 +169,14 @@ class FittedFeatures:
         """Tokens of ``texts``, this featuriser's token hashes, and ``per_slot`` arrays by slot."""
         with _tokens.LOCK:
             tokens = _tokens.tokenize(texts)
-            key = (self.n_features, self.salt, tuple(self.char_range), bool(self.strip_accents), tokens.generation)
+            fold = bool(self.strip_accents)
+            key = (self.n_features, self.salt, tuple(self.char_range), fold, tokens.generation)
             cache = self.__dict__.get("_cache")
             if cache is None or cache.key != key:
                 cache = self.__dict__["_cache"] = _ngrams.TokenHashes(key, self.n_features)
             strings = _tokens.VOCABULARY.strings
             while len(cache.word) < len(strings):  # in slices: the n-grams of 8,192 tokens at a time
-                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range,
-                             bool(self.strip_accents))
+                cache.extend(strings[len(cache.word) : len(cache.word) + 8192], self.n_features, self.salt, self.char_range, fold)
             return tokens, (cache.word, cache.ptr, cache.slots, cache.columns), [cache.per_slot(v) for v in per_slot]
 
     def _chunks(self, texts, *per_slot):
