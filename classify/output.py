@@ -208,9 +208,10 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
                 count += 1
         return count
     rows = [without_surrogates(row) for row in rows]
+    columns = _table_columns(rows)
+    rows = [_spread_scores(row) for row in rows]
     if fmt in _CSV_DIALECTS:
         delimiter, line_end, bom = _CSV_DIALECTS[fmt]
-        columns = list(dict.fromkeys(k for row in rows for k in row))
         with AtomicWriter(out) as handle:
             handle.write(bom)
             writer = csv.DictWriter(handle, fieldnames=columns, delimiter=delimiter, lineterminator=line_end)
@@ -221,10 +222,46 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
         return len(rows)
     import pyarrow.parquet as pq
 
-    table = _arrow_table([{k: _cell(v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows])
+    table = _arrow_table([{k: _cell(v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows], columns)
     with AtomicWriter(out, binary=True) as handle:
         pq.write_table(table, handle)
     return len(rows)
+
+
+SCORE_FIELDS = ("topic_scores", "stance_scores")  # {label: probability}: one column per label in CSV and Parquet
+
+
+def _table_columns(rows: list[dict]) -> list[str]:
+    """The columns of a CSV or Parquet file of ``rows``, in first-seen order; a score field becomes
+    one column per label, ``topic_scores.<label>``, where the field stood."""
+    labels = {name: list(dict.fromkeys(label for row in rows if isinstance(row.get(name), dict) for label in row[name]))
+              for name in SCORE_FIELDS}
+    columns = []
+    for key in dict.fromkeys(k for row in rows for k in row):
+        if labels.get(key):
+            columns.extend(f"{key}.{label}" for label in labels[key])
+        elif not (key.startswith(_SPREAD) and any(name in row for row in rows for name in SCORE_FIELDS)):
+            columns.append(key)
+    return list(dict.fromkeys(columns))
+
+
+_SPREAD = tuple(f"{name}." for name in SCORE_FIELDS)
+
+
+def _spread_scores(row: dict) -> dict:
+    """``row`` for a table: each score field's probabilities in columns of their own (numbers a
+    spreadsheet sorts and filters), not one JSON cell. The spread columns of an input labelled
+    before (``topic_scores.<label>`` from an earlier run) are dropped where the row has new scores."""
+    if not any(name in row for name in SCORE_FIELDS):
+        return row
+    out = {}
+    for key, value in row.items():
+        if key in SCORE_FIELDS:
+            if isinstance(value, dict):
+                out.update((f"{key}.{label}", p) for label, p in value.items())
+        elif not key.startswith(_SPREAD):
+            out[key] = value
+    return out
 
 
 def _cell(value):
@@ -282,17 +319,15 @@ def without_surrogates(value):
     return value
 
 
-def _arrow_table(rows: list[dict]):
-    """An Arrow table of ``rows``; a column whose values mix types (a number here, text there) is stored as text."""
+def _arrow_table(rows: list[dict], names: list[str]):
+    """An Arrow table of ``rows`` with the columns ``names`` (every row's fields: pyarrow's
+    ``from_pylist`` takes the first row's only, and dropped an ``error`` field first seen later);
+    a column whose values mix types (a number here, text there) is stored as text."""
     import pyarrow as pa
 
     failures = (pa.ArrowException, OverflowError, TypeError, ValueError)
-    try:
-        return pa.Table.from_pylist(rows)
-    except failures:
-        pass
     columns = {}
-    for name in dict.fromkeys(k for row in rows for k in row):
+    for name in names:
         values = [row.get(name) for row in rows]
         try:
             columns[name] = pa.array(values)

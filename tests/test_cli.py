@@ -18,6 +18,7 @@ import pytest
 from conftest import LABELS, ROOT, SEED_DOCUMENT, STANCES, TOPICS, write_jsonl
 from typer.testing import CliRunner
 
+import classify
 from classify.cli import app
 
 PREDICTIONS = ("topics", "topic_scores", "stance", "stance_scores")
@@ -77,8 +78,12 @@ def test_label_csv_to_out_file(runner, tiny_model_dir, records_path, tmp_path):
     assert result.stdout == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == 24
-    assert set(PREDICTIONS) <= set(rows[0])
-    assert set(json.loads(rows[0]["topic_scores"])) == {"fleet", "industry", "ukraine"}
+    assert {"topics", "stance"} <= set(rows[0])
+    # one column of numbers per label, where the JSON cell stood; topics stay a JSON list (it reads back as annotations)
+    schema = classify.load(tiny_model_dir).schema
+    assert [c for c in rows[0] if "_scores" in c] == [f"topic_scores.{t}" for t in schema.topics] + [f"stance_scores.{s}" for s in schema.stances]
+    assert all(0 <= float(row["topic_scores.fleet"]) <= 1 for row in rows)
+    assert json.loads(rows[0]["topics"]) is not None
 
 
 def test_label_parquet_out(runner, tiny_model_dir, records_path, tmp_path):
@@ -87,7 +92,37 @@ def test_label_parquet_out(runner, tiny_model_dir, records_path, tmp_path):
     target = tmp_path / "labelled.parquet"
     result = run(runner, "label", records_path, "-m", tiny_model_dir, "-f", "parquet", "-o", target)
     assert result.exit_code == 0, result.output
-    assert pq.read_table(target).num_rows == 24
+    table = pq.read_table(target)
+    assert table.num_rows == 24
+    assert str(table.schema.field("topic_scores.ukraine").type) == "double"
+    assert "topic_scores" not in table.column_names
+
+
+def test_table_outputs_keep_fields_first_seen_in_a_later_record(runner, tiny_model_dir, tmp_path):
+    """A record that fails after good ones: its error is a column of the CSV and the Parquet file (pyarrow's
+    from_pylist took the first row's fields only, and the Parquet file lost the error)."""
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "1", "question": "Steun aan Oekraïne?"}\n{"id": "2", "question": ""}\n', encoding="utf-8")
+    for name in ("o.parquet", "o.csv"):
+        result = run(runner, "label", source, "--model", tiny_model_dir, "--out", tmp_path / name)
+        assert result.exit_code == 1, result.output
+    rows = pq.read_table(tmp_path / "o.parquet").to_pylist()
+    assert rows[0]["error"] is None and "field 'question' is empty" in rows[1]["error"]
+    assert rows[1]["topic_scores.ukraine"] is None and rows[0]["topic_scores.ukraine"] is not None
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text(encoding="utf-8"))))
+    assert "field 'question' is empty" in rows[1]["error"] and rows[1]["topic_scores.ukraine"] == ""
+
+
+def test_relabelling_a_labelled_csv_replaces_its_score_columns(runner, tiny_model_dir, tmp_path):
+    """Score columns of an earlier run are input fields the second run must not keep beside its own."""
+    source = tmp_path / "in.csv"
+    source.write_text("id,question,topic_scores.old_label,topic_scores.ukraine\n1,Steun aan Oekraïne?,0.9,0.1\n", encoding="utf-8")
+    result = run(runner, "label", source, "--model", tiny_model_dir, "--out", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(io.StringIO((tmp_path / "o.csv").read_text(encoding="utf-8"))))
+    assert "topic_scores.old_label" not in row and float(row["topic_scores.ukraine"]) > 0.5
 
 
 def test_the_output_format_is_the_one_the_out_file_names(runner, tiny_model_dir, records_path, tmp_path):
