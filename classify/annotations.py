@@ -299,6 +299,14 @@ def hydrate(paths, corpora: str | Path, fields: Fields = Fields()) -> tuple[list
     return [row for _, row in located], missing
 
 
+def hydrate_complete(paths, corpora: str | Path, fields: Fields = Fields()) -> list[tuple[str, dict]]:
+    """:func:`hydrate_located`, refusing annotations whose id no corpus file holds."""
+    located, missing = hydrate_located(paths, corpora, fields)
+    if missing:
+        raise DataError(f"{len(missing)} annotated ids are not in {corpora} (first: {missing[0]!r}); add the corpus file or remove the annotations.")
+    return located
+
+
 def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields(), known: dict | None = None) -> tuple[list[tuple[str, dict]], list[str]]:
     """:func:`hydrate` with each record's ``file:line``, for messages about it (``(where, record)`` pairs);
     ``known`` maps ids to ``(question, answer)`` texts to use where the corpora lack them."""

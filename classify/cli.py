@@ -374,12 +374,7 @@ def train(
         return _train_from_base(ctx, base, annotations, out, corpora, seed, cv, fields, replace, params)
     label_schema = LabelSchema.from_toml(schema) if schema else None
     _keep_default(out, label_schema)
-    records = annotations
-    if corpora is not None:  # texts joined in by id, each record still named by its file and line
-        from classify.annotations import from_rows
-
-        records = from_rows(_hydrated(annotations, corpora, fields), label_schema, fields)
-    model = run(records, label_schema, seed=seed, cv=cv, fields=fields, params=params or None, progress=_progress,
+    model = run(annotations, label_schema, seed=seed, cv=cv, fields=fields, params=params or None, progress=_progress,
                 sources=annotations, corpora=corpora)
     model.save(out)
     _progress(f"model with heads {', '.join(model.heads)} written to {out}")
@@ -390,12 +385,9 @@ def _hydrated(paths, corpora, fields):
     """Annotation files as given, or, with --corpora, ``(file:line, record)`` pairs with texts joined in by id."""
     if corpora is None:
         return paths
-    from classify.annotations import hydrate_located
+    from classify.annotations import hydrate_complete
 
-    located, missing = hydrate_located(paths, corpora, fields)
-    if missing:
-        raise DataError(f"{len(missing)} annotated ids are not in {corpora} (first: {missing[0]!r}); add the corpus file or remove the annotations.")
-    return located
+    return hydrate_complete(paths, corpora, fields)
 
 
 def _rows(records):

@@ -79,14 +79,19 @@ def _as_annotations(records, schema, fields) -> Annotations:
     if isinstance(records, Annotations):
         return records
     fields = ann.as_fields(fields)
-    if isinstance(records, (str,)) or hasattr(records, "__fspath__"):
-        return ann.load(records, schema, fields)
-    if isinstance(records, (list, tuple)) and records and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records):
+    if _are_paths(records):
         return ann.load(records, schema, fields)
     if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame: its rows
         records = records.to_dict(orient="records")
     # dicts, or a datasets.Dataset (iterates as dicts)
     return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
+
+
+def _are_paths(records) -> bool:
+    """Whether ``records`` names files (one path, or a list of them) rather than holding records."""
+    if isinstance(records, str) or hasattr(records, "__fspath__"):
+        return True
+    return isinstance(records, (list, tuple)) and bool(records) and all(isinstance(r, str) or hasattr(r, "__fspath__") for r in records)
 
 
 def _heads(data: Annotations, schema: LabelSchema | None, required: bool = True) -> tuple[bool, bool]:
@@ -204,7 +209,9 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
         Receives progress messages (the CLI prints them to stderr).
     sources, corpora : paths, optional
         The annotation files and corpora folder the records came from: recorded in the manifest
-        with their sha256, so ``classify train --base`` can reload and verify them.
+        with their sha256, so ``classify train --base`` can reload and verify them. Where
+        ``records`` are files, ``corpora`` also gives the texts of records annotated by id only
+        (as :func:`classify.hydrate` joins them), and ``sources`` defaults to those files.
     provenance : dict, optional
         Ready-made source entries (see :func:`classify.retrain.provenance`) instead of ``sources``.
 
@@ -229,6 +236,12 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     fields = as_fields(fields)
+    if corpora is not None and _are_paths(records):  # texts joined in by id, each record still named by its file and line
+        from classify.annotations import from_rows, hydrate_complete
+
+        records = [records] if isinstance(records, str) or hasattr(records, "__fspath__") else list(records)
+        sources = records if sources is None else sources
+        records = from_rows(hydrate_complete(records, corpora, fields), schema, fields)
     data = _as_annotations(records, schema, fields)
     topic_counts = Counter(t for ts in data.topics for t in ts)
     stance_counts = Counter(s for s in data.stances if s is not None)

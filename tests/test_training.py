@@ -10,6 +10,7 @@ they can.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import numpy as np
@@ -57,6 +58,22 @@ def test_train_on_jsonl_path_matches_dicts(records_path, tiny_model):
     assert model.info["training"]["fingerprint"] == tiny_model.info["training"]["fingerprint"]
     assert model.info["metrics"] == {}
     assert model.heads == ["topics", "stance"]
+
+
+def test_train_on_id_only_files_with_corpora_joins_the_texts(records, records_path, tmp_path):
+    """``corpora`` gives id-only annotation files their texts, as ``classify train --corpora`` does."""
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    write = lambda path, rows: path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")  # noqa: E731
+    write(corpora / "texts.jsonl", [{"id": r["id"], "question": r["question"], "answer": r["answer"]} for r in records])
+    labels = tmp_path / "labels.jsonl"
+    write(labels, [{"id": r["id"], "topics": r["topics"], "stance": r["stance"]} for r in records])
+    model = classify.train(labels, corpora=corpora, cv=0)
+    assert model.info["training"]["sources"] == [str(labels)]
+    assert model.info["training"]["fingerprint"] == classify.train(records_path, cv=0).info["training"]["fingerprint"]
+    write(labels, [{"id": "not-in-corpora", "topics": [], "stance": None}])
+    with pytest.raises(DataError, match="1 annotated ids are not in"):
+        classify.train([labels], corpora=corpora, cv=0)
 
 
 def test_fields_as_a_dict(records):
