@@ -287,13 +287,22 @@ def label(
                 else:
                     labelled = _jsonable(label_rows(loaded, rows(), fields, batch_size, summary))
                 written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
-    _progress(f"labelled {written} records, {summary.errors} with errors")
+    _progress(f"labelled {written} records, {summary.errors} with errors, {_which_model(model, loaded)}")
     if summary.trained:
         warnings.warn(f"{summary.trained} of these records were in the model's training data (by id): their labels mostly repeat their "
                       "annotations, so counts or figures meant to measure the model should leave them out.", ClassifyWarning, stacklevel=2)
     _some(summary.first_errors or [], summary.errors, " (each output record with an error says why)")
     if summary.errors:
         raise typer.Exit(1)
+
+
+def _which_model(path: Path | None, model) -> str:
+    """Which model labelled: its directory (or "the shipped model"), the size and fingerprint of its training data."""
+    training = model.info.get("training", {})
+    name = "the shipped model" if path is None else f"model {path}"
+    fingerprint = str(training.get("fingerprint", "")).removeprefix("sha256:")[:12]
+    trained = f"trained on {training['n_records']:,} records" if isinstance(training.get("n_records"), int) else "training data not recorded"
+    return f"by {name} ({trained}{', fingerprint ' + fingerprint if fingerprint else ''})"
 
 
 def _table(rows, fields) -> int:

@@ -55,7 +55,9 @@ def test_label_jsonl(runner, tiny_model_dir, records_path):
     assert len(out) == 24
     assert all(k in row for row in out for k in PREDICTIONS)
     assert out[0]["id"] == "docA#1" and out[0]["question"].startswith("Bent u bereid")
-    assert "labelled 24 records, 0 with errors" in result.stderr
+    # the summary names the model that labelled, with its training data's size and fingerprint (as `classify info` shows them)
+    fingerprint = classify.load(tiny_model_dir).info["training"]["fingerprint"].removeprefix("sha256:")[:12]
+    assert f"labelled 24 records, 0 with errors, by model {tiny_model_dir} (trained on 24 records, fingerprint {fingerprint})" in result.stderr
 
 
 def test_label_seed_document_with_shipped_model(runner):
