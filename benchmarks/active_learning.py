@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", REPO.parent / "shared" / "data"))
+# rounds 1-2 only: labels/round3.jsonl was chosen by a model's flags, which would bias the simulated pool
 ANNOTATIONS = [REPO / "labels" / "seed.jsonl", REPO / "labels" / "annotations.jsonl"]
 SCHEMA = REPO / "labels" / "schema.toml"
 OUT_JSON = REPO / "benchmarks" / "active_learning.json"

@@ -6,7 +6,8 @@ Two independent second passes exist: a random sample of 170 records (topics and 
 labels/agreement/second_pass.jsonl against the first pass in first_pass.jsonl) and a
 topic-enriched sample of 150 records (every first-pass topic positive outside the random sample
 plus random negatives; topic_second_pass.jsonl against topic_first_pass.jsonl, the first-pass labels as they were
-before adjudication).
+before adjudication). Round 3 (select_round3.py): 80 of its training records, sampled at random,
+labelled a second time (round3_second_pass.jsonl against round3_first_pass.jsonl).
 """
 
 import json
@@ -52,6 +53,12 @@ def main():
     firsts = _read(HERE / "agreement" / "topic_first_pass.jsonl")
     out += ["", f"## Topic-enriched sample (n={len(enriched)}): topics", "", "| label | first pass + | second pass + | kappa |", "|---|---|---|---|"]
     out += [f"| {t} | {a} | {b} | {k:.3f} |" for t, a, b, k in topic_rows(firsts, enriched)]
+    first3 = _read(HERE / "agreement" / "round3_first_pass.jsonl")
+    second3 = _read(HERE / "agreement" / "round3_second_pass.jsonl")
+    out += ["", f"## Round 3 sample (n={len(first3)}): topics", "", "| label | first pass + | second pass + | kappa |", "|---|---|---|---|"]
+    out += [f"| {t} | {a} | {b} | {k:.3f} |" for t, a, b, k in topic_rows(first3, second3)]
+    same = sum(p["topics"] == q["topics"] and p["stance"] == q["stance"] for p, q in zip(first3, second3))
+    out += ["", f"Round 3: the two passes gave the same topics and stance to {same} of {len(first3)} records."]
     print("\n".join(out))
 
 

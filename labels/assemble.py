@@ -5,6 +5,9 @@
 Writes labels/annotations.jsonl: one line per record, ``{"id", "source", "topics", "stance",
 "reason"}``; texts are looked up in ../shared/data by ``classify hydrate``. Adjudicated labels
 (labels/agreement/adjudication.jsonl) replace the first pass where the two passes disagreed.
+Round 3 (``select_round3.py``: records a model flagged, chosen by it, labelled by reading) goes
+to files of its own: half A to labels/round3.jsonl (training data), half B to labels/heldout.jsonl
+(never training data: it measures precision, ``benchmarks/precision.py``).
 """
 
 import json
@@ -19,6 +22,7 @@ SOURCES = {
     "tkanswer:": "tk_answer_samples_2024.jsonl",
 }
 BATCHES = ("titles_1", "titles_2", "belgian_1", "belgian_2", "belgian_3", "belgian_4", "belgian_5a", "belgian_5b", "other_1")
+ROUNDS = {"round3.jsonl": ("round3_a_1", "round3_a_2", "round3_a_3"), "heldout.jsonl": ("round3_b_1", "round3_b_2", "round3_b_new")}
 
 
 def source_of(record_id: str) -> str:
@@ -36,13 +40,22 @@ def main(out_dir: str) -> None:
     for line in open(HERE / "agreement" / "adjudication.jsonl", encoding="utf-8"):
         r = json.loads(line)
         records[r["id"]].update(topics=r["topics"], stance=r["stance"], reason=r["reason"])
-    with open(HERE / "annotations.jsonl", "w", encoding="utf-8") as out:
-        for rid in sorted(records):
-            r = records[rid]
-            row = {"id": rid, "source": source_of(rid), "topics": sorted(r["topics"]), "stance": r["stance"], "reason": r["reason"]}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(records)} annotations", file=sys.stderr)
-
+    files = {"annotations.jsonl": records}
+    for name, batches in ROUNDS.items():
+        files[name] = {}
+        for batch in batches:
+            for line in open(Path(out_dir) / f"{batch}.jsonl", encoding="utf-8"):
+                r = json.loads(line)
+                if any(r["id"] in chosen for chosen in files.values()):
+                    raise SystemExit(f"{batch}: id {r['id']} annotated twice")
+                files[name][r["id"]] = r
+    for name, chosen in files.items():
+        with open(HERE / name, "w", encoding="utf-8") as out:
+            for rid in sorted(chosen):
+                r = chosen[rid]
+                row = {"id": rid, "source": source_of(rid), "topics": sorted(r["topics"]), "stance": r["stance"], "reason": r["reason"]}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(chosen)} records", file=sys.stderr)
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -29,7 +29,8 @@ from classify.schema import LabelSchema
 GOLDEN = Path(__file__).parent / "golden" / "seed_predictions.json"
 UPDATE = os.environ.get("CLASSIFY_UPDATE_GOLDEN") == "1"
 DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
-ANNOTATION_FILES = [LABELS / "seed.jsonl", LABELS / "annotations.jsonl"]
+ANNOTATION_FILES = [LABELS / "seed.jsonl", LABELS / "annotations.jsonl", LABELS / "round3.jsonl"]  # the shipped model's training data
+HELDOUT = LABELS / "heldout.jsonl"  # never training data (benchmarks/precision.py)
 REGENERATE = "If the model was retrained on purpose, regenerate with: CLASSIFY_UPDATE_GOLDEN=1 python -m pytest tests/test_shipped_model.py"
 
 needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason=f"corpora folder {DATA_DIR} is absent; set CLASSIFY_DATA_DIR to run the integration tests")
@@ -90,18 +91,29 @@ def test_shipped_model_matches_the_schema_file(shipped, schema):
 
 
 def test_shipped_manifest_sources(shipped):
-    assert shipped.info["training"]["sources"] == ["labels/seed.jsonl", "labels/annotations.jsonl"]
+    assert shipped.info["training"]["sources"] == ["labels/seed.jsonl", "labels/annotations.jsonl", "labels/round3.jsonl"]
     assert read_manifest(classify.default_model_path())["training"]["fingerprint"] == shipped.info["training"]["fingerprint"]
 
 
 def test_annotation_ids_are_unique_across_files():
+    """No id twice, and no held-out record among the training files."""
     seen = {}
-    for path in ANNOTATION_FILES:
+    for path in [*ANNOTATION_FILES, HELDOUT]:
         for where, row in read_rows(str(path)):
             assert isinstance(row, dict), where
             assert row["id"] not in seen, f"{where}: id {row['id']!r} already at {seen.get(row['id'])}"
             seen[row["id"]] = where
-    assert len(seen) == 15 + sum(1 for _ in open(LABELS / "annotations.jsonl", encoding="utf-8"))
+    assert len(seen) == 15 + sum(sum(1 for _ in open(LABELS / name, encoding="utf-8")) for name in ("annotations.jsonl", "round3.jsonl", "heldout.jsonl"))
+
+
+def test_round3_halves_keep_training_and_held_out_records_apart():
+    """select_round3.py's halves: round-3 training records from half A, held-out ones from half B."""
+    import runpy
+
+    half = runpy.run_path(str(LABELS / "select_round3.py"))["half"]
+
+    assert {half(row["id"]) for _, row in read_rows(str(LABELS / "round3.jsonl"))} == {"A"}
+    assert {half(row["id"]) for _, row in read_rows(str(HELDOUT))} == {"B"}
 
 
 def test_seed_file_validates_against_the_schema(schema):
@@ -109,10 +121,11 @@ def test_seed_file_validates_against_the_schema(schema):
     assert len(data) == 15
 
 
-def test_annotation_labels_are_in_the_schema(schema):
+@pytest.mark.parametrize("name", ["annotations.jsonl", "round3.jsonl", "heldout.jsonl"])
+def test_annotation_labels_are_in_the_schema(schema, name):
     # the texts come from the corpora; check the labels without them
     rows = [(where, {**row, "question": "-", "answer": "-" if row.get("stance") else None})
-            for where, row in read_rows(str(LABELS / "annotations.jsonl"))]
+            for where, row in read_rows(str(LABELS / name))]
     assert len(annotations.from_rows(rows, schema)) == len(rows)
 
 
@@ -133,7 +146,7 @@ def test_hydrated_annotations_validate(hydrated, schema):
 def test_every_annotation_id_hydrates(hydrated):
     records, missing = hydrated
     assert missing == [], f"{len(missing)} annotated ids are not in {DATA_DIR}, e.g. {missing[:5]}"
-    assert len(records) == 15 + 2289
+    assert len(records) == 15 + 2289 + 370
 
 
 @needs_data
@@ -142,7 +155,7 @@ def test_hydrated_annotations_match_the_manifest_fingerprint(hydrated, schema, s
     data = annotations.from_rows(((f"record {i + 1}", r) for i, r in enumerate(records)), schema)
     assert data.fingerprint() == shipped.info["training"]["fingerprint"], (
         "labels/ changed since the shipped model was trained: retrain it "
-        "(classify train labels/seed.jsonl labels/annotations.jsonl --corpora ../shared/data --schema labels/schema.toml --out models/default)"
+        "(classify train labels/seed.jsonl labels/annotations.jsonl labels/round3.jsonl --corpora ../shared/data --schema labels/schema.toml --out models/default)"
     )
 
 
