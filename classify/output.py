@@ -208,8 +208,8 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
                 count += 1
         return count
     rows = [without_surrogates(row) for row in rows]
-    columns = _table_columns(rows)
-    rows = [_spread_scores(row) for row in rows]
+    spreading = any(name in row for row in rows for name in SCORE_FIELDS)
+    columns = _table_columns(rows, spreading)
     if fmt in _CSV_DIALECTS:
         delimiter, line_end, bom = _CSV_DIALECTS[fmt]
         with AtomicWriter(out) as handle:
@@ -217,42 +217,42 @@ def write_rows(rows: Iterable[dict], out: str | None, fmt: str = "jsonl") -> int
             writer = csv.DictWriter(handle, fieldnames=columns, delimiter=delimiter, lineterminator=line_end)
             writer.writeheader()
             text = _excel_text if fmt == "excel" else _cell
-            for row in rows:
-                writer.writerow({k: text(v) for k, v in row.items()})
+            for row in rows:  # spread row by row: no second copy of a large output in memory
+                writer.writerow({k: text(v) for k, v in _spread_scores(row, spreading).items()})
         return len(rows)
     import pyarrow.parquet as pq
 
-    table = _arrow_table([{k: _cell(v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows], columns)
+    table = _arrow_table([{k: _cell(v) if isinstance(v, dict) else v for k, v in _spread_scores(row, spreading).items()} for row in rows], columns)
     with AtomicWriter(out, binary=True) as handle:
         pq.write_table(table, handle)
     return len(rows)
 
 
 SCORE_FIELDS = ("topic_scores", "stance_scores")  # {label: probability}: one column per label in CSV and Parquet
+_SPREAD = tuple(f"{name}." for name in SCORE_FIELDS)
 
 
-def _table_columns(rows: list[dict]) -> list[str]:
+def _table_columns(rows: list[dict], spreading: bool) -> list[str]:
     """The columns of a CSV or Parquet file of ``rows``, in first-seen order; a score field becomes
-    one column per label, ``topic_scores.<label>``, where the field stood."""
+    one column per label, ``topic_scores.<label>``, where the field stood. ``spreading``: some row has
+    a score field (this output's predictions), so score columns of an earlier run are not kept."""
     labels = {name: list(dict.fromkeys(label for row in rows if isinstance(row.get(name), dict) for label in row[name]))
               for name in SCORE_FIELDS}
     columns = []
     for key in dict.fromkeys(k for row in rows for k in row):
         if labels.get(key):
             columns.extend(f"{key}.{label}" for label in labels[key])
-        elif not (key.startswith(_SPREAD) and any(name in row for row in rows for name in SCORE_FIELDS)):
+        elif not (spreading and key.startswith(_SPREAD)):
             columns.append(key)
     return list(dict.fromkeys(columns))
 
 
-_SPREAD = tuple(f"{name}." for name in SCORE_FIELDS)
-
-
-def _spread_scores(row: dict) -> dict:
+def _spread_scores(row: dict, spreading: bool) -> dict:
     """``row`` for a table: each score field's probabilities in columns of their own (numbers a
-    spreadsheet sorts and filters), not one JSON cell. The spread columns of an input labelled
-    before (``topic_scores.<label>`` from an earlier run) are dropped where the row has new scores."""
-    if not any(name in row for name in SCORE_FIELDS):
+    spreadsheet sorts and filters), not one JSON cell. Where ``spreading`` (see ``_table_columns``),
+    the score columns of an input labelled before (``topic_scores.<label>`` from an earlier run) are
+    dropped from every row, a record that fails this time included: its old scores are not its own."""
+    if not spreading:
         return row
     out = {}
     for key, value in row.items():
@@ -273,6 +273,8 @@ def _excel_text(value):
     """A cell for Excel: text that starts like a formula gets a leading ' (Excel's mark for text, not
     shown), so that a Belgian answer starting "- FOD Binnenlandse Zaken" is not shown as #NAME? (and
     lost on saving), and no text from an archive runs as a formula (=HYPERLINK(...))."""
+    if isinstance(value, float):  # a decimal comma: Excel in a Dutch or Belgian locale reads "0.002" as 2, "0.0015" as text
+        return repr(value).replace(".", ",")
     value = _cell(value)
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 

@@ -83,6 +83,42 @@ def test_excel_csv_marks_text_that_starts_like_a_formula():
     assert out.getvalue().splitlines()[1] == """'- FOD Binnenlandse Zaken;"'=HYPERLINK(""x"")";-1;"[""-a""]";Ja -"""
 
 
+def test_excel_csv_writes_numbers_with_a_decimal_comma():
+    """Excel in a Dutch or Belgian locale (the one `excel` targets) reads "0.002" as 2 and "0.0015" as text."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        write_rows([{"topic_scores": {"a": 0.002, "b": 0.0015}, "n": 3, "x": -0.5}], None, "excel")
+    assert out.getvalue().splitlines() == ["\ufefftopic_scores.a;topic_scores.b;n;x", "0,002;0,0015;3;-0,5"]
+
+
+LABELLED = [  # a labelled file as label reads it back: an earlier run's score columns are input fields
+    {"id": "1", "q": "x", "topic_scores.old": 0.7, "topic_scores.a": 0.1, "topics": [], "topic_scores": {"a": 0.9, "b": 0.2}},
+    {"id": "2", "q": "", "topic_scores.old": 0.6, "topic_scores.a": 0.3, "error": "field 'question' is empty"},  # fails this time
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_scores_of_an_earlier_run_are_dropped_from_every_row(tmp_path, fmt):
+    """A record that fails when relabelled keeps no score of the earlier run (CSV: no crash on a
+    column outside the header; Parquet: the score columns stay numbers)."""
+    path = tmp_path / f"o.{fmt}"
+    write_rows(LABELLED, str(path), fmt)
+    got = [r for _, r in rows_of(path)]
+    assert list(got[0]) == ["id", "q", "topics", "topic_scores.a", "topic_scores.b", "error"]
+    assert [r["topic_scores.a"] for r in got] == (["0.9", ""] if fmt == "csv" else [0.9, None])
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert str(pq.read_table(path).schema.field("topic_scores.b").type) == "double"
+
+
+def test_score_columns_stay_when_nothing_is_labelled(tmp_path):
+    """Output without predictions (parse, hydrate) keeps input fields named like score columns."""
+    path = tmp_path / "o.csv"
+    write_rows([{"id": "1", "topic_scores.a": 0.5}], str(path), "csv")
+    assert [r for _, r in rows_of(path)] == [{"id": "1", "topic_scores.a": "0.5"}]
+
+
 @pytest.mark.parametrize(("out", "fmt", "chosen"), [
     (None, None, "jsonl"), ("-", None, "jsonl"), ("o.csv", None, "csv"), ("o.TSV", None, "tsv"), ("o.pq", None, "parquet"),
     ("o.jsonl.gz", None, "jsonl"), ("o.csv.gz", None, "csv"), ("o.txt", None, "jsonl"), ("o", None, "jsonl"),
