@@ -210,8 +210,8 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     sources, corpora : paths, optional
         The annotation files and corpora folder the records came from: recorded in the manifest
         with their sha256, so ``classify train --base`` can reload and verify them. Where
-        ``records`` are files, ``corpora`` also gives the texts of records annotated by id only
-        (as :func:`classify.hydrate` joins them), and ``sources`` defaults to those files.
+        ``records`` are files, ``sources`` defaults to them, and ``corpora`` also gives the texts
+        of records annotated by id only (as :func:`classify.hydrate` joins them).
     provenance : dict, optional
         Ready-made source entries (see :func:`classify.retrain.provenance`) instead of ``sources``.
 
@@ -236,12 +236,13 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     fields = as_fields(fields)
-    if corpora is not None and _are_paths(records):  # texts joined in by id, each record still named by its file and line
-        from classify.annotations import from_rows, hydrate_complete
-
+    if _are_paths(records):
         records = [records] if isinstance(records, str) or hasattr(records, "__fspath__") else list(records)
         sources = records if sources is None else sources
-        records = from_rows(hydrate_complete(records, corpora, fields), schema, fields)
+        if corpora is not None:  # texts joined in by id, each record still named by its file and line
+            from classify.annotations import from_rows, hydrate_complete
+
+            records = from_rows(hydrate_complete(records, corpora, fields), schema, fields)
     data = _as_annotations(records, schema, fields)
     topic_counts = Counter(t for ts in data.topics for t in ts)
     stance_counts = Counter(s for s in data.stances if s is not None)

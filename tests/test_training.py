@@ -56,6 +56,7 @@ def test_cross_validate_needs_two_groups(records):
 def test_train_on_jsonl_path_matches_dicts(records_path, tiny_model):
     model = classify.train(records_path, cv=0)
     assert model.info["training"]["fingerprint"] == tiny_model.info["training"]["fingerprint"]
+    assert model.info["training"]["sources"] == [str(records_path)]  # so that `train --base` can reload them
     assert model.info["metrics"] == {}
     assert model.heads == ["topics", "stance"]
 
