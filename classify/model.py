@@ -201,26 +201,32 @@ class Model:
         if self._topics is not None and rows:
             Y = indicator(gold, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p[rows]), self.schema.topics)
-            report["topics"]["seen_in_training"] = self.seen_in_training(annotations.ids[i] for i in rows)
+            report["topics"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in rows], [annotations.questions[i] for i in rows])
         if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
             report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
-            report["stance"]["seen_in_training"] = self.seen_in_training(annotations.ids[i] for i in keep)
+            report["stance"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in keep], [annotations.questions[i] for i in keep])
         return report
 
-    def seen_in_training(self, ids) -> int | None:
-        """How many of ``ids`` (records: repeats count) the model was trained on: its figures on
-        those are optimistic, and its labels of them mostly repeat their annotations (None: its
-        manifest lists no training ids, e.g. a model built in code)."""
-        from classify.annotations import id_key
+    def seen_in_training(self, ids, questions=None) -> int | None:
+        """How many records the model was trained on, by their ``ids`` (repeats count) or, where
+        ``questions`` are given beside them, by their question's text (the same records under other
+        ids: another export of the same questions): its figures on those are optimistic, and its
+        labels of them mostly repeat their annotations. None: its manifest lists no training ids
+        (e.g. a model built in code). Models saved before question texts were recorded match ids only."""
+        from classify.annotations import id_key, text_key
 
+        training = (self.info or {}).get("training", {})
         trained = self.__dict__.get("_trained")
-        if trained is None:  # one set per model, however many batches ask
-            trained = self.__dict__["_trained"] = frozenset((self.info or {}).get("training", {}).get("ids") or ())
-        if not trained and "ids" not in (self.info or {}).get("training", {}):
+        if trained is None:  # one pair of sets per model, however many batches ask
+            trained = self.__dict__["_trained"] = (frozenset(training.get("ids") or ()), frozenset(training.get("question_keys") or ()))
+        ids_seen, texts_seen = trained
+        if not ids_seen and "ids" not in training:
             return None
-        return sum(1 for i in ids if id_key(i) in trained)  # kept as text: label's integer ids count as annotations' did
+        if questions is None or not texts_seen:
+            return sum(1 for i in ids if id_key(i) in ids_seen)  # kept as text: label's integer ids count as annotations' did
+        return sum(1 for i, q in zip(ids, questions) if id_key(i) in ids_seen or text_key(q) in texts_seen)
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""

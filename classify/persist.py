@@ -221,12 +221,13 @@ def read_manifest(path) -> dict:
     for key, kind in optional.items():
         if key in manifest and not isinstance(manifest[key], kind):
             raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest[key]).__name__}; the manifest is damaged.")
-    ids = manifest.get("training", {}).get("ids") if isinstance(manifest.get("training"), dict) else None
-    if ids is not None:
-        bad = ids if not isinstance(ids, list) else next((i for i in ids if not isinstance(i, str)), None)
-        if bad is not None:
-            raise ModelFormatError(f"{file}: field 'training.ids' must be a list of id strings; it holds {bad!r:.40} "
-                                   f"({type(bad).__name__}). Restore the manifest as it was saved, or retrain the model.")
+    for key, what in (("ids", "id strings"), ("question_keys", "question text keys (strings)")):
+        values = manifest.get("training", {}).get(key) if isinstance(manifest.get("training"), dict) else None
+        if values is not None:
+            bad = values if not isinstance(values, list) else next((i for i in values if not isinstance(i, str)), None)
+            if bad is not None:
+                raise ModelFormatError(f"{file}: field 'training.{key}' must be a list of {what}; it holds {bad!r:.40} "
+                                       f"({type(bad).__name__}). Restore the manifest as it was saved, or retrain the model.")
     for name, head in manifest.get("heads", {}).items() if isinstance(manifest.get("heads"), dict) else ():
         if not isinstance(head, dict):
             raise ModelFormatError(f"{file}: head {name!r} must be a dict, got {type(head).__name__}; the manifest is damaged.")

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from classify.annotations import Annotations, Fields, as_fields
+from classify.annotations import Annotations, Fields, as_fields, text_key
 from classify.errors import DataError, LabelWarning, SchemaError, warn
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
@@ -277,6 +277,8 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
             "cv": cv,
             "params": {**DEFAULTS, **(params or {})},
             "ids": list(data.ids),  # so `suggest` can skip what is annotated, and `compare` can flag overlap
+            # the same records under other ids (another export of the same questions): recognised by their text
+            "question_keys": sorted({k for k in map(text_key, data.questions) if k is not None}),
             **(provenance if provenance is not None else _provenance(sources, fields, corpora)),
         },
         "metrics": metrics,

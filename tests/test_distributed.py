@@ -59,7 +59,9 @@ def test_records_the_model_was_trained_on_are_counted_in_every_way_of_labelling(
     helper's shares of a corpus): the run says how many there were, with or without --jobs and --resume."""
     import csv
 
-    rows = [dict(r, id=f"new/{i}") for i, r in enumerate(_records())] + _records()[:7]  # 7 training ids
+    rows = ([dict(r, id=f"new/{i}", question=r["question"] + " Graag per onderdeel.") for i, r in enumerate(_records())]  # unseen
+            + _records()[:7]  # 7 training ids
+            + [dict(r, id=f"export/{i}") for i, r in enumerate(_records()[7:10])])  # 3 training questions under other ids
     path = tmp_path / f"mixed{suffix}"
     if suffix == ".csv":
         with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -68,7 +70,7 @@ def test_records_the_model_was_trained_on_are_counted_in_every_way_of_labelling(
             writer.writerows(rows)
     else:
         write_jsonl(path, rows)
-    warning = "classify: warning: 7 of these records were in the model's training data (by id): their labels mostly repeat"
+    warning = "classify: warning: 10 of these records were in the model's training data (by id or question text): their labels mostly repeat"
     for extra in ([], ["--jobs", 2], ["--resume"]):
         result = invoke("label", path, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / f"o{len(extra)}.jsonl", *extra)
         assert result.exit_code == 0, result.output

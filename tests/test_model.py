@@ -157,10 +157,25 @@ def test_evaluate_counts_the_records_the_model_was_trained_on(tiny_model):
     from classify.annotations import from_rows
 
     rows = _records()
-    rows[0]["id"] = "new#1"  # not a training id
+    rows[0].update(id="new#1", question="Een vraag die nergens in de trainingsdata staat?")  # neither its id nor its text
+    rows[1]["id"] = "export-2#7"  # another export's id for a training question: recognised by its text
     report = tiny_model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(rows)), tiny_model.schema))
     assert report["topics"]["seen_in_training"] == 23 and report["stance"]["seen_in_training"] == 21
     assert tiny_model.seen_in_training(["docA#1", "docA#1", "new#1", ["docA#1"]]) == 2  # records, not distinct ids
+
+
+def test_training_records_are_recognised_by_their_question_text(tiny_model):
+    """Whitespace and case do not hide a training question; ids alone are matched where no text is given,
+    and by models saved before question texts were recorded."""
+    question = _records()[0]["question"]
+    assert tiny_model.seen_in_training(["x#1", "x#2", "x#3"], ["  " + question.upper() + "\n", "Iets anders?", None]) == 1
+    assert tiny_model.seen_in_training(["x#1"]) == 0
+    import copy
+
+    older = copy.copy(tiny_model)
+    older.info = {**tiny_model.info, "training": {k: v for k, v in tiny_model.info["training"].items() if k != "question_keys"}}
+    older.__dict__.pop("_trained", None)
+    assert older.seen_in_training(["x#1", "docA#1"], [question, "?"]) == 1  # by id only
 
 
 def test_indicator():

@@ -426,6 +426,13 @@ def test_training_ids_of_the_wrong_type_are_refused(model_copy):
             load(model_copy)
 
 
+def test_training_question_keys_of_the_wrong_type_are_refused(model_copy):
+    for keys, shown in ((5, "5 (int)"), ([7], "7 (int)")):
+        _edit(model_copy, "training", "question_keys", value=keys)
+        with pytest.raises(ModelFormatError, match=rf"field 'training\.question_keys' must be a list of question text keys \(strings\); it holds {re.escape(shown)}\."):
+            load(model_copy)
+
+
 def test_integer_training_ids_of_a_model_built_in_code_are_saved_as_text(tiny_model, tmp_path):
     """Model(..., {"training": {"ids": [17, 18]}}).save() wrote a model that load refused."""
     from classify.model import Model
