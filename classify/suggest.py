@@ -32,7 +32,8 @@ cosine): a batch of 50 is then not 50 variations of one recurring question.
 
 Records already annotated are never suggested: the ids the model was trained on (recorded in
 its manifest), the ids now in the annotation files it was trained from (annotations added since
-training count too), and the ids of any ``exclude`` files.
+training count too), and the ids of any ``exclude`` files; nor a question the model was trained
+on under another id (its manifest's question keys), nor a question again under another id.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.annotations import Fields, id_key
+from classify.annotations import Fields, id_key, text_key
 from classify.errors import DataError, check_number
 
 _EPS = 1e-6
@@ -259,6 +260,17 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -
     return ids, notes
 
 
+def _one_per_question(items, id_field: str) -> list:
+    """Candidates in input order, one per question text (the smallest id of a text asked twice, so
+    that the choice does not depend on the input's order)."""
+    chosen: dict = {}
+    for item in items:
+        key = text_key(item[0])
+        if key not in chosen or str(item[2][id_field]) < str(chosen[key][2][id_field]):
+            chosen[key] = item
+    return sorted(chosen.values(), key=lambda item: item[3])
+
+
 def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fields: Fields = Fields(),
             diversity: float = 0.5, explore: float = 0.2, seed: int = 0, candidates: int | None = None,
             batch_size: int = 2000, stats: dict | None = None) -> list[dict]:
@@ -270,7 +282,9 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     rows : iterable of (location, row) pairs or of row dicts
         Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
         may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, as are
-        repeats of an id and rows without a question text.
+        repeats of an id, a question the model was trained on (by its text, whatever the id), and
+        rows without a question text; of a question asked twice under two ids (subject lines often
+        are), one is suggested at most.
     n : int
         Batch size to suggest.
     explore : float
@@ -312,6 +326,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     stats.update(scanned=0, excluded=0, skipped=0)
     heaps: list[list] = [[] for _ in goals]  # per objective: the `keep` most uncertain so far, least on top
     seen: set[str] = set()
+    trained_texts = frozenset((model.info or {}).get("training", {}).get("question_keys") or ())
     batch: list = []
 
     def flush():
@@ -333,7 +348,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
             stats["skipped"] += 1
             continue
         rid = id_key(out[fields.id]) or str(out[fields.id])  # as annotations keep ids; another type by its text
-        if rid in exclude_ids or rid in seen:
+        if rid in exclude_ids or rid in seen or text_key(question) in trained_texts:
             stats["excluded"] += 1
             continue
         seen.add(rid)
@@ -342,7 +357,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
             flush()
     if batch:
         flush()
-    pool = sorted({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), key=lambda item: item[3])
+    pool = _one_per_question({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), fields.id)
     if not pool:
         return []
     questions = [p[0] for p in pool]

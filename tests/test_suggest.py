@@ -140,6 +140,16 @@ def test_suggest_excludes_ids_dedupes_and_skips_bad_rows(tiny_model):
     assert stats == {"scanned": 8, "excluded": 2, "skipped": 1}
 
 
+def test_suggest_skips_training_questions_and_repeated_questions_under_other_ids(tiny_model):
+    """Subject lines are often asked twice under two ids: neither a training question nor a second copy is worth annotating."""
+    trained = _records()[0]["question"]
+    rows = [*UNLABELLED, {"id": "other-export#1", "question": "  " + trained.upper()}, {"id": "u9", "question": UNLABELLED[0]["question"] + " "}]
+    stats = {}
+    ids = [p["id"] for p in suggest(tiny_model, rows, n=10, diversity=0, stats=stats)]
+    assert "other-export#1" not in ids and stats["excluded"] == 1
+    assert len({"u1", "u5", "u9"} & set(ids)) == 1 and "u9" not in ids  # one per text: the smallest id
+
+
 def test_suggest_near_duplicate_texts_not_both_picked(tiny_model):
     ids = [p["id"] for p in suggest(tiny_model, UNLABELLED, n=5, diversity=2.0)]
     assert not {"u1", "u5"} <= set(ids)
