@@ -298,7 +298,7 @@ def label(
 
 def _which_model(path: Path | None, model) -> str:
     """Which model labelled: its directory (or "the shipped model"), the size and fingerprint of its training data."""
-    training = model.info.get("training", {})
+    training = (model.info or {}).get("training", {})
     name = "the shipped model" if path is None else f"model {path}"
     fingerprint = str(training.get("fingerprint", "")).removeprefix("sha256:")[:12]
     trained = f"trained on {training['n_records']:,} records" if isinstance(training.get("n_records"), int) else "training data not recorded"
