@@ -91,7 +91,7 @@ def compare(old, new, data: Annotations) -> dict:
     reports = {name: model.evaluate(_restricted(data, model.schema)) for name, model in (("old", old), ("new", new))}
     result: dict = {"n": len(data), "seen_in_training": {}}
     for name, model in (("old", old), ("new", new)):
-        result["seen_in_training"][name] = model.seen_in_training(data.ids, data.questions)  # the CLI warns; the report says it too
+        result["seen_in_training"][name] = model.seen_in_training(data.ids, data.questions, data.answers)  # the CLI warns; the report says it too
     topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
     stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
     if old.topics is not None or new.topics is not None:

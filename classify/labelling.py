@@ -90,7 +90,7 @@ def _label_batch(model, batch, summary: Summary, id_field: str):
     ok = [i for i, (q, _, _, _) in enumerate(batch) if q is not None]
     predictions = model.predict([batch[i][0] for i in ok], [batch[i][1] for i in ok]) if ok else []
     by_index = dict(zip(ok, predictions))
-    summary.trained += model.seen_in_training([batch[i][2].get(id_field) for i in ok], [batch[i][0] for i in ok]) or 0
+    summary.trained += model.seen_in_training([batch[i][2].get(id_field) for i in ok], [batch[i][0] for i in ok], [batch[i][1] for i in ok]) or 0
     for i, (_, _, out, where) in enumerate(batch):
         summary.records += 1
         if i in by_index:

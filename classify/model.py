@@ -201,32 +201,46 @@ class Model:
         if self._topics is not None and rows:
             Y = indicator(gold, self.schema.topics)
             report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p[rows]), self.schema.topics)
-            report["topics"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in rows], [annotations.questions[i] for i in rows])
+            report["topics"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in rows], [annotations.questions[i] for i in rows],
+                                                                         question_only=True)
         if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
             report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
-            report["stance"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in keep], [annotations.questions[i] for i in keep])
+            report["stance"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in keep], [annotations.questions[i] for i in keep],
+                                                                         [annotations.answers[i] for i in keep])
         return report
 
-    def seen_in_training(self, ids, questions=None) -> int | None:
-        """How many records the model was trained on, by their ``ids`` (repeats count) or, where
-        ``questions`` are given beside them, by their question's text (the same records under other
-        ids: another export of the same questions): its figures on those are optimistic, and its
-        labels of them mostly repeat their annotations. None: its manifest lists no training ids
-        (e.g. a model built in code). Models saved before question texts were recorded match ids only."""
+    def seen_in_training(self, ids, questions=None, answers=None, *, question_only: bool = False) -> int | None:
+        """How many records the model was trained on (repeats count): its figures on those are
+        optimistic, and its labels of them mostly repeat their annotations. A record counts by its
+        id or, where ``questions`` (and ``answers``) are given beside the ids, by its text: the same
+        question and answer under another id (another export of the same records). With
+        ``question_only``, by its question alone (what the topic head learns from: the same question
+        to another minister, answered otherwise, counts for topics). None: its manifest lists no
+        training ids (e.g. a model built in code). Models saved before texts were recorded match ids only."""
         from classify.annotations import id_key, text_key
 
         training = (self.info or {}).get("training", {})
         trained = self.__dict__.get("_trained")
-        if trained is None:  # one pair of sets per model, however many batches ask
-            trained = self.__dict__["_trained"] = (frozenset(training.get("ids") or ()), frozenset(training.get("question_keys") or ()))
-        ids_seen, texts_seen = trained
+        if trained is None:  # one set of each per model, however many batches ask
+            trained = self.__dict__["_trained"] = tuple(frozenset(training.get(k) or ()) for k in ("ids", "question_keys", "record_keys"))
+        ids_seen, questions_seen, records_seen = trained
         if not ids_seen and "ids" not in training:
             return None
-        if questions is None or not texts_seen:
+        if questions is None or not questions_seen:
             return sum(1 for i in ids if id_key(i) in ids_seen)  # kept as text: label's integer ids count as annotations' did
-        return sum(1 for i, q in zip(ids, questions) if id_key(i) in ids_seen or text_key(q) in texts_seen)
+        ids, questions = list(ids), list(questions)
+        answers = [None] * len(ids) if answers is None else list(answers)
+        if not len(ids) == len(questions) == len(answers):
+            raise DataError(f"seen_in_training: {len(ids)} ids, {len(questions)} questions and {len(answers)} answers; give one of each per record.")
+        count = 0
+        for i, question, answer in zip(ids, questions, answers):
+            if id_key(i) in ids_seen:
+                count += 1
+            elif text_key(question) in questions_seen:  # the record's key only for a question seen: most are not
+                count += question_only or text_key(question, answer) in records_seen
+        return count
 
     def save(self, path: str | Path) -> Path:
         """Write the model directory (manifest, arrays, model card); see :mod:`classify.persist`."""

@@ -185,6 +185,9 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+_FINE = object()  # read_manifest: no bad value found (None is one)
+
+
 def read_manifest(path) -> dict:
     """Read and type-check a model directory's manifest (no payload is touched)."""
     path = Path(path)
@@ -221,11 +224,11 @@ def read_manifest(path) -> dict:
     for key, kind in optional.items():
         if key in manifest and not isinstance(manifest[key], kind):
             raise ModelFormatError(f"{file}: field '{key}' must be a {kind.__name__}, got {type(manifest[key]).__name__}; the manifest is damaged.")
-    for key, what in (("ids", "id strings"), ("question_keys", "question text keys (strings)")):
+    for key, what in (("ids", "id strings"), ("question_keys", "text keys (strings)"), ("record_keys", "text keys (strings)")):
         values = manifest.get("training", {}).get(key) if isinstance(manifest.get("training"), dict) else None
         if values is not None:
-            bad = values if not isinstance(values, list) else next((i for i in values if not isinstance(i, str)), None)
-            if bad is not None:
+            bad = values if not isinstance(values, list) else next((i for i in values if not isinstance(i, str)), _FINE)
+            if bad is not _FINE:  # a null among them is damage too
                 raise ModelFormatError(f"{file}: field 'training.{key}' must be a list of {what}; it holds {bad!r:.40} "
                                        f"({type(bad).__name__}). Restore the manifest as it was saved, or retrain the model.")
     for name, head in manifest.get("heads", {}).items() if isinstance(manifest.get("heads"), dict) else ():

@@ -32,8 +32,9 @@ cosine): a batch of 50 is then not 50 variations of one recurring question.
 
 Records already annotated are never suggested: the ids the model was trained on (recorded in
 its manifest), the ids now in the annotation files it was trained from (annotations added since
-training count too), and the ids of any ``exclude`` files; nor a question the model was trained
-on under another id (its manifest's question keys), nor a question again under another id.
+training count too), and the ids of any ``exclude`` files; nor a record the model was trained on
+under another id (the same question and answer: its manifest's text keys), nor a record again
+under another id.
 """
 
 from __future__ import annotations
@@ -260,12 +261,12 @@ def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -
     return ids, notes
 
 
-def _one_per_question(items, id_field: str) -> list:
-    """Candidates in input order, one per question text (the smallest id of a text asked twice, so
-    that the choice does not depend on the input's order)."""
+def _one_per_record(items, id_field: str) -> list:
+    """Candidates in input order, one per record text (question and answer; of one found twice under
+    two ids, the smaller id among the candidates)."""
     chosen: dict = {}
     for item in items:
-        key = text_key(item[0])
+        key = text_key(item[0], item[1])
         if key not in chosen or str(item[2][id_field]) < str(chosen[key][2][id_field]):
             chosen[key] = item
     return sorted(chosen.values(), key=lambda item: item[3])
@@ -282,9 +283,10 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     rows : iterable of (location, row) pairs or of row dicts
         Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
         may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, as are
-        repeats of an id, a question the model was trained on (by its text, whatever the id), and
-        rows without a question text; of a question asked twice under two ids (subject lines often
-        are), one is suggested at most.
+        repeats of an id, a record the model was trained on (by its question and answer, whatever
+        the id), and rows without a question text; of a record found twice under two ids (subject
+        lines often are), one is suggested at most. The same question with another answer (asked
+        of another minister) is another record: its stance is not annotated yet.
     n : int
         Batch size to suggest.
     explore : float
@@ -326,7 +328,6 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     stats.update(scanned=0, excluded=0, skipped=0)
     heaps: list[list] = [[] for _ in goals]  # per objective: the `keep` most uncertain so far, least on top
     seen: set[str] = set()
-    trained_texts = frozenset((model.info or {}).get("training", {}).get("question_keys") or ())
     batch: list = []
 
     def flush():
@@ -348,7 +349,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
             stats["skipped"] += 1
             continue
         rid = id_key(out[fields.id]) or str(out[fields.id])  # as annotations keep ids; another type by its text
-        if rid in exclude_ids or rid in seen or text_key(question) in trained_texts:
+        if rid in exclude_ids or rid in seen or model.seen_in_training([None], [question], [answer]):
             stats["excluded"] += 1
             continue
         seen.add(rid)
@@ -357,7 +358,7 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
             flush()
     if batch:
         flush()
-    pool = _one_per_question({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), fields.id)
+    pool = _one_per_record({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), fields.id)
     if not pool:
         return []
     questions = [p[0] for p in pool]

@@ -279,6 +279,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
             "ids": list(data.ids),  # so `suggest` can skip what is annotated, and `compare` can flag overlap
             # the same records under other ids (another export of the same questions): recognised by their text
             "question_keys": sorted({k for k in map(text_key, data.questions) if k is not None}),
+            "record_keys": sorted({k for k in map(text_key, data.questions, data.answers) if k is not None}),
             **(provenance if provenance is not None else _provenance(sources, fields, corpora)),
         },
         "metrics": metrics,

@@ -164,18 +164,25 @@ def test_evaluate_counts_the_records_the_model_was_trained_on(tiny_model):
     assert tiny_model.seen_in_training(["docA#1", "docA#1", "new#1", ["docA#1"]]) == 2  # records, not distinct ids
 
 
-def test_training_records_are_recognised_by_their_question_text(tiny_model):
-    """Whitespace and case do not hide a training question; ids alone are matched where no text is given,
-    and by models saved before question texts were recorded."""
-    question = _records()[0]["question"]
-    assert tiny_model.seen_in_training(["x#1", "x#2", "x#3"], ["  " + question.upper() + "\n", "Iets anders?", None]) == 1
+def test_training_records_are_recognised_by_their_text(tiny_model):
+    """Whitespace, case, NFD and invisible characters do not hide a training record; the same question
+    answered otherwise is another record (its stance was never annotated) but the same question for
+    topics (question_only); ids alone are matched where no text is given, and by models saved before
+    texts were recorded."""
+    first = _records()[0]
+    question, answer = first["question"], first["answer"]
+    disguised = "  " + question.upper().replace(" ", "\u202f", 1) + "\u00ad\n"
+    assert tiny_model.seen_in_training(["x#1", "x#2", "x#3"], [disguised, question, None], [answer, "Nee, nooit.", None]) == 1
+    assert tiny_model.seen_in_training(["x#1", "x#2"], [disguised, question], [answer, "Nee, nooit."], question_only=True) == 2
     assert tiny_model.seen_in_training(["x#1"]) == 0
+    with pytest.raises(DataError, match="2 ids, 1 questions and 2 answers"):
+        tiny_model.seen_in_training(["x#1", "x#2"], [question])
     import copy
 
     older = copy.copy(tiny_model)
-    older.info = {**tiny_model.info, "training": {k: v for k, v in tiny_model.info["training"].items() if k != "question_keys"}}
+    older.info = {**tiny_model.info, "training": {k: v for k, v in tiny_model.info["training"].items() if not k.endswith("_keys")}}
     older.__dict__.pop("_trained", None)
-    assert older.seen_in_training(["x#1", "docA#1"], [question, "?"]) == 1  # by id only
+    assert older.seen_in_training(["x#1", "docA#1"], [question, "?"], [answer, None]) == 1  # by id only
 
 
 def test_indicator():

@@ -427,10 +427,12 @@ def test_training_ids_of_the_wrong_type_are_refused(model_copy):
 
 
 def test_training_question_keys_of_the_wrong_type_are_refused(model_copy):
-    for keys, shown in ((5, "5 (int)"), ([7], "7 (int)")):
-        _edit(model_copy, "training", "question_keys", value=keys)
-        with pytest.raises(ModelFormatError, match=rf"field 'training\.question_keys' must be a list of question text keys \(strings\); it holds {re.escape(shown)}\."):
-            load(model_copy)
+    for key in ("question_keys", "record_keys", "ids"):
+        for keys, shown in ((5, "5 (int)"), ([7], "7 (int)"), (["abc", None], "None (NoneType)")):
+            _edit(model_copy, "training", key, value=keys)
+            with pytest.raises(ModelFormatError, match=rf"field 'training\.{key}' must be a list of .*; it holds {re.escape(shown)}\."):
+                load(model_copy)
+            _edit(model_copy, "training", key, value=[])
 
 
 def test_integer_training_ids_of_a_model_built_in_code_are_saved_as_text(tiny_model, tmp_path):

@@ -140,14 +140,17 @@ def test_suggest_excludes_ids_dedupes_and_skips_bad_rows(tiny_model):
     assert stats == {"scanned": 8, "excluded": 2, "skipped": 1}
 
 
-def test_suggest_skips_training_questions_and_repeated_questions_under_other_ids(tiny_model):
-    """Subject lines are often asked twice under two ids: neither a training question nor a second copy is worth annotating."""
-    trained = _records()[0]["question"]
-    rows = [*UNLABELLED, {"id": "other-export#1", "question": "  " + trained.upper()}, {"id": "u9", "question": UNLABELLED[0]["question"] + " "}]
+def test_suggest_skips_training_records_and_repeated_records_under_other_ids(tiny_model):
+    """Subject lines are often found twice under two ids: neither a training record nor a second copy is worth annotating."""
+    trained = _records()[0]
+    rows = [*UNLABELLED, {"id": "other-export#1", "question": "  " + trained["question"].upper(), "answer": trained["answer"]},
+            {"id": "u9", "question": UNLABELLED[0]["question"] + " ", "answer": UNLABELLED[0]["answer"]},
+            {"id": "other-minister#1", "question": trained["question"], "answer": "Daar ga ik niet over."}]  # another record
     stats = {}
     ids = [p["id"] for p in suggest(tiny_model, rows, n=10, diversity=0, stats=stats)]
     assert "other-export#1" not in ids and stats["excluded"] == 1
-    assert len({"u1", "u5", "u9"} & set(ids)) == 1 and "u9" not in ids  # one per text: the smallest id
+    assert len({"u1", "u5", "u9"} & set(ids)) == 1 and "u9" not in ids  # one per record text: the smallest id
+    assert "other-minister#1" in ids  # its stance was never annotated
 
 
 def test_suggest_near_duplicate_texts_not_both_picked(tiny_model):
