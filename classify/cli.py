@@ -289,7 +289,7 @@ def label(
                 written = _table(labelled, fields) if fmt == "table" else write_rows(labelled, out, fmt)
     _progress(f"labelled {written} records, {summary.errors} with errors, {_which_model(model, loaded)}")
     if summary.trained:
-        warnings.warn(f"{summary.trained} of these records were in the model's training data (by id or question text): their labels mostly repeat their "
+        warnings.warn(f"{summary.trained} of these records were in the model's training data (by id or text): their labels mostly repeat their "
                       "annotations, so counts or figures meant to measure the model should leave them out.", ClassifyWarning, stacklevel=2)
     _some(summary.first_errors or [], summary.errors, " (each output record with an error says why)")
     if summary.errors:

@@ -24,7 +24,7 @@ class Summary:
     records: int = 0
     errors: int = 0
     first_errors: list | None = None
-    trained: int = 0  # records the model was trained on (by id or question text): their labels mostly repeat their annotations
+    trained: int = 0  # records the model was trained on (by id or text): their labels mostly repeat their annotations
 
     def note_error(self, where: str, message: str) -> None:
         self.errors += 1

@@ -70,7 +70,7 @@ def test_records_the_model_was_trained_on_are_counted_in_every_way_of_labelling(
             writer.writerows(rows)
     else:
         write_jsonl(path, rows)
-    warning = "classify: warning: 10 of these records were in the model's training data (by id or question text): their labels mostly repeat"
+    warning = "classify: warning: 10 of these records were in the model's training data (by id or text): their labels mostly repeat"
     for extra in ([], ["--jobs", 2], ["--resume"]):
         result = invoke("label", path, "--model", tiny_model_dir, "--batch-size", BATCH, "--out", tmp_path / f"o{len(extra)}.jsonl", *extra)
         assert result.exit_code == 0, result.output
