@@ -53,10 +53,6 @@ def _jsonl(path):
         return [json.loads(line) for line in handle]
 
 
-def _text(question) -> str:
-    return " ".join(str(question or "").split()).casefold()
-
-
 def half_b() -> tuple[list[dict], int]:
     """Records of half B outside the training files, and how many were left out as twins: a subject
     line asked twice under two ids ("De dyslexie-industrie") may sit in both halves, and a model
@@ -64,13 +60,14 @@ def half_b() -> tuple[list[dict], int]:
     from select_round3 import annotated_ids, half
 
     import classify
+    from classify.annotations import text_key
 
     training = annotated_ids()  # rounds 1-2; round 3's training records are all in half A
     seen, _ = classify.hydrate([LABELS / f for f in TRAINING["shipped"]], DATA)
-    texts = {_text(r["question"]) for r in seen}
+    texts = {text_key(r["question"]) for r in seen}  # the question as the model reads it, as the manifest keeps it
     records = [r for name in SOURCES for r in _jsonl(DATA / name)
                if r["id"] not in training and half(r["id"]) == "B" and (r.get("question") or "").strip()]
-    kept = [r for r in records if _text(r["question"]) not in texts]
+    kept = [r for r in records if text_key(r["question"]) not in texts]
     return kept, len(records) - len(kept)
 
 
