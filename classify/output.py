@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from classify import leftovers
 from classify.errors import DataError
 from classify.formats import BUFFER, detect_format, format_suffix, gzipped, plain_stem
 
@@ -111,7 +112,8 @@ class AtomicWriter:
     of the file it replaces; through a symbolic link, the file linked to is replaced and the link
     kept. A path that is no regular file (``/dev/null``, ``/dev/stdout``, a named pipe) is written
     to directly: renaming over it would replace the device or pipe with a file. A full disk, or
-    any failure to write, is a DataError and leaves no temporary file.
+    any failure to write, is a DataError and leaves no temporary file; the temporary files of runs
+    killed before they finished (kill -9) are removed by the next write to ``path`` (:mod:`classify.leftovers`).
     """
 
     def __init__(self, path: str | None, binary: bool = False):
@@ -131,7 +133,8 @@ class AtomicWriter:
                 final = Path(os.path.realpath(target))
                 final.parent.mkdir(parents=True, exist_ok=True)
                 mode = final.stat().st_mode & 0o7777 if final.exists() else default_mode()
-                fd, self._tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+                leftovers.sweep(final)  # the .part files of runs killed before they finished
+                fd, self._tmp = tempfile.mkstemp(prefix=leftovers.prefix(final), suffix=".part", dir=final.parent)
                 self._final = final
                 self._raw = os.fdopen(fd, "wb", buffering=BUFFER)
                 os.chmod(self._tmp, mode)

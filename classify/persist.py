@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classify import leftovers
 from classify.errors import DataError, InputNotFoundError, ModelFormatError, VersionWarning, warn
 from classify.output import default_mode, unwritable
 from classify.schema import LabelSchema
@@ -84,7 +85,8 @@ def _shown(names: list[str]) -> str:
 
 def save(model, path) -> Path:
     """Write ``model`` to directory ``path``; an existing model directory there is replaced
-    atomically, anything else is refused (:func:`check_target`)."""
+    atomically, anything else is refused (:func:`check_target`). The staging folders of saves to
+    ``path`` killed before they finished (kill -9) are removed first (:mod:`classify.leftovers`)."""
     from classify import card
 
     path = Path(path)
@@ -92,7 +94,8 @@ def save(model, path) -> Path:
         path = Path(os.path.realpath(path))
     check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    leftovers.sweep(path)  # the staging folders of saves killed before they finished
+    tmp = Path(tempfile.mkdtemp(prefix=leftovers.prefix(path), dir=path.parent))
     try:
         os.chmod(tmp, default_mode(directory=True))  # mkdtemp's folder is private (0700) whatever the umask
         heads, files = {}, {}

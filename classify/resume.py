@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 
+from classify import leftovers
 from classify.errors import DataError
 
 PROGRESS_FORMAT = "classify-label-progress"
@@ -142,6 +143,7 @@ def label_resumable(
         progress.unlink()
     os.replace(partial, out)
     _fsync_directory(out.parent)
+    leftovers.sweep(out)  # a killed run without --resume left its .part file
     return done
 
 

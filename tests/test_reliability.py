@@ -567,7 +567,7 @@ def test_resume_after_sigkill(tiny_model_dir, tmp_path):
     # without --resume an interrupted run leaves no output at all, only its temporary file
     plain = _run_label(big, "--model", tiny_model_dir, "--out", out, "--batch-size", "50")
     _kill_when(plain, lambda: _size(tmp_path.glob(".out.jsonl.*.part")) > 50_000)
-    assert not out.exists()
+    assert not out.exists() and list(tmp_path.glob(".out.jsonl.*.part"))
 
     first = _run_label(*args)
     _kill_when(first, lambda: _progress_records(progress) >= 500)
@@ -588,6 +588,7 @@ def test_resume_after_sigkill(tiny_model_dir, tmp_path):
     assert all(("error" in r) == (i % 997 == 5) for i, r in enumerate(rows))
     assert not partial.exists() and not progress.exists()
     assert not list(tmp_path.glob("*.tmp"))
+    assert not list(tmp_path.glob(".out.jsonl.*.part")), "the killed run's temporary file is removed once the output is complete"
 
 
 # in-process: interruptions at chosen points
