@@ -621,7 +621,7 @@ def suggest(
     from classify.annotations import Fields
     from classify.io import document_names, read_rows, require
     from classify.output import write_rows
-    from classify.suggest import annotated_ids, annotation_files
+    from classify.suggest import annotated, annotation_files
     from classify.suggest import suggest as run
 
     for path in [*corpus, *(exclude or [])]:  # fail before the slow part, not after
@@ -631,7 +631,7 @@ def suggest(
     fmt = _check_output(out, fmt, corpus)
     files = annotation_files(loaded, exclude or [], fields)
     _not_an_input(out, [path for path, _ in files], "an annotation file of the model or of --exclude")
-    ids, notes = annotated_ids(loaded, exclude or [], fields, files=files)
+    ids, texts, notes = annotated(loaded, exclude or [], fields, files=files)
     _progress("counting as annotated: " + "; ".join(notes))
 
     def rows():
@@ -640,7 +640,7 @@ def suggest(
             yield from read_rows(path, doc_name=names.get(path))
 
     stats: dict = {}
-    picked = run(loaded, rows(), n, exclude_ids=ids, fields=fields, diversity=diversity, explore=explore, seed=seed, stats=stats)
+    picked = run(loaded, rows(), n, exclude_ids=ids, exclude_texts=texts, fields=fields, diversity=diversity, explore=explore, seed=seed, stats=stats)
     write_rows(_jsonable(picked), out, fmt)
     _progress(f"suggested {len(picked)} of {stats['scanned']} records ({stats['excluded']} already annotated or repeated, "
               f"{stats['skipped']} unreadable or without a question)")

@@ -33,7 +33,8 @@ cosine): a batch of 50 is then not 50 variations of one recurring question.
 Records already annotated are never suggested: the ids the model was trained on (recorded in
 its manifest), the ids now in the annotation files it was trained from (annotations added since
 training count too), and the ids of any ``exclude`` files; nor a record the model was trained on
-under another id (the same question and answer: its manifest's text keys), nor a record again
+under another id (the same question and answer: its manifest's text keys), nor one of those
+annotation files' records under another id (where the files hold the texts), nor a record again
 under another id.
 """
 
@@ -46,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.annotations import Fields, id_key, text_key
+from classify.annotations import Fields, as_fields, id_key, text_key
 from classify.errors import DataError, check_number
 
 _EPS = 1e-6
@@ -220,8 +221,8 @@ def pick_diverse(U: np.ndarray, shares, X, n: int, diversity: float) -> list[tup
     return picked
 
 
-def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple[Path, str]]:
-    """``(path, id field)`` of the annotation files the model was trained from that can still be
+def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple[Path, Fields]]:
+    """``(path, fields)`` of the annotation files the model was trained from that can still be
     found, then of the ``exclude`` files."""
     training = (model.info or {}).get("training") or {}
     entries = training.get("source_files")
@@ -233,32 +234,41 @@ def annotation_files(model, exclude=(), fields: Fields = Fields()) -> list[tuple
     for entry in entries:
         found = find_source(entry)
         if found is not None and found.is_file():
-            files.append((found, (entry.get("fields") or {}).get("id", "id")))
-    return files + [(Path(p), fields.id) for p in exclude]
+            files.append((found, as_fields(entry.get("fields") or {})))
+    return files + [(Path(p), fields) for p in exclude]
 
 
-def annotated_ids(model, exclude=(), fields: Fields = Fields(), *, files=None) -> tuple[set[str], list[str]]:
-    """Ids that count as annotated, and notes saying where they came from (for stderr).
+def annotated(model, exclude=(), fields: Fields = Fields(), *, files=None) -> tuple[set[str], set[str], list[str]]:
+    """What counts as annotated: ``(ids, texts, notes)``, notes saying where they came from (for stderr).
 
-    The model's training ids (manifest), the ids now in its recorded annotation files (when they
-    can still be found), and the ids in the ``exclude`` files. ``files``: those files as
-    :func:`annotation_files` lists them, when the caller has already looked them up.
+    ``ids``: the model's training ids (manifest), the ids now in its recorded annotation files
+    (when they can still be found), and the ids in the ``exclude`` files. ``texts``: the
+    :func:`~classify.annotations.text_key` of question and answer of every record of those files
+    that holds its text, so that a record annotated since training is known under another id too
+    (id-only annotation files give ids only). ``files``: those files as :func:`annotation_files`
+    lists them, when the caller has already looked them up.
     """
     from classify.io import read_rows
 
     training = (model.info or {}).get("training") or {}
     ids = {str(i) for i in training.get("ids") or []}  # text already (persist checks it)
+    texts: set[str] = set()
     notes = [f"{len(ids)} ids the model was trained on"] if ids else []
     files = annotation_files(model, exclude, fields) if files is None else files
-    for path, id_field in files:
+    for path, named in files:
         before = len(ids)
         for _, row in read_rows(str(path)):
-            if isinstance(row, dict) and row.get(id_field) not in (None, ""):
-                ids.add(id_key(row[id_field]) or str(row[id_field]))  # as the corpus side keys its records
+            if not isinstance(row, dict):
+                continue
+            if row.get(named.id) not in (None, ""):
+                ids.add(id_key(row[named.id]) or str(row[named.id]))  # as the corpus side keys its records
+            key = text_key(row.get(named.question), row.get(named.answer))  # as suggest keys its candidates
+            if key is not None:
+                texts.add(key)
         notes.append(f"{len(ids) - before} more from {path}")
     if not training.get("ids") and not files:
         notes.append("the model records no training ids and no annotation files were found: pass --exclude ANNOTATIONS")
-    return ids, notes
+    return ids, texts, notes
 
 
 def _one_per_record(items, id_field: str) -> list:
@@ -272,7 +282,7 @@ def _one_per_record(items, id_field: str) -> list:
     return sorted(chosen.values(), key=lambda item: item[3])
 
 
-def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fields: Fields = Fields(),
+def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), exclude_texts=frozenset(), fields: Fields = Fields(),
             diversity: float = 0.5, explore: float = 0.2, seed: int = 0, candidates: int | None = None,
             batch_size: int = 2000, stats: dict | None = None) -> list[dict]:
     """Pick the ``n`` records most worth annotating next, annotation-ready.
@@ -283,7 +293,8 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
     rows : iterable of (location, row) pairs or of row dicts
         Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
         may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, as are
-        repeats of an id, a record the model was trained on (by its question and answer, whatever
+        those whose :func:`~classify.annotations.text_key` of question and answer is in
+        ``exclude_texts`` (both as :func:`annotated` returns them), repeats of an id, a record the model was trained on (by its question and answer, whatever
         the id), and rows without a question text; of a record found twice under two ids (subject
         lines often are), one is suggested at most. The same question with another answer (asked
         of another minister) is another record: its stance is not annotated yet.
@@ -349,7 +360,8 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), fiel
             stats["skipped"] += 1
             continue
         rid = id_key(out[fields.id]) or str(out[fields.id])  # as annotations keep ids; another type by its text
-        if rid in exclude_ids or rid in seen or model.seen_in_training([None], [question], [answer]):
+        if (rid in exclude_ids or rid in seen or model.seen_in_training([None], [question], [answer])
+                or (exclude_texts and text_key(question, answer) in exclude_texts)):
             stats["excluded"] += 1
             continue
         seen.add(rid)

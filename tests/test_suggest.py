@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from classify.cli import app
 from classify.errors import DataError
-from classify.suggest import annotated_ids, objectives, pick_diverse, rebalanced, suggest, usefulness
+from classify.suggest import annotated, objectives, pick_diverse, rebalanced, suggest, usefulness
 
 UNLABELLED = [
     {"id": "u1", "question": "Worden olietankers van de schaduwvloot in de Oostzee gevolgd?", "answer": "Dat wordt nog onderzocht."},
@@ -168,28 +168,50 @@ def test_suggest_rejects_bad_n(tiny_model):
         suggest(tiny_model, UNLABELLED, n=0)
 
 
-def test_annotated_ids_from_manifest_sources_and_exclude(tmp_path):
+def test_annotated_from_manifest_sources_and_exclude(tmp_path):
     import classify
 
     path = write_jsonl(tmp_path / "train.jsonl", _records())
     model = classify.train(str(path), cv=0, sources=[str(path)])
     more = write_jsonl(tmp_path / "round1.jsonl", [{"id": "u6", "question": "x", "topics": [], "stance": None}])
-    ids, notes = annotated_ids(model, [str(more)])
+    ids, texts, notes = annotated(model, [str(more)])
     assert {"docA#1", "u6"} <= ids and len(ids) == 25
     assert notes[0] == "24 ids the model was trained on"
     # an annotation added to the training file after training counts as annotated too
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"id": "u3", "question": "x", "topics": []}) + "\n")
-    assert "u3" in annotated_ids(model)[0]
+    assert "u3" in annotated(model)[0]
 
 
-def test_annotated_ids_warns_when_nothing_is_known(tiny_model):
+def test_annotated_texts_name_records_annotated_under_other_ids(tiny_model, tmp_path):
+    """Round N's annotations hold the texts: the same record exported under another id is not suggested again."""
+    from classify.annotations import text_key
+
+    done = UNLABELLED[0]
+    round1 = write_jsonl(tmp_path / "round1.jsonl", [
+        {**done, "topics": [], "stance": "neutral"},
+        {"id": "q-only", "question": "Alleen een vraag?", "topics": []},
+        {"id": "ids-only", "topics": ["shadow_fleet"]},  # an id-only annotation file's row: matched by id only
+    ])
+    ids, texts, _ = annotated(tiny_model, [str(round1)])
+    assert {done["id"], "q-only", "ids-only"} <= ids
+    assert {text_key(done["question"], done["answer"]), text_key("Alleen een vraag?")} <= texts and len(texts) == 2
+    rows = [{"id": "elsewhere#7", "question": done["question"].upper(), "answer": done["answer"] + "  "},
+            {"id": "elsewhere#8", "question": done["question"], "answer": "Een ander antwoord."},  # another record: its stance is open
+            {"id": "elsewhere#9", "question": "Alleen een vraag?"}, *UNLABELLED[1:]]
+    stats = {}
+    picked = [p["id"] for p in suggest(tiny_model, rows, n=10, exclude_ids=ids, exclude_texts=texts, diversity=0, stats=stats)]
+    assert not {"elsewhere#7", "elsewhere#9", "u5"} & set(picked) and "elsewhere#8" in picked  # u5: u1's text
+    assert stats["excluded"] == 3
+
+
+def test_annotated_warns_when_nothing_is_known(tiny_model):
     import copy
 
     bare = copy.copy(tiny_model)
     bare.info = {}
-    ids, notes = annotated_ids(bare)
-    assert ids == set() and "pass --exclude" in notes[-1]
+    ids, texts, notes = annotated(bare)
+    assert ids == texts == set() and "pass --exclude" in notes[-1]
 
 
 # -- CLI --------------------------------------------------------------------------------------
@@ -202,6 +224,17 @@ def test_cli_suggest_writes_annotation_ready_file(tiny_model_dir, tmp_path):
     assert len(rows) == 3 and "docA#1" not in {r["id"] for r in rows}  # trained on: never suggested
     assert "24 ids the model was trained on" in result.stderr
     assert "suggested 3 of 7 records (1 already annotated or repeated, 0 unreadable or without a question)" in result.stderr
+
+
+def test_cli_suggest_skips_an_exclude_file_s_records_under_other_ids(tiny_model_dir, tmp_path):
+    done = UNLABELLED[0]
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [{**done, "id": "export2#1"}, *UNLABELLED[1:]])
+    round1 = write_jsonl(tmp_path / "round1.jsonl", [{**done, "topics": [], "stance": "neutral"}])
+    target = tmp_path / "next.jsonl"
+    result = CliRunner().invoke(app, ["suggest", str(corpus), "--model", str(tiny_model_dir), "--exclude", str(round1), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert not {"export2#1", "u5"} & {json.loads(x)["id"] for x in target.read_text(encoding="utf-8").splitlines()}  # u5: u1's text
+    assert "suggested 4 of 6 records (2 already annotated or repeated" in result.stderr
 
 
 def test_cli_suggest_missing_corpus_is_a_clean_error(tiny_model_dir, tmp_path):
