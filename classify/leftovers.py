@@ -3,9 +3,9 @@
 Model folders (``train --out``) and output files (``label --out``) are written under a hidden
 name beside their target and renamed into place when complete. A process killed with SIGKILL (or
 by the out-of-memory killer, or a power cut) cannot remove its temporary: it stays as
-``.NAME.<pid>@<host>.<random>`` (output files end ``.part``). The name says which process wrote it, so the next write to the
-same target removes the ones whose writer is gone: written on this host by a process id that no
-longer runs. Anything else (another host's on a shared disk, a live process's, a name of another
+``.NAME.<pid>@<host>.<random>`` (output files end ``.part``). The name says which process wrote
+it, so the next write to the same target removes the ones whose writer is gone: written on this
+host by a process id that no longer runs. Anything else (another host's on a shared disk, a live process's, a name of another
 form) is left alone. Process ids are checked on POSIX systems only (Windows has no harmless
 ``kill(pid, 0)``), so elsewhere nothing is removed.
 """
@@ -64,6 +64,6 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, OSError):
+    except (OSError, OverflowError):  # PermissionError: another user's process; OverflowError: no pid at all
         return True
     return True
