@@ -31,7 +31,7 @@ def sweep(final: Path) -> list[Path]:
         return []
     own = re.compile(re.escape(f".{final.name}.") + r"(\d+)@" + re.escape(_host()) + r"\.[A-Za-z0-9_]+(\.part)?\Z")
     try:
-        names = [entry.name for entry in os.scandir(final.parent or ".")]
+        names = [entry.name for entry in os.scandir(final.parent)]
     except OSError:
         return []
     removed = []
