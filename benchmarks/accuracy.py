@@ -86,6 +86,15 @@ def gold():
     return records
 
 
+def be_records():
+    """The 2017 Belgian questions whose main theme has at least MIN_THEME questions, in file order."""
+    from collections import Counter
+
+    recs = [r for r in _jsonl("be_kamer_2017_qa.jsonl") if r["meta"].get("theme_main")]
+    counts = Counter(r["meta"]["theme_main"] for r in recs)
+    return [r for r in recs if counts[r["meta"]["theme_main"]] >= MIN_THEME]
+
+
 def task_data(task):
     """(questions, answers, labels, label names, splits, kind) for a task."""
     if task in ("gold_topics", "gold_stance"):
@@ -102,13 +111,9 @@ def task_data(task):
             return q, a, [r["topics"] for r in recs], list(TOPICS), splits, "multi"
         return q, a, [r["stance"] for r in recs], ["agree", "disagree", "neutral", "non_committal"], splits, "single"
     if task == "be_themes":
-        from collections import Counter
-
         from sklearn.model_selection import train_test_split
 
-        recs = [r for r in _jsonl("be_kamer_2017_qa.jsonl") if r["meta"].get("theme_main")]
-        counts = Counter(r["meta"]["theme_main"] for r in recs)
-        recs = [r for r in recs if counts[r["meta"]["theme_main"]] >= MIN_THEME]
+        recs = be_records()
         y = [r["meta"]["theme_main"] for r in recs]
         splits = [train_test_split(np.arange(len(recs)), test_size=TEST_SIZE, stratify=y, random_state=SEED + k)
                   for k in range(HOLDOUT_REPEATS)]

@@ -15,7 +15,7 @@ from classify.schema import LabelSchema
 # what a parameter meant before it was recorded: models trained before ``topic_loss``, ``char_range``
 # and ``strip_accents`` existed used logistic regression, char 3-5-grams and accented words (train --base keeps that)
 LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5], "strip_accents": False}
-DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5], "strip_accents": True}
+DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5], "char_weight": 1.0, "strip_accents": True}
 
 
 def parse_params(pairs) -> dict:
@@ -113,15 +113,24 @@ def _plain(value):
     return value
 
 
+def featuriser(params: dict | None = None):
+    """The (unfitted) :class:`~classify.features.TextFeatures` both heads read with, from training parameters over ``DEFAULTS``."""
+    from classify.features import TextFeatures
+
+    _check_known(sorted(params or {}))
+    params = {**DEFAULTS, **(params or {})}
+    return TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]), char_weight=params["char_weight"],
+                        strip_accents=params["strip_accents"])
+
+
 def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
     """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
-    from classify.features import TextFeatures
     from classify.stance import StanceClassifier
     from classify.topics import TopicClassifier
 
     _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
-    features = TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]), strip_accents=params["strip_accents"])
+    features = featuriser(params)
     has_topics, has_stance = _heads(data, schema)
     topics = stance = None
     if has_topics:

@@ -222,6 +222,7 @@ def test_parse_params_reads_json_values_and_checks_them():
         ("topic_alpha=abc", "training parameter topic_alpha must be a number (default 0.3); got 'abc'."),
         ("char_range=[3]", "training parameter char_range must be a list of 2 integers like [2, 5]; got '[3]'."),
         ("strip_accents=1", "training parameter strip_accents must be true or false (default true); got '1'."),
+        ("char_weight=heavy", "training parameter char_weight must be a number (default 1.0); got 'heavy'."),
         ("ridge", "training parameter 'ridge' is not KEY=VALUE; e.g. topic_loss=ridge."),
     ]:
         with pytest.raises(DataError) as err:
@@ -230,9 +231,11 @@ def test_parse_params_reads_json_values_and_checks_them():
 
 
 def test_params_reach_the_heads_and_the_manifest(records):
-    model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None, "strip_accents": False})
+    model = classify.train(records, cv=0, params={"topic_loss": "ridge", "topic_alpha": 0.5, "topic_class_weight": None, "strip_accents": False,
+                                                  "char_weight": 1.5})
     assert (model.topics.loss, model.topics.alpha, model.topics.class_weight) == ("ridge", 0.5, None)
     assert model.topics.features_.strip_accents is model.stance.answer_features_.strip_accents is False
+    assert model.topics.features_.char_weight == model.stance.answer_features_.char_weight == 1.5
     assert model.info["training"]["params"]["topic_alpha"] == 0.5
 
 
