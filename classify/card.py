@@ -119,7 +119,8 @@ def _counting_bias(metrics: dict) -> list[str]:
 def _grams(features: dict) -> str:
     p = features["params"]
     lo, hi = p["char_range"]
-    chars = f" and char {lo}-{hi}-grams" if hi > 0 else ""
+    weight = p.get("char_weight", 1.0)
+    chars = f" and char {lo}-{hi}-grams" + (f" weighted {weight:g}" if weight != 1 else "") if hi > 0 and weight else ""
     accents = ", accents stripped" if p.get("strip_accents") else ""  # older models: words kept their accents
     return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}{accents}"
 

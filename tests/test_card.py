@@ -49,3 +49,12 @@ def test_a_card_of_metrics_without_predicted_counts_still_renders(manifest):
             m.pop("predicted", None)  # metrics stored before predictions were counted
     card = render(edited)
     assert "Counting records per label" not in card and "`shadow_fleet` recall 1 of 3 (0.06-0.79)" in card and "precision 1 of" not in card
+
+
+@pytest.mark.parametrize(("char_weight", "said"), [(1.0, "word 1-2-grams and char 2-5-grams, accents"),
+                                                   (2, "word 1-2-grams and char 2-5-grams weighted 2, accents"),
+                                                   (0.0, "word 1-2-grams, accents")])
+def test_the_method_names_the_char_blocks_weight_where_it_is_not_one(manifest, char_weight, said):
+    edited = copy.deepcopy(manifest)
+    edited["heads"]["topics"]["features"]["params"]["char_weight"] = char_weight
+    assert f"on the question's hashed TF-IDF of {said} stripped" in render(edited)
