@@ -123,30 +123,52 @@ def featuriser(params: dict | None = None):
                         strip_accents=params["strip_accents"])
 
 
-def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
-    """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
+def _unfitted_heads(schema: LabelSchema, params: dict, seed: int, cv: int, features):
+    """The topic and stance heads ``classify train`` fits, from training ``params`` over ``DEFAULTS``."""
     from classify.stance import StanceClassifier
     from classify.topics import TopicClassifier
 
+    descriptions = [schema.descriptions.get(t, "") for t in schema.topics]
+    topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], alpha=params["topic_alpha"], loss=params["topic_loss"], cv=cv, random_state=seed,
+                             class_weight=params["topic_class_weight"],
+                             label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
+    stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"], loss=params["stance_loss"],
+                              question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed)
+    return topics, stance
+
+
+def check_params(params: dict | None) -> None:
+    """Refuse training parameters no head can take (an unknown name, a negative penalty, a bad char
+    range) before any reading or fitting: otherwise the first fold's fit would be the first to say so."""
+    _check_known(sorted(params or {}))
+    features = featuriser(params)
+    try:
+        features._check_params()
+        for head in _unfitted_heads(LabelSchema(topics=("a",), stances=("b",)), {**DEFAULTS, **(params or {})}, 0, 5, features):
+            head._check_params()
+    except DataError as exc:  # the estimators name their own parameter (alpha): say which training parameters were given
+        given = ", ".join(f"{key}={value!r}" for key, value in (params or {}).items())
+        raise DataError(f"{exc} Training parameters given: {given} (names and defaults in classify.training.DEFAULTS).") from None
+
+
+def fit_heads(data: Annotations, schema: LabelSchema, seed: int = 0, cv: int = 5, params: dict | None = None):
+    """Fit the topic and/or stance head on validated annotations; returns (topics, stance)."""
     _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
-    features = featuriser(params)
     has_topics, has_stance = _heads(data, schema)
-    topics = stance = None
+    topics, stance = _unfitted_heads(schema, params, seed, cv, featuriser(params))
     if has_topics:
-        descriptions = [schema.descriptions.get(t, "") for t in schema.topics]
-        topics = TopicClassifier(labels=schema.topics, features=features, C=params["topic_C"], alpha=params["topic_alpha"], loss=params["topic_loss"], cv=cv, random_state=seed,
-                                 class_weight=params["topic_class_weight"],
-                                 label_texts=descriptions if any(descriptions) else None, prior_weight=params["prior_weight"])
         rows, gold = data.annotated_topics()  # records whose topics were not annotated (null) are no examples of "none"
         topics.fit([data.questions[i] for i in rows], indicator(gold, schema.topics))
+    else:
+        topics = None
     if has_stance:
         keep = [i for i, s in enumerate(data.stances) if s is not None]
         # the question is read with the topic head's featuriser: labelling featurises it once for both heads
-        stance = StanceClassifier(labels=schema.stances, features=features, C=params["stance_C"], loss=params["stance_loss"],
-                                  question_weight=params["question_weight"], cue_weight=params["cue_weight"], random_state=seed,
-                                  question_features=topics.features_ if topics is not None else None)
+        stance.set_params(question_features=topics.features_ if topics is not None else None)
         stance.fit([(data.questions[i], data.answers[i]) for i in keep], [data.stances[i] for i in keep])
+    else:
+        stance = None
     return topics, stance
 
 
@@ -242,6 +264,7 @@ def train(records, schema: LabelSchema | str | None = None, *, seed: int = 0, cv
     seed, cv = int(seed), int(cv)
     if params is not None:
         params = {key: _plain(value) for key, value in params.items()}
+        check_params(params)
     if isinstance(schema, str) or hasattr(schema, "__fspath__"):
         schema = LabelSchema.from_toml(schema)
     fields = as_fields(fields)

@@ -270,13 +270,29 @@ def test_numpy_numbers_train_and_save(records, tmp_path):
         ({"prior_weight": -1}, r"prior_weight must be a number >= 0"),
         ({"question_weight": -1}, r"question_weight must be a number >= 0"),
         ({"topic_loss": "foo"}, r"loss must be one of auto, ridge, log, squared_hinge; got 'foo'"),
+        ({"char_weight": -0.5}, r"char_weight must be a number >= 0 \(0 switches the char block off\); got -0\.5"),
+        ({"char_range": [5, 2]}, r"char_range must be \(lo, hi\) with 1 <= lo <= hi, or \(0, 0\); got \(5, 2\)"),
     ],
 )
-def test_a_bad_param_ends_cross_validation_at_its_first_fold(records, params, message):
-    """Not swallowed as an 'empty fold': the run stops at fold 1 instead of after every fold."""
+def test_a_bad_param_fails_before_any_work(records, params, message):
+    """It failed only when the first fold started fitting (after reading, after "fold 1/2"), naming
+    the estimator's parameter (alpha) rather than the one the user gave (topic_alpha)."""
     messages = []
-    with pytest.raises(DataError, match=message):
+    given = ", ".join(f"{key}={value!r}" for key, value in params.items())
+    with pytest.raises(DataError, match=message + r".* Training parameters given: " + re.escape(given)):
         classify.train(records, cv=2, params=params, progress=messages.append)
+    assert messages == []
+
+
+def test_a_bad_param_ends_cross_validation_at_its_first_fold(records):
+    """Not swallowed as an 'empty fold' where cross_validate is called without train's check."""
+    from classify.training import _as_annotations, cross_validate
+
+    messages = []
+    data = _as_annotations(records, None, classify.annotations.Fields())
+    with pytest.raises(DataError, match="loss must be one of"):
+        cross_validate(data, classify.schema.LabelSchema.infer(data.topics, data.stances), cv=2, params={"topic_loss": "foo"},
+                       progress=messages.append)
     assert messages == ["cross-validation fold 1/2"]
 
 
