@@ -477,6 +477,7 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
         "stances    " + _listed(stances, "stance" in manifest["heads"], "stance"),
         *([f"rule       {rule}, as in the training data"] if rule else []),
         f"trained on {training.get('n_records', '?')} records ({training.get('fingerprint', '?')})",
+        "training   " + _training_settings(training),
         "versions   " + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()),
     ]
     typer.echo("\n".join(lines))
@@ -486,6 +487,19 @@ def info(model: ModelOpt = None, as_json: Annotated[bool, typer.Option("--json",
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # figures only people read: the model itself loaded
             raise DataError(f"{path}/manifest.json: its 'metrics' are damaged ({type(exc).__name__}: {exc}); the model loads and "
                             "predicts, but its cross-validated figures cannot be shown: retrain it for them.") from None
+
+
+def _training_settings(training: dict) -> str:
+    """Seed, folds and the training parameters that differ from today's defaults (what ``--param`` set)."""
+    from classify.training import DEFAULTS, LEGACY
+
+    params = training.get("params")
+    if not isinstance(params, dict):  # models saved before parameters were recorded
+        return f"seed {training.get('seed', '?')}, cv {training.get('cv', '?')}; parameters not recorded"
+    params = {**LEGACY, **params}  # a parameter the model predates had its old meaning
+    changed = [f"{key}={value}" for key, value in params.items() if key not in DEFAULTS or DEFAULTS[key] != value]
+    return f"seed {training.get('seed', '?')}, cv {training.get('cv', '?')}; " + (
+        f"parameters {', '.join(changed)} (the rest default)" if changed else "default parameters")
 
 
 @app.command()

@@ -443,6 +443,16 @@ def test_info_and_card_name_the_label_count_rule(runner, tmp_path):
     assert "rule " not in run(runner, "info").stdout  # the shipped model: zero or more
 
 
+def test_info_names_the_training_parameters_a_model_was_trained_with(runner, records_path, tmp_path):
+    """They were in the manifest only: a model trained with --param looked like any other."""
+    assert "training   seed 0, cv 5; default parameters\n" in run(runner, "info").stdout  # the shipped model
+    result = run(runner, "train", records_path, "--out", tmp_path / "m", "--cv", "0", "--seed", "3", "--param", "char_weight=2",
+                 "--param", "topic_class_weight=null")
+    assert result.exit_code == 0, result.output
+    assert "training   seed 3, cv 0; parameters topic_class_weight=None, char_weight=2 (the rest default)\n" in \
+        run(runner, "info", "--model", tmp_path / "m").stdout
+
+
 def test_info_names_a_missing_head(runner, tiny_model, tmp_path):
     from classify.model import Model
 
