@@ -41,6 +41,7 @@ Writes benchmarks/probes.json and benchmarks/PROBES.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -53,14 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy as acc  # noqa: E402  (the benchmark whose task, splits and scoring these probes share)
 
 TASK = "be_themes"
-_ANSWERS: list = []
-
-
+@functools.cache
 def _answers() -> list:
     """The minister's answer of every be_themes record (None where there is none), in task order."""
-    if not _ANSWERS:
-        _ANSWERS.extend(r.get("answer") for r in acc.be_records())
-    return _ANSWERS
+    return [r.get("answer") for r in acc.be_records()]
 
 
 def with_answers(q):
