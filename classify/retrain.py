@@ -234,12 +234,16 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
     >>> model.save("models/v2")                                                        # doctest: +SKIP
     """
     from classify import annotations as ann
+    from classify.persist import read_manifest
     from classify.schema import LabelSchema
-    from classify.training import LEGACY, train
+    from classify.training import LEGACY, check_params, train
 
     say = progress or (lambda message: None)
+    training = read_manifest(base).get("training") or {}
+    params = None if training.get("params") is None and not params else {**LEGACY, **(training.get("params") or {}), **(params or {})}
+    if params:
+        check_params(params)  # a bad value fails before the base annotations are read, as it does in train
     manifest, base_data, entries = load_base(base, corpora, say)
-    training = manifest.get("training") or {}
     schema = LabelSchema.from_dict(manifest["schema"], where=f"{base}/manifest.json")
     if corpora is None and training.get("corpora"):
         corpora = _locate(training["corpora"], "corpora folder", base, fix="pass the folder where it is now with --corpora DIR")
@@ -264,7 +268,7 @@ def train_from_base(base, new_annotations, *, corpora=None, fields: Fields = Fie
         schema,
         seed=training.get("seed", 0) if seed is None else seed,
         cv=training.get("cv", 5) if cv is None else cv,
-        params=None if training.get("params") is None and not params else {**LEGACY, **(training.get("params") or {}), **(params or {})},
+        params=params,
         progress=progress,
         sources=[e["path"] for e in entries] + new_paths,
         provenance=record,

@@ -244,6 +244,15 @@ def test_base_trained_before_loss_and_char_range_keeps_its_old_meaning(base, tmp
     assert manifest(tmp_path / "v2")["heads"]["topics"]["features"]["params"]["strip_accents"] is False
 
 
+def test_bad_param_with_base_fails_before_the_base_annotations_are_read(base, tmp_path):
+    model_dir, _ = base
+    new = write_jsonl(tmp_path / "round1.jsonl", NEW)
+    result = invoke("train", "--base", model_dir, new, "--out", tmp_path / "v2", "--param", "topic_alpha=-1")
+    assert result.exit_code != 0
+    assert "Training parameters given:" in result.output and "topic_alpha=-1" in result.output
+    assert "reloading" not in result.output and not (tmp_path / "v2").exists()
+
+
 def test_param_given_with_base_overrides_only_that_parameter(base, tmp_path):
     model_dir, _ = base
     new = write_jsonl(tmp_path / "round1.jsonl", NEW)
