@@ -35,6 +35,28 @@ class Fields:
     topics: str = "topics"
     stance: str = "stance"
 
+    def lift(self, row: dict) -> dict:
+        """``row`` with the value of each dotted name (``meta.theme_main``) it does not hold as a field
+        itself but nested (``{"meta": {"theme_main": ...}}``, as JSONL and Parquet structs nest them)
+        added under that name; ``row`` itself where no name is dotted (the usual case).
+
+        >>> Fields(topics="meta.theme_main").lift({"id": "1", "meta": {"theme_main": "DEFENSIEBELEID"}})["meta.theme_main"]
+        'DEFENSIEBELEID'
+        """
+        dotted = [name for name in (self.id, self.question, self.answer, self.topics, self.stance) if "." in name and name not in row]
+        if not dotted:
+            return row
+        row = dict(row)
+        for name in dotted:
+            value = row
+            for part in name.split("."):
+                if not isinstance(value, dict) or part not in value:
+                    break
+                value = value[part]
+            else:
+                row[name] = value
+        return row
+
 
 def id_key(value) -> str | None:
     """A record's id as annotations and a model's manifest keep it: a string, or a whole number
@@ -209,6 +231,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     for where, row in rows:
         if isinstance(row, Exception):
             raise row
+        row = fields.lift(row)
         if all(is_missing(v) or (isinstance(v, str) and not v.strip()) for v in row.values()):
             continue  # ";;;;": a row Excel keeps after its cells were cleared, as empty as a blank line
         labelled = labelled or fields.topics in row or fields.stance in row
@@ -354,16 +377,17 @@ def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields(), known
     corpora = Path(corpora)
     if not corpora.is_dir():
         raise InputNotFoundError(f"corpora directory {str(corpora)!r} does not exist; pass the folder holding the corpus .jsonl files.")
-    wanted: list[dict] = []
+    wanted: list[tuple[str, dict, dict]] = []  # (where, row, row with its nested fields lifted)
     for path in [paths] if isinstance(paths, (str, Path)) else paths:
         for where, row in read_rows(str(path)):
             if isinstance(row, Exception):
                 raise row
-            if not row.get(fields.id):
+            lifted = fields.lift(row)
+            if not lifted.get(fields.id):
                 raise DataError(f"{where}: no '{fields.id}' field; hydrate needs the id of every record (name its column: {map_hint('id')}).")
-            wanted.append((where, row))
+            wanted.append((where, row, lifted))
     # rows that already carry their text (e.g. the seed file) pass through unchanged
-    need = {str(r[fields.id]) for _, r in wanted if not r.get(fields.question)}
+    need = {str(r[fields.id]) for _, _, r in wanted if not r.get(fields.question)}
     if need and not corpus_files(corpora):
         raise InputNotFoundError(f"corpora directory {str(corpora)!r} holds no corpus files (*.jsonl, *.jsonl.gz) to take the texts "
                                  f"of {len(need)} records from; pass the folder holding them.")
@@ -376,9 +400,9 @@ def hydrate_located(paths, corpora: str | Path, fields: Fields = Fields(), known
             if rid in need and "question" in row:
                 texts[rid] = (row.get("question"), row.get("answer"))
     records, missing = [], []
-    for where, row in wanted:
-        rid = str(row[fields.id])
-        if row.get(fields.question):
+    for where, row, lifted in wanted:
+        rid = str(lifted[fields.id])
+        if lifted.get(fields.question):
             records.append((where, row))
             continue
         if rid not in texts and rid not in (known or {}):

@@ -114,11 +114,11 @@ def _options(
 
 
 ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="Model directory; default: the shipped model.")]
-QuestionField = Annotated[str, typer.Option(help="Column holding the question text.")]
-AnswerField = Annotated[str, typer.Option(help="Column holding the answer text.")]
-IdField = Annotated[str, typer.Option(help="Column holding the record id.")]
-TopicsField = Annotated[str, typer.Option(help="Column holding the topic labels.")]
-StanceField = Annotated[str, typer.Option(help="Column holding the stance label.")]
+QuestionField = Annotated[str, typer.Option(help="Column holding the question text (a.b: field b nested in a).")]
+AnswerField = Annotated[str, typer.Option(help="Column holding the answer text (a.b: field b nested in a).")]
+IdField = Annotated[str, typer.Option(help="Column holding the record id (a.b: field b nested in a).")]
+TopicsField = Annotated[str, typer.Option(help="Column holding the topic labels (a.b: field b nested in a).")]
+StanceField = Annotated[str, typer.Option(help="Column holding the stance label (a.b: field b nested in a).")]
 _FORMATS_HELP = ("jsonl, csv, tsv, excel (CSV for Excel in a Dutch or Belgian locale: semicolons, UTF-8 with a byte-order mark) or "
                  "parquet; default: named by --out's suffix (.csv, .tsv, .parquet; .gz compresses), else jsonl.")
 FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help=f"Output format: {_FORMATS_HELP}")]
@@ -314,7 +314,7 @@ def _table(rows, fields) -> int:
         if not count:  # the header with the first row: an input that fails to read prints only its error
             typer.echo(f"{'id':<24} {'topics':<36} {'stance':<14} question")
         count += 1
-        row = without_surrogates(row)  # a terminal cannot print lone surrogates
+        row = fields.lift(without_surrogates(row))  # a terminal cannot print lone surrogates
         rid = "-" if row.get(fields.id) is None else str(row.get(fields.id))  # a record without id: '-', not 'None'
         rid = rid if len(rid) <= 24 else "…" + rid[-23:]
         if row.get("error"):

@@ -44,7 +44,9 @@ def _prepare(where: str, row, fields: Fields):
     """(question, answer, output row) or (None, None, error row)."""
     if isinstance(row, Exception):
         return None, None, {**getattr(row, "row", {fields.id: None}), "error": str(row)}
-    out = dict(row)
+    out, row = dict(row), fields.lift(row)
+    if fields.id in row and fields.id not in out:  # a nested id: the output's id field, as the rest of labelling reads it
+        out[fields.id] = row[fields.id]
     question, answer = row.get(fields.question), row.get(fields.answer)
     if is_missing(answer):
         answer = None

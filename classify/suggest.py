@@ -260,6 +260,7 @@ def annotated(model, exclude=(), fields: Fields = Fields(), *, files=None) -> tu
         for _, row in read_rows(str(path)):
             if not isinstance(row, dict):
                 continue
+            row = named.lift(row)
             if row.get(named.id) not in (None, ""):
                 ids.add(id_key(row[named.id]) or str(row[named.id]))  # as the corpus side keys its records
             key = text_key(row.get(named.question), row.get(named.answer))  # as suggest keys its candidates

@@ -159,6 +159,25 @@ def test_fields_mapping():
     assert (data.ids, data.questions, data.answers, data.topics, data.stances) == (["k1"], ["V?"], ["A."], [["x"]], ["ja"])
 
 
+
+def test_nested_fields_by_dotted_name():
+    """--topics-field meta.theme_main: labels kept in a nested object, as in ../shared/data's JSONL files."""
+    rows = [
+        ("f:1", {"id": "1", "question": "V?", "meta": {"theme_main": "DEFENSIEBELEID", "themes": "DEFENSIE,NAVO"}}),
+        ("f:2", {"id": "2", "question": "W?", "meta": {"theme_main": None}}),  # null: topics not annotated
+        ("f:3", {"id": "3", "question": "X?", "meta": {}}),  # absent: not annotated either
+        ("f:4", {"id": "4", "question": "Y?", "meta": "not an object"}),
+    ]
+    data = from_rows(rows, fields=Fields(topics="meta.theme_main"))
+    assert data.topics == [["DEFENSIEBELEID"], [], [], []] and data.topics_known == [True, False, False, False]
+    assert from_rows(rows[:1], fields=Fields(topics="meta.themes")).topics == [["DEFENSIE", "NAVO"]]
+    flat = from_rows([("f:1", {"id": "1", "question": "V?", "meta.theme_main": "A", "meta": {"theme_main": "B"}})], fields=Fields(topics="meta.theme_main"))
+    assert flat.topics == [["A"]]  # a column named with the dot itself (a CSV's) comes first
+    with pytest.raises(DataError, match=r"no record has the field 'meta.theme' named for the topic labels"):
+        from_rows(rows, fields=Fields(topics="meta.theme"))
+    row = {"id": "1", "meta": {"theme_main": "A"}}
+    assert Fields().lift(row) is row and "meta.theme_main" not in row  # nothing dotted: the row itself, never changed
+
 # -- hydrate --------------------------------------------------------------------------------
 @pytest.fixture
 def corpora(tmp_path):
@@ -190,6 +209,12 @@ def test_hydrate_joins_texts_and_reports_missing(tmp_path, corpora):
     assert records[0]["answer"] is None
     assert records[2]["question"] == "Vraag drie?"
 
+
+
+def test_hydrate_reads_a_nested_id(tmp_path, corpora):
+    ids = write_jsonl(tmp_path / "ids.jsonl", [{"ref": {"id": "c1"}, "topics": ["a"]}, {"ref": {"id": "gone"}}])
+    records, missing = hydrate(ids, corpora, Fields(id="ref.id"))
+    assert missing == ["gone"] and records == [{"ref": {"id": "c1"}, "topics": ["a"], "question": "Vraag een?", "answer": "Antwoord een."}]
 
 def test_hydrate_passes_through_rows_with_text(tmp_path, corpora):
     own = {"id": "c1", "question": "Eigen tekst?", "answer": "Eigen antwoord.", "topics": []}

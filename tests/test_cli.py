@@ -325,6 +325,20 @@ def test_train_with_user_labels(user_model):
     assert manifest["training"]["sources"] == [str(folder / "mine.jsonl")]
 
 
+
+def test_train_on_labels_nested_in_a_record(runner, tmp_path):
+    """../shared/data's files keep their labels under meta: --topics-field meta.theme reads them as they are."""
+    rows = [{"id": r["id"], "question": r["question"], "answer": r["answer"], "meta": {"theme": r["topics"][0], "house": {"stance": r["stance"]}}}
+            for r in USER_ROWS]
+    data = write_jsonl(tmp_path / "nested.jsonl", rows)
+    result = run(runner, "train", data, "--out", tmp_path / "m", "--cv", "0", "--topics-field", "meta.theme", "--stance-field", "meta.house.stance")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert {t["name"] for t in manifest["schema"]["topics"]} == {"housing", "health"}
+    assert {s["name"] for s in manifest["schema"]["stances"]} == {"yes", "no"}
+    result = run(runner, "label", data, "--model", tmp_path / "m", "--format", "table")
+    assert result.exit_code == 0 and "Worden er woningen gebouwd" in result.stdout
+
 def test_label_with_trained_model(runner, user_model):
     folder, data, _ = user_model
     result = run(runner, "label", data, "--model", folder / "model")

@@ -80,6 +80,16 @@ def test_custom_fields(tiny_model):
     assert out[0]["key"] == "k" and out[0]["stance"] is not None
 
 
+
+def test_nested_fields(tiny_model):
+    """Texts and ids in a nested object are read by dotted name; the output keeps the record as it was, plus the id."""
+    from classify.annotations import Fields
+
+    row = {"doc": {"nr": "k1", "vraag": "Steunt u Oekraïne?", "antwoord": "Ja."}}
+    out = list(label_rows(tiny_model, [("x:1", row)], Fields(id="doc.nr", question="doc.vraag", answer="doc.antwoord")))[0]
+    assert "error" not in out and out["stance"] is not None and out["doc"] == row["doc"]
+    assert out["doc.nr"] == "k1" and "doc.vraag" not in out
+
 def test_only_bad_rows(tiny_model):
     out = list(label_rows(tiny_model, [("x:1", DataError("x:1: broken")), ("x:2", {"question": None})]))
     assert out == [{"id": None, "error": "x:1: broken"}, {"question": None, "error": "x:2: field 'question' is null; every record needs a question text."}]
