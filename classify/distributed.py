@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import os
@@ -225,8 +226,9 @@ def _on_loky(model, calls, jobs, model_dir):
     from joblib import Parallel, delayed
     from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-    with tempfile.TemporaryDirectory(prefix="classify-model-") as tmp:
-        if model_dir is None:  # workers load a directory: a model made in memory is saved once
+    # workers load a directory: a model made in memory is saved once (only then: a kill -9 would leave the folder behind)
+    with tempfile.TemporaryDirectory(prefix="classify-model-") if model_dir is None else contextlib.nullcontext() as tmp:
+        if model_dir is None:
             model_dir = model.save(Path(tmp) / "model")
         source = str(model_dir)
         tasks = (delayed(fn)(source, *args) for fn, args in calls)
