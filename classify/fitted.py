@@ -370,12 +370,13 @@ class FittedTopics:
 
     def decide(self, proba) -> np.ndarray:
         """Turn probabilities into labels: each label at or above its threshold, then the label-count
-        bounds learned in training (``min_labels_``, ``max_labels_``) applied by probability margin."""
+        bounds learned in training (``min_labels_``, ``max_labels_``) applied by margin over the
+        thresholds (:func:`weighted_margin`, with ``threshold_weight_``)."""
         require_fitted(self, "thresholds_")
         proba = np.asarray(proba, dtype=np.float64).reshape(-1, len(self.thresholds_))
         chosen = (proba >= self.thresholds_).astype(np.int8)
         if len(proba) and (self.min_labels_ > 0 or self.max_labels_ < proba.shape[1]):
-            margin = _logit(proba) - _logit(self.thresholds_)
+            margin = weighted_margin(proba, self.platt_, self.thresholds_, self.threshold_weight_)
             best = np.argmax(margin, axis=1)
             rows = np.arange(len(proba))
             if self.max_labels_ == 1:
@@ -398,6 +399,8 @@ class FittedTopics:
             "label_count_bounds": [self.min_labels_, self.max_labels_],
             "label_texts": list(self.label_texts) if self.label_texts is not None else None,  # outside params: older readers ignore it
         }
+        if getattr(self, "threshold_weight_", None) is not None:  # only models that have one: other manifests stay as they were
+            meta["threshold_weight"] = self.threshold_weight_
         arrays = {f"features.{k}": v for k, v in farrays.items()}
         arrays.update(linear.export_weights(self.weights_))
         arrays.update({"intercept": self.intercept_, "platt": self.platt_, "thresholds": self.thresholds_})
@@ -421,6 +424,13 @@ class FittedTopics:
             raise DataError(f"label_count_bounds must be [min, max] whole numbers with 0 <= min <= max and min <= {k} (the labels), "
                             f"got {bounds!r}.")
         self.min_labels_, self.max_labels_ = bounds
+        weight = meta.get("threshold_weight")  # older models: None, the log-odds rule they were trained with
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not 0 <= weight <= 1):
+            raise DataError(f"threshold_weight must be a number from 0 to 1 or absent, got {weight!r}.")
+        if weight is not None and bounds != [1, 1]:
+            raise DataError(f"threshold_weight is for a head trained on exactly one label per record (label_count_bounds [1, 1]), "
+                            f"not {bounds!r}; remove it.")
+        self.threshold_weight_ = None if weight is None else float(weight)
         unknown = [loss for loss in self.label_loss_ if loss not in linear.TOPIC_LOSSES]
         if len(self.label_status_) != k or len(self.label_loss_) != k or unknown:
             raise DataError(f"label_status and label_loss must list one entry per label ({k}) and label_loss known losses "
@@ -432,24 +442,26 @@ class FittedTopics:
         return self
 
 
-def label_count_rule(min_labels: int, max_labels: int, k: int) -> str:
+def label_count_rule(min_labels: int, max_labels: int, k: int, threshold_weight: float | None = None) -> str:
     """The label-count rule a topic head applies after its thresholds, in words ("" for none).
 
     Learnt from the training data: when every record there had exactly one label (themes), the
-    head returns exactly the label with the largest margin over its threshold, even below it;
-    when no record had two, at most that one (so a second label above its threshold is dropped);
-    when every record had one or more, at least one."""
+    head returns exactly the label with the largest margin over its threshold (:func:`weighted_margin`),
+    even below it; when no record had two, at most that one (so a second label above its threshold
+    is dropped); when every record had one or more, at least one."""
     if min_labels == 0 and max_labels >= k:
         return ""
+    if max_labels == 1 and min_labels:
+        return "exactly one label per record" + ("" if threshold_weight is None else f" (ranked by score - {threshold_weight:g} x threshold)")
     if max_labels == 1:
-        return "exactly one label per record" if min_labels else "at most one label per record"
+        return "at most one label per record"
     return "at least one label per record"
 
 
 def stored_rule(meta: dict) -> str:
     """:func:`label_count_rule` of a topic head as the manifest stores it (older models: none)."""
     k = len(meta.get("labels", []))
-    return label_count_rule(*meta.get("label_count_bounds", [0, k]), k)
+    return label_count_rule(*meta.get("label_count_bounds", [0, k]), k, meta.get("threshold_weight"))
 
 
 class FittedStance:
@@ -565,6 +577,16 @@ def _some_labels(k: int) -> None:
 def _whole(value) -> bool:
     """A whole number, numpy's too, and not a bool (True == 1 in Python, not in a parameter)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def weighted_margin(proba, platt, thresholds, weight=None) -> np.ndarray:
+    """How far each label's probability is above its threshold, to rank the labels of a record:
+    in calibrated log-odds (``weight`` None), or as ``score - weight * threshold`` with both taken
+    back through the label's sigmoid to its raw score units (see ``TopicClassifier.threshold_weight_``)."""
+    if weight is None:
+        return _logit(proba) - _logit(thresholds)
+    slope = np.maximum(platt[:, 0], 1e-6)  # a label whose scores do not rise with its probability is ranked last
+    return (_logit(proba) - platt[:, 1]) / slope - weight * (_logit(thresholds) - platt[:, 1]) / slope
 
 
 def _logit(p):

@@ -135,7 +135,7 @@ class Model:
 
         Each result has ``topics`` (labels at or above their threshold, schema order; a head trained
         on data with exactly one label per record returns exactly one, the largest margin over its
-        threshold, and one trained on data with never two labels at most one: see
+        threshold (``TopicClassifier.threshold_weight_``), and one trained on data with never two labels at most one: see
         :func:`classify.fitted.label_count_rule` and the model card),
         ``topic_scores`` ({label: probability}), ``stance`` (label or None when there is no
         answer) and ``stance_scores`` ({label: probability} or None). Fields of a head the

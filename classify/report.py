@@ -79,7 +79,7 @@ def _figures(plt, model, data, report, topic_p, out: Path, name: str) -> list[st
         rows, gold = data.annotated_topics()  # as the metrics: the records whose topics were annotated
         Y = indicator(gold, model.schema.topics)
         decided = model.topics.decide(topic_p[rows])  # what the model predicts: thresholds, then its label-count rule
-        rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_))
+        rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_), model.topics.threshold_weight_)
         sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out,
                                    f"{name} on {report['topics']['n']:,} records annotated with topics"))
     if model.stance is not None and report.get("stance", {}).get("n"):

@@ -74,6 +74,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     label_status_ : list of str
         Per label: ``"calibrated"``, ``"uncalibrated"`` (too few examples for cross-validated
         calibration) or ``"constant"`` (only one class seen).
+    threshold_weight_ : float or None
+        How a head trained on exactly one label per record picks that one label. None: the label
+        furthest above its threshold in calibrated log-odds (every other head, and models saved
+        before this existed); a number ``w``: the highest ``score - w * threshold``, both in the
+        label's raw score units, which lets a rare label's low F1-optimal threshold count for less
+        (with rare themes, the log-odds margin predicted a theme of 1 training question 12 times:
+        ``benchmarks/DECODING.md``). Chosen from ``THRESHOLD_WEIGHTS`` by macro F1 on the held-out
+        scores, cross-fitted (see :func:`_threshold_weight`); no extra model fits.
 
     Examples
     --------
@@ -156,6 +164,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         self.platt_ = np.array([f[2] for f in fits], dtype=np.float64).reshape(k, 2)
         self.thresholds_ = np.array([f[3] for f in fits], dtype=np.float64)
         self.label_status_ = [f[4] for f in fits]
+        self.threshold_weight_ = None
+        if self.min_labels_ == self.max_labels_ == 1 and k > 1:  # one theme per record: which one is the whole decision
+            self.threshold_weight_ = _threshold_weight([f[5] for f in fits], Y, self.random_state or 0)
         self.label_loss_ = ["ridge" if shared[j] else liblinear for j in range(k)]
         self.weights_ = linear.weights_from_coef(coef, n_features, active)
         return self
@@ -169,16 +180,16 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
 
 
 def _fit_label(base, Xf, y, Xp, y_prior, prior_weight, cv, seed):
-    """One label with a liblinear loss: (coef, intercept, (platt a, b), threshold, status)."""
+    """One label with a liblinear loss: (coef, intercept, (platt a, b), threshold, status, held-out scores or None)."""
     n_pos = int(y.sum())
     if n_pos in (0, len(y)):
         return _constant(Xf.shape[1], n_pos)
     model = _fit_with_priors(clone(base), Xf, y, Xp, y_prior, prior_weight)
     folds = min(cv, n_pos, len(y) - n_pos)
     if folds < 2:
-        return model.coef_[0], float(model.intercept_[0]), (1.0, 0.0), 0.5, "uncalibrated"
+        return model.coef_[0], float(model.intercept_[0]), (1.0, 0.0), 0.5, "uncalibrated", None
     oof = _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed)
-    return (model.coef_[0], float(model.intercept_[0])) + _calibrate(oof, y)
+    return (model.coef_[0], float(model.intercept_[0])) + _calibrate(oof, y) + (oof,)
 
 
 def _ridge_labels(loss, Y):
@@ -209,21 +220,60 @@ def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
         if n_pos in (0, n):
             fits.append(_constant(Xf.shape[1], n_pos))
         elif min(cv, n_pos, n - n_pos) < 2:  # the rule of the other losses, though held-out scores exist
-            fits.append((coef[j], float(intercept[j]), (1.0, 0.0), 0.5, "uncalibrated"))
+            fits.append((coef[j], float(intercept[j]), (1.0, 0.0), 0.5, "uncalibrated", None))
         else:
-            fits.append((coef[j], float(intercept[j])) + _calibrate(held[:, j], y))
+            fits.append((coef[j], float(intercept[j])) + _calibrate(held[:, j], y) + (held[:, j],))
     return fits
 
 
 def _constant(n_features, n_pos):
     """One class only: a constant probability equal to what was seen."""
-    return np.zeros(n_features), (30.0 if n_pos else -30.0), (1.0, 0.0), 0.5, "constant"
+    return np.zeros(n_features), (30.0 if n_pos else -30.0), (1.0, 0.0), 0.5, "constant", None
 
 
 def _calibrate(held_out, y):
     """((platt a, b), threshold, "calibrated") from scores of models that did not see each row."""
     platt = _fit_sigmoid(held_out, y)
     return platt, _best_threshold(linear.sigmoid(platt[0] * held_out + platt[1]), y), "calibrated"
+
+
+# candidate threshold weights for one-label-per-record data: None (the log-odds margin) first, kept on ties. A finer grid
+# (0, 0.25, ..., 1) chose noisily between near-equal weights and cost the Belgian themes 0.8 points of macro F1
+THRESHOLD_WEIGHTS = (None, 0.5)
+
+
+def _threshold_weight(held, Y, seed, folds=3):
+    """The threshold weight (see ``TopicClassifier.threshold_weight_``) with the highest macro F1 over
+    the labels of ``Y`` on the held-out scores ``held`` (one array per label; None for a label
+    without them, which then never wins here). Cross-fitted: each third of the rows is decided with
+    sigmoids and thresholds fitted on the other two, as a model's are on rows it did not see
+    (deciding rows with thresholds tuned on those very rows favours the thresholds)."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import KFold
+
+    from classify.fitted import weighted_margin
+
+    n, k = Y.shape
+    scores = np.column_stack([h if h is not None else np.zeros(n) for h in held])
+    missing = [j for j, h in enumerate(held) if h is None]
+    margins = {weight: np.empty((n, k)) for weight in THRESHOLD_WEIGHTS}
+    for fit_rows, rows in KFold(folds, shuffle=True, random_state=seed).split(scores):
+        platt, thresholds = np.tile([1.0, 0.0], (k, 1)), np.full(k, 0.5)  # a label seen in one class only: uncalibrated
+        for j in range(k):
+            y = Y[fit_rows, j]
+            if j not in missing and 0 < y.sum() < len(y):
+                platt[j], thresholds[j], _ = _calibrate(scores[fit_rows, j], y)
+        proba = linear.sigmoid(platt[:, 0] * scores[rows] + platt[:, 1])
+        for weight, margin in margins.items():
+            margin[rows] = weighted_margin(proba, platt, thresholds, weight)
+    gold, present = np.argmax(Y, axis=1), np.flatnonzero(Y.sum(axis=0))
+    best, best_f1 = None, -1.0
+    for weight, margin in margins.items():  # THRESHOLD_WEIGHTS' order: ties keep the earlier one
+        margin[:, missing] = -np.inf
+        f1 = f1_score(gold, np.argmax(margin, axis=1), labels=present, average="macro", zero_division=0)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = weight, f1
+    return best
 
 
 def _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed):

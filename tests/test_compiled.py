@@ -7,17 +7,15 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_numba
+from conftest import DATA_DIR, needs_numba
 
 import classify
 from classify import _compiled
 from classify.features import TextFeatures
 
-DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 TEXTS = [
     "Bent u bereid meer munitie aan Oekraïne te leveren?", "Ja, het kabinet levert extra munitie.", "", "   ",
     "Schaduwvloot 🚢 in de Noordzee!", "İstanbul ĲSSEL éën naïve ß", "munitie munitie munitie " * 120,

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import warnings
 from pathlib import Path
 
 import pytest
+from conftest import DATA_DIR
 
 from classify.documents import looks_like_document, parse
 from classify.errors import DataError, DocumentError, ParseWarning
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
-DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 # Keep in step with benchmarks/parsing.py (SIMILARITY_THRESHOLD, FLOOR_RECOVERY).
 SIMILARITY_THRESHOLD = 0.8
 FLOOR_RECOVERY = 0.95

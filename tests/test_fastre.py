@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import string
-from pathlib import Path
 
 import pytest
+from conftest import DATA_DIR
 
 from classify import _compiled
 from classify._fastre import SPECIAL, Folded, Scan, leading_literals, required_literals
 from classify.cues import _PATTERNS as PATTERNS
-
-DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def test_lowercasing_agrees_with_case_insensitive_matching_over_all_of_unicode():

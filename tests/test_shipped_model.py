@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import LABELS
+from conftest import DATA_DIR, LABELS
 
 import classify
 from classify import annotations
@@ -28,7 +28,6 @@ from classify.schema import LabelSchema
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_predictions.json"
 UPDATE = os.environ.get("CLASSIFY_UPDATE_GOLDEN") == "1"
-DATA_DIR = Path(os.environ.get("CLASSIFY_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 ANNOTATION_FILES = [LABELS / "seed.jsonl", LABELS / "annotations.jsonl", LABELS / "round3.jsonl"]  # the shipped model's training data
 HELDOUT = LABELS / "heldout.jsonl"  # never training data (benchmarks/precision.py)
 REGENERATE = "If the model was retrained on purpose, regenerate with: CLASSIFY_UPDATE_GOLDEN=1 python -m pytest tests/test_shipped_model.py"
