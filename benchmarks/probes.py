@@ -18,8 +18,10 @@ probes
   features_2e21       classify, 2**21 hashed features (default 2**20)
   squared_hinge       classify, the SVM for every label (default ``auto``: ridge for labels with >= 20 examples)
   decode_proba        classify's head, theme = highest calibrated probability (default: highest
-                      margin over its label's threshold)
+                      margin over its label's threshold, measured as the head chose: DECODING.md)
   decode_raw          classify's head, theme = highest raw score
+  decode_log_odds     classify's head, theme = highest margin over its threshold in calibrated
+                      log-odds (classify's decoding before it chose between two: DECODING.md)
   title_x3            classify, the question's first line (its title) read three times
   question_answer     classify reading question and minister's answer (not the task's input:
                       the benchmark gives every system the question only)
@@ -75,7 +77,8 @@ def title_x3(q):
 def head_probe(params=None, text=None, decode="rule"):
     """classify's topic head as ``classify train`` fits it (one theme per record), with training
     ``params`` over the defaults, texts rewritten by ``text``, and the theme chosen by ``decode``:
-    "rule" (the model's own decision), "proba" (highest calibrated probability), "raw" (highest score)."""
+    "rule" (the model's own decision), "proba" (highest calibrated probability), "raw" (highest score),
+    "log_odds" (highest margin over the threshold in calibrated log-odds)."""
     from classify.annotations import Annotations
     from classify.schema import LabelSchema
     from classify.training import fit_heads
@@ -88,7 +91,12 @@ def head_probe(params=None, text=None, decode="rule"):
         head, _ = fit_heads(data, LabelSchema(topics=tuple(labels)), seed=acc.SEED, params=params)
         t1 = time.perf_counter()
         X = [texts[i] for i in test]
-        scores = {"rule": head.predict, "proba": head.predict_proba, "raw": head.decision_function}[decode](X)
+        if decode == "log_odds":
+            from classify.fitted import weighted_margin
+
+            scores = weighted_margin(head.predict_proba(X), head.platt_, head.thresholds_, None)
+        else:
+            scores = {"rule": head.predict, "proba": head.predict_proba, "raw": head.decision_function}[decode](X)
         pred = [labels[k] for k in np.argmax(scores, axis=1)]  # "rule" gives exactly one 1 per row here
         return pred, t1 - t0, time.perf_counter() - t1
 
@@ -169,6 +177,7 @@ PROBES = {
     "squared_hinge": head_probe({"topic_loss": "squared_hinge"}),
     "decode_proba": head_probe(decode="proba"),
     "decode_raw": head_probe(decode="raw"),
+    "decode_log_odds": head_probe(decode="log_odds"),
     "title_x3": head_probe(text=title_x3),
     "question_answer": head_probe(text=with_answers),
     "tfidf_svm_qa": tfidf_svm_qa,

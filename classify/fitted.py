@@ -399,7 +399,7 @@ class FittedTopics:
             "label_count_bounds": [self.min_labels_, self.max_labels_],
             "label_texts": list(self.label_texts) if self.label_texts is not None else None,  # outside params: older readers ignore it
         }
-        if getattr(self, "threshold_weight_", None) is not None:  # only models that have one: other manifests stay as they were
+        if self.threshold_weight_ is not None:  # only models that have one: other manifests stay as they were
             meta["threshold_weight"] = self.threshold_weight_
         arrays = {f"features.{k}": v for k, v in farrays.items()}
         arrays.update(linear.export_weights(self.weights_))
@@ -585,8 +585,11 @@ def weighted_margin(proba, platt, thresholds, weight=None) -> np.ndarray:
     back through the label's sigmoid to its raw score units (see ``TopicClassifier.threshold_weight_``)."""
     if weight is None:
         return _logit(proba) - _logit(thresholds)
-    slope = np.maximum(platt[:, 0], 1e-6)  # a label whose scores do not rise with its probability is ranked last
-    return (_logit(proba) - platt[:, 1]) / slope - weight * (_logit(thresholds) - platt[:, 1]) / slope
+    rising = platt[:, 0] > 0
+    slope = np.where(rising, platt[:, 0], 1.0)
+    margin = (_logit(proba) - platt[:, 1]) / slope - weight * (_logit(thresholds) - platt[:, 1]) / slope
+    margin[:, ~rising] = -np.inf  # a label whose probability does not rise with its score has no score scale: ranked last
+    return margin
 
 
 def _logit(p):

@@ -203,6 +203,8 @@ def test_weighted_margin_ranks_by_log_odds_or_by_score_minus_weighted_threshold(
     np.testing.assert_allclose(weighted_margin(proba, platt, thresholds), logit(proba) - logit(thresholds))
     raw_threshold = (logit(thresholds) - platt[:, 1]) / platt[:, 0]
     np.testing.assert_allclose(weighted_margin(proba, platt, thresholds, 0.5), scores - 0.5 * raw_threshold)
+    flat = np.array([[0.0, 2.0], [0.5, 0.3]])  # the first label's calibration found no slope: last, whatever its probability
+    assert (weighted_margin(np.array([[0.99, 0.01]]), flat, thresholds, 0.5)[:, 0] == -np.inf).all()
 
 
 def test_one_label_per_record_chooses_a_threshold_weight_and_saves_it(fitted):
