@@ -189,7 +189,7 @@ PROBES = {
 }
 
 OTHERS = """
-## What char_weight 1.5 costs on the other tasks
+## What a heavier char block costs on the other tasks
 
 Of the settings any label set can use, the heavier char block gains most here, but the default
 stays 1: `python benchmarks/accuracy.py --tasks gold_topics,gold_stance,audit_answers --systems
