@@ -11,7 +11,7 @@ import pytest
 
 import classify
 from classify.errors import DataError
-from classify.fitted import FittedFeatures, FittedStance, FittedTopics, as_pairs, as_texts, canonical
+from classify.fitted import FittedFeatures, FittedStance, FittedTopics, as_pairs, as_texts, canonical, weighted_margin
 from classify.stance import StanceClassifier
 from classify.topics import TopicClassifier
 
@@ -131,3 +131,17 @@ def test_loading_and_labelling_never_import_scikit_learn_or_scipy():
     env = {**os.environ, "CLASSIFY_NO_JIT": "1"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_weighted_margin_ranks_by_log_odds_or_by_score_minus_weighted_threshold():
+    from classify.linear import sigmoid
+
+    platt, thresholds = np.array([[2.0, -1.0], [0.5, 0.3]]), np.array([0.3, 0.6])
+    scores = np.array([[0.2, 1.0], [-1.0, 4.0]])
+    proba = sigmoid(platt[:, 0] * scores + platt[:, 1])
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    np.testing.assert_allclose(weighted_margin(proba, platt, thresholds), logit(proba) - logit(thresholds))
+    raw_threshold = (logit(thresholds) - platt[:, 1]) / platt[:, 0]
+    np.testing.assert_allclose(weighted_margin(proba, platt, thresholds, 0.5), scores - 0.5 * raw_threshold)
+    flat = np.array([[0.0, 2.0], [0.5, 0.3]])  # the first label's calibration found no slope: last, whatever its probability
+    assert (weighted_margin(np.array([[0.99, 0.01]]), flat, thresholds, 0.5)[:, 0] == -np.inf).all()

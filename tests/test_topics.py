@@ -191,22 +191,6 @@ def test_one_label_per_record_is_decoded_as_exactly_one():
     assert (P.sum(axis=1) == 1).all()
 
 
-
-def test_weighted_margin_ranks_by_log_odds_or_by_score_minus_weighted_threshold():
-    from classify.fitted import weighted_margin
-    from classify.linear import sigmoid
-
-    platt, thresholds = np.array([[2.0, -1.0], [0.5, 0.3]]), np.array([0.3, 0.6])
-    scores = np.array([[0.2, 1.0], [-1.0, 4.0]])
-    proba = sigmoid(platt[:, 0] * scores + platt[:, 1])
-    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
-    np.testing.assert_allclose(weighted_margin(proba, platt, thresholds), logit(proba) - logit(thresholds))
-    raw_threshold = (logit(thresholds) - platt[:, 1]) / platt[:, 0]
-    np.testing.assert_allclose(weighted_margin(proba, platt, thresholds, 0.5), scores - 0.5 * raw_threshold)
-    flat = np.array([[0.0, 2.0], [0.5, 0.3]])  # the first label's calibration found no slope: last, whatever its probability
-    assert (weighted_margin(np.array([[0.99, 0.01]]), flat, thresholds, 0.5)[:, 0] == -np.inf).all()
-
-
 def test_one_label_per_record_chooses_a_threshold_weight_and_saves_it(fitted):
     Y = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]] * 3)
     clf = TopicClassifier(labels=["zorg", "wonen", "spoor"], features=TextFeatures(n_features=2**12), cv=2, random_state=0).fit(THEMES, Y)
@@ -252,6 +236,7 @@ def test_rare_themes_no_longer_take_the_questions_of_frequent_ones():
     assert wrong[0.5] < wrong[None] / 2, wrong
     assert f1_score(gold, decided[0.5], average="micro") > f1_score(gold, decided[None], average="micro")
     np.testing.assert_array_equal(np.argmax(clf.decide(proba), axis=1), [labels.index(p) for p in decided[0.5]])
+
 
 def test_decide_bounds_from_training_data(data):
     X, Y = data
