@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from classify import linear
 from classify.errors import DataError
 from classify.features import TextFeatures, explicit_featurisers
-from classify.fitted import FittedTopics, as_texts
+from classify.fitted import FittedTopics, as_texts, weighted_margin
 
 # "auto": labels with fewer positives than this get the class-weighted linear SVM. Unweighted squared
 # loss barely moves for a handful of positives: ridge alone scored F1 0 on the gold corpus's two
@@ -251,12 +251,10 @@ def _threshold_weight(held, Y, seed, folds=3):
     from sklearn.metrics import f1_score
     from sklearn.model_selection import KFold
 
-    from classify.fitted import weighted_margin
-
     n, k = Y.shape
     scores = np.column_stack([h if h is not None else np.zeros(n) for h in held])
     missing = [j for j, h in enumerate(held) if h is None]
-    margins = {weight: np.empty((n, k)) for weight in THRESHOLD_WEIGHTS}
+    chosen = {weight: np.empty(n, dtype=np.intp) for weight in THRESHOLD_WEIGHTS}  # each row's label under each weight
     for fit_rows, rows in KFold(folds, shuffle=True, random_state=seed).split(scores):
         platt, thresholds = np.tile([1.0, 0.0], (k, 1)), np.full(k, 0.5)  # a label seen in one class only: uncalibrated
         for j in range(k):
@@ -264,13 +262,14 @@ def _threshold_weight(held, Y, seed, folds=3):
             if j not in missing and 0 < y.sum() < len(y):
                 platt[j], thresholds[j], _ = _calibrate(scores[fit_rows, j], y)
         proba = linear.sigmoid(platt[:, 0] * scores[rows] + platt[:, 1])
-        for weight, margin in margins.items():
-            margin[rows] = weighted_margin(proba, platt, thresholds, weight)
+        for weight, picked in chosen.items():
+            margin = weighted_margin(proba, platt, thresholds, weight)
+            margin[:, missing] = -np.inf
+            picked[rows] = np.argmax(margin, axis=1)
     gold, present = np.argmax(Y, axis=1), np.flatnonzero(Y.sum(axis=0))
     best, best_f1 = None, -1.0
-    for weight, margin in margins.items():  # THRESHOLD_WEIGHTS' order: ties keep the earlier one
-        margin[:, missing] = -np.inf
-        f1 = f1_score(gold, np.argmax(margin, axis=1), labels=present, average="macro", zero_division=0)
+    for weight, picked in chosen.items():  # THRESHOLD_WEIGHTS' order: ties keep the earlier one
+        f1 = f1_score(gold, picked, labels=present, average="macro", zero_division=0)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = weight, f1
     return best
