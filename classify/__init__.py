@@ -86,10 +86,12 @@ def train(records, schema=None, **kwargs):
     return _train(records, schema, **kwargs)
 
 
-def evaluate(model, records, *, fields=None):
+def evaluate(model, records, *, fields=None, unknown_labels="error"):
     """Score ``model`` on annotation records (paths, dicts, DataFrame or Dataset; ``fields``: a
-    :class:`~classify.annotations.Fields` naming their columns); returns the report dict."""
-    return model.evaluate(records, fields=fields)
+    :class:`~classify.annotations.Fields` naming their columns); returns the report dict.
+    ``unknown_labels="miss"`` scores gold labels the model was not trained with as never predicted
+    (:meth:`Model.evaluate`); by default they stop with a DataError."""
+    return model.evaluate(records, fields=fields, unknown_labels=unknown_labels)
 
 
 def parse(text, doc_id=None):

@@ -17,7 +17,8 @@ from classify.schema import LabelSchema, check_label, label_text
 
 SCHEMA_FIX = "Fix the label, or add it to the schema file."
 MODEL_SCHEMA_FIX = (
-    "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels."
+    "The model was trained with another label schema: fix the label, evaluate a model trained with these labels, or score "
+    "labels the model does not know as missed (classify evaluate --unknown-labels miss; unknown_labels=\"miss\" in Python)."
 )
 BASE_SCHEMA_FIX = (
     "train --base keeps the base model's labels: fix the label, or train from scratch with a schema that lists it "
@@ -308,8 +309,8 @@ def _unknown_message(kind: str, label: str, known, fix: str = SCHEMA_FIX) -> str
     return _unknown(kind, label, known) + " " + fix
 
 
-def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
-    """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories)."""
+def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields(), *, unknown_fix: str = SCHEMA_FIX) -> Annotations:
+    """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories); ``unknown_fix`` as :func:`from_rows`'s."""
     from classify.io import read_rows
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -330,7 +331,7 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) ->
                 empty.append(str(path))
 
     try:
-        data = from_rows(rows(), schema, fields)
+        data = from_rows(rows(), schema, fields, unknown_fix=unknown_fix)
     except DataError as exc:
         if empty and str(exc).startswith("no annotation records found"):
             raise DataError(f"no annotation records found; {', '.join(map(repr, empty))} "

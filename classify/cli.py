@@ -414,6 +414,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
     report_dir: Annotated[Path | None, typer.Option("--report", help="Also write an HTML report with plots to this folder (needs matplotlib).")] = None,
+    unknown_labels: Annotated[str, typer.Option(help="A gold label the model was not trained with: error (stop; most are typos) or miss "
+                                                     "(score it as never predicted: recall 0, counted in the macro F1).")] = "error",
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -426,15 +428,18 @@ def evaluate(
     """
     from classify import annotations as ann
     from classify.metrics import format_report, trained_note
+    from classify.model import check_unknown_labels
 
     if report_dir is not None:
         from classify.report import check
 
         check(report_dir)  # before the work: matplotlib missing or a file in the way
+    check_unknown_labels(unknown_labels)
     loaded = _load(model)
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
-    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), loaded.schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
-    report = loaded.evaluate(data)
+    schema = None if unknown_labels == "miss" else loaded.schema  # "miss": the model's evaluate names and scores them
+    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
+    report = loaded.evaluate(data, unknown_labels=unknown_labels)
     if seen := max((r.get("seen_in_training") or 0 for r in report.values()), default=0):
         warnings.warn(trained_note(seen) + ".", ClassifyWarning, stacklevel=2)
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -60,7 +60,8 @@ class VersionWarning(ClassifyWarning):
 
 
 class LabelWarning(ClassifyWarning):
-    """A label of the schema has no example in the training annotations: the model cannot predict it."""
+    """A label the model cannot predict: one of the schema without training examples, or a gold label
+    of an evaluation the model was not trained with (scored as missed)."""
 
 
 def check_number(name: str, value, *, minimum: float = 0.0, strict: bool = False, meaning: str = "") -> None:

@@ -145,6 +145,8 @@ def format_report(report: dict) -> str:
         undefined = [label for label, m in r["per_label"].items() if m["f1"] is not None and None in (m["precision"], m["recall"])]
         if undefined:
             lines.append(f"  (-: undefined for {', '.join(undefined)}: no precision without predictions, no recall without annotated examples)")
+        if r.get("not_in_model"):  # evaluate --unknown-labels miss
+            lines.append(f"  (not labels of the model, scored as never predicted: {', '.join(r['not_in_model'])})")
         if head == "topics":
             lines.append(f"  micro F1 {_shown(r['micro_f1'])}   macro F1 {_shown(r['macro_f1'])}")
         else:

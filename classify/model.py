@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from classify.errors import DataError
+from classify.errors import DataError, LabelWarning, warn
 from classify.fitted import as_texts
 from classify.schema import LabelSchema
 
@@ -181,7 +182,7 @@ class Model:
         return dict(zip(self.schema.topics, self._topics.label_loss_))
 
     # -- evaluation and persistence ------------------------------------------------------------
-    def evaluate(self, annotations, *, fields=None) -> dict:
+    def evaluate(self, annotations, *, fields=None, unknown_labels: str = "error") -> dict:
         """Score the model on annotations: validated :class:`~classify.annotations.Annotations`, or
         records as :func:`classify.train` takes them (paths, dicts, a DataFrame or Dataset; ``fields``
         names their columns).
@@ -189,26 +190,52 @@ class Model:
         The report has a ``"topics"`` and a ``"stance"`` part (:func:`classify.metrics.topic_report`,
         :func:`~classify.metrics.stance_report`), for the heads the model has and the annotations
         label; each says in ``"seen_in_training"`` how many of its records the model was trained on
-        (:meth:`seen_in_training`): its figures on those are optimistic."""
+        (:meth:`seen_in_training`): its figures on those are optimistic.
+
+        ``unknown_labels`` says what a gold label the model was not trained with does: ``"error"``
+        (the default: most often it is a typo) stops with a :class:`DataError` naming it;
+        ``"miss"`` scores it as a label the model never predicts (recall 0, counted in the macro
+        F1), listed in the part's ``"not_in_model"`` and said in a warning: a held-out split in
+        which a rare label appears only on the test side."""
         from classify import metrics
-        from classify.annotations import Fields
+        from classify.annotations import MODEL_SCHEMA_FIX, Fields
         from classify.training import _as_annotations
 
-        annotations = _as_annotations(annotations, self.schema, fields or Fields())  # validated Annotations pass as they are
+        check_unknown_labels(unknown_labels)
+        schema = self.schema if unknown_labels == "error" else None  # None: labels are checked below, not refused while reading
+        annotations = _as_annotations(annotations, schema, fields or Fields(), unknown_fix=MODEL_SCHEMA_FIX)
+        extra = {"topic": sorted({t for ts in annotations.topics for t in ts} - set(self.schema.topics)),
+                 "stance": sorted({s for s in annotations.stances if s is not None} - set(self.schema.stances))}
+        if any(extra.values()):
+            counts = {kind: Counter(t for ts in annotations.topics for t in ts) if kind == "topic" else Counter(annotations.stances)
+                      for kind in extra}
+            named = ", ".join(f"{kind} {label!r} ({counts[kind][label]} record{'s' * (counts[kind][label] != 1)})"
+                              for kind, labels in extra.items() for label in labels)
+            if unknown_labels == "error":  # validated Annotations built against another schema
+                raise DataError(f"gold labels the model does not know: {named}. {MODEL_SCHEMA_FIX}")
+            warn(f"scored as missed, not labels of the model: {named}; the model never predicts them (recall 0, counted in "
+                 "the macro F1).", LabelWarning)
         report = {}
         topic_p, stance_p = self.predict_proba(annotations.questions, annotations.answers)
         rows, gold = annotations.annotated_topics()  # stance-only records score no topics
         if self._topics is not None and rows:
-            Y = indicator(gold, self.schema.topics)
-            report["topics"] = metrics.topic_report(Y, self._topics.decide(topic_p[rows]), self.schema.topics)
+            labels = list(self.schema.topics) + extra["topic"]
+            decided = self._topics.decide(topic_p[rows])
+            decided = np.hstack([decided, np.zeros((len(rows), len(extra["topic"])), dtype=decided.dtype)])  # never predicted
+            report["topics"] = metrics.topic_report(indicator(gold, labels), decided, labels)
             report["topics"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in rows], [annotations.questions[i] for i in rows],
                                                                          question_only=True)
         if self._stance is not None and any(s is not None for s in annotations.stances):  # topic-only annotations score no stance
             keep = [i for i, s in enumerate(annotations.stances) if s is not None and not np.isnan(stance_p[i, 0])]
             predicted = [self.schema.stances[int(np.argmax(stance_p[i]))] for i in keep]
-            report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted, self.schema.stances)
+            report["stance"] = metrics.stance_report([annotations.stances[i] for i in keep], predicted,
+                                                     list(self.schema.stances) + extra["stance"])
             report["stance"]["seen_in_training"] = self.seen_in_training([annotations.ids[i] for i in keep], [annotations.questions[i] for i in keep],
                                                                          [annotations.answers[i] for i in keep])
+        for head, kind in (("topics", "topic"), ("stance", "stance")):
+            missed = [label for label in extra[kind] if head in report and report[head]["per_label"][label]["support"]]
+            if missed:
+                report[head]["not_in_model"] = missed
         return report
 
     def seen_in_training(self, ids, questions=None, answers=None, *, question_only: bool = False) -> int | None:
@@ -262,6 +289,13 @@ def _estimator(head):
 
         return StanceClassifier.from_state(*head.get_state())
     return head
+
+
+def check_unknown_labels(value: str) -> None:
+    """Refuse an ``unknown_labels`` value of :meth:`Model.evaluate` other than "error" and "miss"."""
+    if value not in ("error", "miss"):
+        raise DataError(f"unknown labels {value!r}: use 'error' (stop at a gold label the model does not know) "
+                        "or 'miss' (score it as a label the model never predicts).")
 
 
 def indicator(topic_lists, labels) -> np.ndarray:

@@ -77,7 +77,8 @@ def _figures(plt, model, data, report, topic_p, out: Path, name: str) -> list[st
         from classify.model import indicator
 
         rows, gold = data.annotated_topics()  # as the metrics: the records whose topics were annotated
-        Y = indicator(gold, model.schema.topics)
+        known = set(model.schema.topics)  # a gold label the model does not know (scored as missed) has no scores to plot
+        Y = indicator([[t for t in ts if t in known] for ts in gold], model.schema.topics)
         decided = model.topics.decide(topic_p[rows])  # what the model predicts: thresholds, then its label-count rule
         rule = label_count_rule(model.topics.min_labels_, model.topics.max_labels_, len(model.topics.thresholds_), model.topics.threshold_weight_)
         sections.append(_pr_curves(plt, Y, topic_p[rows], decided, model.schema.topics, model.topics.thresholds_, rule, out,

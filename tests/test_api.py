@@ -55,8 +55,11 @@ def test_evaluate_on_dicts_and_paths(tiny_model, records, records_path):
 
 def test_evaluate_rejects_labels_outside_the_model_schema(tiny_model, records):
     records[0]["topics"] = ["fleat"]
-    with pytest.raises(classify.DataError, match=r"record 1: unknown topic 'fleat'\. Did you mean 'fleet'\?"):
+    with pytest.raises(classify.DataError, match=r"record 1: unknown topic 'fleat'\. Did you mean 'fleet'\?.*--unknown-labels miss"):
         classify.evaluate(tiny_model, records)
+    with pytest.warns(classify.errors.LabelWarning, match="topic 'fleat' \\(1 record\\)"):
+        report = classify.evaluate(tiny_model, records, unknown_labels="miss")
+    assert report["topics"]["not_in_model"] == ["fleat"]
 
 
 def test_parse_and_hydrate(tmp_path):

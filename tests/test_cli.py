@@ -368,6 +368,21 @@ def test_evaluate_text(runner, tiny_model_dir, records_path):
     assert "classify: warning: 24 of these records were in the model's training data; its figures on them are optimistic." in result.stderr
 
 
+def test_evaluate_unknown_labels_miss(runner, tiny_model_dir, records, tmp_path):
+    """A rare label only on the test side of a researcher's split: --unknown-labels miss scores it
+    as never predicted (the default stops, proposing the option); a value of another name is refused first."""
+    records[0]["topics"] = ["airports"]
+    path = write_jsonl(tmp_path / "held_out.jsonl", records)
+    assert_clean_error(run(runner, "evaluate", path, "--model", tiny_model_dir), 2,
+                       f"{path}:1: unknown topic 'airports'", "--unknown-labels miss")
+    result = run(runner, "evaluate", path, "--model", tiny_model_dir, "--unknown-labels", "miss")
+    assert result.exit_code == 0, result.output
+    assert "(not labels of the model, scored as never predicted: airports)" in result.stdout
+    assert "classify: warning: scored as missed, not labels of the model: topic 'airports' (1 record); the model never predicts them" in result.stderr
+    assert_clean_error(run(runner, "evaluate", path, "--model", tiny_model_dir, "--unknown-labels", "ignore"), 2,
+                       "unknown labels 'ignore': use 'error'")
+
+
 def test_train_unknown_label_with_schema(runner, tmp_path):
     path = write_jsonl(tmp_path / "ann.jsonl", [
         {"id": "1", "question": "Tankers?", "answer": "Ja.", "topics": ["shadow_fleet"], "stance": "agree"},

@@ -189,6 +189,33 @@ def test_indicator():
     np.testing.assert_array_equal(indicator([["b"], [], ["a", "b"]], ["a", "b"]), [[0, 1], [0, 0], [1, 1]])
 
 
+def test_evaluate_scores_labels_the_model_does_not_know_as_missed(model):
+    """A held-out split whose test side has a label the training side lacked: unknown_labels="miss"
+    scores it (recall 0, in the macro F1) and says so; the default stops, naming the labels."""
+    from classify.annotations import from_rows
+    from classify.errors import LabelWarning
+
+    rows = _records()
+    rows[0]["topics"] = [*rows[0]["topics"], "airports"]
+    rows[1]["topics"] = ["airports"]
+    rows[2]["stance"] = "refuse" if rows[2]["answer"] else rows[2]["stance"]
+    data = from_rows(((f"r{i}", r) for i, r in enumerate(rows)), None)
+    with pytest.raises(DataError, match=r"^gold labels the model does not know: topic 'airports' \(2 records\), stance 'refuse' \(1 record\)\. The model was trained with another label schema: .*--unknown-labels miss"):
+        model.evaluate(data)
+    with pytest.warns(LabelWarning, match=r"scored as missed, not labels of the model: topic 'airports' \(2 records\), stance 'refuse'"):
+        report = model.evaluate(data, unknown_labels="miss")
+    topics, stance = report["topics"], report["stance"]
+    assert topics["per_label"]["airports"] == {"precision": None, "recall": 0.0, "f1": 0.0, "support": 2, "predicted": 0}
+    assert topics["not_in_model"] == ["airports"] and stance["not_in_model"] == ["refuse"]
+    known = model.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(_records())), model.schema))
+    assert topics["macro_f1"] < known["topics"]["macro_f1"]  # counted, as a label the model never predicts
+    matrix = stance["confusion_matrix"]["matrix"]
+    assert stance["confusion_matrix"]["labels"][-1] == "refuse" and sum(matrix[-1]) == 1 and sum(row[-1] for row in matrix) == 0  # never predicted
+    assert stance["per_label"]["refuse"]["recall"] == 0.0 and stance["accuracy"] < known["stance"]["accuracy"]
+    with pytest.raises(DataError, match=r"^unknown labels 'skip': use 'error' .* or 'miss'"):
+        model.evaluate(data, unknown_labels="skip")
+
+
 def test_evaluate_annotations_without_stances(model):
     from classify.annotations import from_rows
 

@@ -388,7 +388,8 @@ def test_annotations_whose_schema_does_not_match_the_model(runner, tiny_model_di
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr == (
         f"classify: error: {path}:1: unknown topic 'defence_industry'. Known topics: fleet, industry, ukraine. "
-        "The model was trained with another label schema: fix the label, or evaluate a model trained with these labels.\n"
+        "The model was trained with another label schema: fix the label, evaluate a model trained with these labels, or score "
+        'labels the model does not know as missed (classify evaluate --unknown-labels miss; unknown_labels="miss" in Python).\n'
     )
 
 

@@ -45,6 +45,18 @@ def test_cli_evaluate_report(tiny_model_dir, records_path, tmp_path):
     assert (tmp_path / "r" / "index.html").is_file()
 
 
+def test_report_with_labels_the_model_does_not_know(tiny_model, records, tmp_path):
+    """evaluate --unknown-labels miss --report: the unknown label is in the table, without a curve."""
+    from classify.report import write
+
+    records[0]["topics"] = ["airports"]
+    data = from_rows([(f"r:{i}", r) for i, r in enumerate(records)], None)
+    with pytest.warns(UserWarning, match="scored as missed"):
+        report = tiny_model.evaluate(data, unknown_labels="miss")
+    page = write(tiny_model, data, tmp_path / "rep", report).read_text(encoding="utf-8")
+    assert "scored as never predicted: airports" in page and "<code>airports</code>" not in page
+
+
 def test_cli_evaluate_report_into_a_file_fails_before_evaluating(tiny_model_dir, records_path):
     before = records_path.read_bytes()
     result = CliRunner().invoke(app, ["evaluate", str(records_path), "--model", str(tiny_model_dir), "--report", str(records_path)])
