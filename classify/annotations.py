@@ -221,7 +221,7 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     Unknown labels (when a schema is given), missing question text, wrong types and duplicate
     ids stop with a :class:`DataError` naming the location, the value and the fix. A row without
     an id gets a stable one derived from its text. ``unknown_fix`` is the fix an unknown label's
-    message proposes (:data:`MODEL_SCHEMA_FIX` when the schema is a trained model's).
+    message proposes (:data:`BASE_SCHEMA_FIX` when the schema is a base model's).
     """
     out = Annotations()
     seen: dict[str, str] = {}
@@ -309,8 +309,8 @@ def _unknown_message(kind: str, label: str, known, fix: str = SCHEMA_FIX) -> str
     return _unknown(kind, label, known) + " " + fix
 
 
-def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields(), *, unknown_fix: str = SCHEMA_FIX) -> Annotations:
-    """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories); ``unknown_fix`` as :func:`from_rows`'s."""
+def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields()) -> Annotations:
+    """Read and validate annotation files (JSONL, CSV, Parquet, saved dataset directories)."""
     from classify.io import read_rows
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -331,7 +331,7 @@ def load(paths, schema: LabelSchema | None = None, fields: Fields = Fields(), *,
                 empty.append(str(path))
 
     try:
-        data = from_rows(rows(), schema, fields, unknown_fix=unknown_fix)
+        data = from_rows(rows(), schema, fields)
     except DataError as exc:
         if empty and str(exc).startswith("no annotation records found"):
             raise DataError(f"no annotation records found; {', '.join(map(repr, empty))} "

@@ -437,8 +437,7 @@ def evaluate(
     check_unknown_labels(unknown_labels)
     loaded = _load(model)
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
-    schema = None if unknown_labels == "miss" else loaded.schema  # "miss": the model's evaluate names and scores them
-    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), schema, fields, unknown_fix=ann.MODEL_SCHEMA_FIX)
+    data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), None, fields)  # labels: checked by the model's evaluate
     report = loaded.evaluate(data, unknown_labels=unknown_labels)
     if seen := max((r.get("seen_in_training") or 0 for r in report.values()), default=0):
         warnings.warn(trained_note(seen) + ".", ClassifyWarning, stacklevel=2)

@@ -198,21 +198,29 @@ class Model:
         F1), listed in the part's ``"not_in_model"`` and said in a warning: a held-out split in
         which a rare label appears only on the test side."""
         from classify import metrics
-        from classify.annotations import MODEL_SCHEMA_FIX, Fields
+        from classify.annotations import MODEL_SCHEMA_FIX, Fields, _unknown_message
         from classify.training import _as_annotations
 
         check_unknown_labels(unknown_labels)
-        schema = self.schema if unknown_labels == "error" else None  # None: labels are checked below, not refused while reading
-        annotations = _as_annotations(annotations, schema, fields or Fields(), unknown_fix=MODEL_SCHEMA_FIX)
-        extra = {"topic": sorted({t for ts in annotations.topics for t in ts} - set(self.schema.topics)),
-                 "stance": sorted({s for s in annotations.stances if s is not None} - set(self.schema.stances))}
+        # read without the schema: the labels are checked here, for the heads the model has (a topic-only model
+        # is scored on a file that also carries stances) and as unknown_labels says
+        annotations = _as_annotations(annotations, None, fields or Fields())
+        heads = [(kind, self.schema.topics if kind == "topic" else self.schema.stances)
+                 for kind, head in (("topic", self._topics), ("stance", self._stance)) if head is not None]
+        counts = {kind: Counter() for kind in ("topic", "stance")}
+        for i, (topics, stance) in enumerate(zip(annotations.topics, annotations.stances)):
+            for kind, known in heads:
+                for label in topics if kind == "topic" else [stance] if stance is not None else []:
+                    if label in known:
+                        continue
+                    if unknown_labels == "error":
+                        where = annotations.locations[i] if i < len(annotations.locations) else f"record {i + 1}"
+                        raise DataError(f"{where}: {_unknown_message(kind, label, known, MODEL_SCHEMA_FIX)}")
+                    counts[kind][label] += 1
+        extra = {kind: sorted(counts[kind]) for kind in counts}
         if any(extra.values()):
-            counts = {kind: Counter(t for ts in annotations.topics for t in ts) if kind == "topic" else Counter(annotations.stances)
-                      for kind in extra}
             named = ", ".join(f"{kind} {label!r} ({counts[kind][label]} record{'s' * (counts[kind][label] != 1)})"
                               for kind, labels in extra.items() for label in labels)
-            if unknown_labels == "error":  # validated Annotations built against another schema
-                raise DataError(f"gold labels the model does not know: {named}. {MODEL_SCHEMA_FIX}")
             warn(f"scored as missed, not labels of the model: {named}; the model never predicts them (recall 0, counted in "
                  "the macro F1).", LabelWarning)
         report = {}

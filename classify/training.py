@@ -73,21 +73,18 @@ def _check_known(keys) -> None:
             raise DataError(f"unknown training parameter {key!r}.{hint} Known: {', '.join(DEFAULTS)}.")
 
 
-def _as_annotations(records, schema, fields, unknown_fix: str | None = None) -> Annotations:
-    """``records`` (paths, dicts, a DataFrame or Dataset) read and validated against ``schema``;
-    ``unknown_fix``: what an unknown label's message proposes (default ``annotations.SCHEMA_FIX``)."""
+def _as_annotations(records, schema, fields) -> Annotations:
     from classify import annotations as ann
 
-    unknown_fix = unknown_fix or ann.SCHEMA_FIX
     if isinstance(records, Annotations):
         return records
     fields = ann.as_fields(fields)
     if _are_paths(records):
-        return ann.load(records, schema, fields, unknown_fix=unknown_fix)
+        return ann.load(records, schema, fields)
     if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame: its rows
         records = records.to_dict(orient="records")
     # dicts, or a datasets.Dataset (iterates as dicts)
-    return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields, unknown_fix=unknown_fix)
+    return ann.from_rows(((f"record {i + 1}", dict(r)) for i, r in enumerate(records)), schema, fields)
 
 
 def _are_paths(records) -> bool:

@@ -200,7 +200,7 @@ def test_evaluate_scores_labels_the_model_does_not_know_as_missed(model):
     rows[1]["topics"] = ["airports"]
     rows[2]["stance"] = "refuse" if rows[2]["answer"] else rows[2]["stance"]
     data = from_rows(((f"r{i}", r) for i, r in enumerate(rows)), None)
-    with pytest.raises(DataError, match=r"^gold labels the model does not know: topic 'airports' \(2 records\), stance 'refuse' \(1 record\)\. The model was trained with another label schema: .*--unknown-labels miss"):
+    with pytest.raises(DataError, match=r"^r0: unknown topic 'airports'\. Known topics: .* The model was trained with another label schema: .*--unknown-labels miss"):
         model.evaluate(data)
     with pytest.warns(LabelWarning, match=r"scored as missed, not labels of the model: topic 'airports' \(2 records\), stance 'refuse'"):
         report = model.evaluate(data, unknown_labels="miss")
@@ -214,6 +214,16 @@ def test_evaluate_scores_labels_the_model_does_not_know_as_missed(model):
     assert stance["per_label"]["refuse"]["recall"] == 0.0 and stance["accuracy"] < known["stance"]["accuracy"]
     with pytest.raises(DataError, match=r"^unknown labels 'skip': use 'error' .* or 'miss'"):
         model.evaluate(data, unknown_labels="skip")
+
+
+def test_a_model_is_scored_on_the_heads_it_has(heads):
+    """A topic-only model on a file that also carries stances: the stances are neither scored nor refused
+    (they were, as labels unknown to its schema)."""
+    from classify.annotations import from_rows
+
+    topic_only = Model(LabelSchema(TOPICS, ()), heads[0])
+    report = topic_only.evaluate(from_rows(((f"r{i}", r) for i, r in enumerate(_records())), None))
+    assert set(report) == {"topics"} and report["topics"]["n"] == 24
 
 
 def test_evaluate_annotations_without_stances(model):
