@@ -209,8 +209,9 @@ class Model:
                  for kind, head in (("topic", self._topics), ("stance", self._stance)) if head is not None]
         counts = {kind: Counter() for kind in ("topic", "stance")}
         for i, (topics, stance) in enumerate(zip(annotations.topics, annotations.stances)):
+            given = {"topic": topics, "stance": [] if stance is None else [stance]}
             for kind, known in heads:
-                for label in topics if kind == "topic" else [stance] if stance is not None else []:
+                for label in given[kind]:
                     if label in known:
                         continue
                     if unknown_labels == "error":
