@@ -11,8 +11,9 @@ factored once (Cholesky); the dual coefficients are ``A = M^-1 Y`` and ``w = X^T
 leave-one-out score of every row comes in closed form, ``y_i - A_i / (M^-1)_ii`` (the hat-matrix
 identity of linear smoothers), so calibration needs no refits. Above the limit the ``n x n``
 matrix would cost too much memory (8 n^2 bytes); the same dual system is solved by conjugate
-gradients, all labels in one block (:func:`_block_cg`), without forming it, and the held-out scores
-come from ``cv``-fold refits started from the full fit.
+gradients, all labels in one block (:func:`_block_cg`), without forming it, their columns shared
+among threads (one per core, at most ``MAX_THREADS``), and the held-out scores come from
+``cv``-fold refits started from the full fit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ DENSE_SHARE = 0.08  # Gram: columns in more than this share of rows go through B
 CHUNK = 2048  # Gram: dense columns per BLAS block (n x CHUNK float64 at a time)
 ROW_CHUNK = 512  # Gram: rows per sparse product (its result is ROW_CHUNK x n, then dense)
 PRIMAL_TOL = 1e-5  # conjugate-gradient tolerance above DUAL_LIMIT rows (relative residual, scikit-learn's)
+MAX_THREADS = 8  # above DUAL_LIMIT rows: threads sharing the labels of each product with the data (at most one per core)
 
 
 def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: int = 5, seed: int = 0,
@@ -101,9 +103,12 @@ def _dual(X, T, s, alpha, scored, cv=None, seed=None, K=None):
 
 
 def _primal(X, T, s, alpha, scored, cv, seed):
+    from concurrent.futures import ThreadPoolExecutor
+
     from sklearn.model_selection import KFold
 
     root = np.sqrt(s)
+    threads = min(_cores(), T.shape[1], MAX_THREADS)
 
     def solve(rows, start=None):
         # the dual system of the weighted rows, (Xs Xs^T + 1 + alpha) a = root * t with Xs = root * X,
@@ -111,17 +116,32 @@ def _primal(X, T, s, alpha, scored, cv, seed):
         Xs = X[rows].multiply(root[rows, None]).tocsr()
         XsT = Xs.T.tocsr()
         r = root[rows, None]
-        A = _block_cg(lambda V: Xs @ (XsT @ V) + r * (r.T @ V) + alpha * V, T[rows] * r, PRIMAL_TOL, start)
+
+        def gram_times(V):  # Xs Xs^T V, the labels' columns split among threads (each column's sums as one thread makes them)
+            parts = np.array_split(np.arange(V.shape[1]), min(threads, V.shape[1]))
+            if len(parts) < 2:
+                return Xs @ (XsT @ V)
+            return np.hstack(list(pool.map(lambda cols: Xs @ (XsT @ V[:, cols]), parts)))
+
+        A = _block_cg(lambda V: gram_times(V) + r * (r.T @ V) + alpha * V, T[rows] * r, PRIMAL_TOL, start)
         return XsT @ A, (r * A).sum(axis=0), A
 
-    coef, intercept, A = solve(np.arange(X.shape[0]))
-    held = np.zeros((scored, T.shape[1]))
-    always = np.arange(scored, X.shape[0])  # training-only rows stay in every fold
-    for train, test in KFold(n_splits=max(cv, 2), shuffle=True, random_state=seed).split(np.zeros(scored)):
-        rows = np.r_[train, always]
-        w, b, _ = solve(rows, start=A[rows])  # the full fit's coefficients: a near start for each fold's
-        held[test] = X[test] @ w + b
+    with ThreadPoolExecutor(max(threads, 1)) as pool:  # scipy's sparse products release the GIL
+        coef, intercept, A = solve(np.arange(X.shape[0]))
+        held = np.zeros((scored, T.shape[1]))
+        always = np.arange(scored, X.shape[0])  # training-only rows stay in every fold
+        for train, test in KFold(n_splits=max(cv, 2), shuffle=True, random_state=seed).split(np.zeros(scored)):
+            rows = np.r_[train, always]
+            w, b, _ = solve(rows, start=A[rows])  # the full fit's coefficients: a near start for each fold's
+            held[test] = X[test] @ w + b
     return np.asarray(coef).T, intercept, held
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on (a container's or ``taskset``'s share, not the machine's)."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _block_cg(apply, B, tol: float, start=None, max_iter: int = 2000) -> np.ndarray:

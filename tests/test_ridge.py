@@ -59,6 +59,19 @@ def test_primal_solver_fits_the_same_model(problem):
     np.testing.assert_allclose(held[test], X[test] @ coef.T + b, atol=1e-4)
 
 
+def test_primal_threads_change_nothing(problem, monkeypatch):
+    """The primal's products with the data share the labels among threads: each label's column is
+    computed as one thread computes it, so the model and its held-out scores are the same to the bit."""
+    X, Y, w = problem
+    Y = np.c_[Y, Y[:, ::-1]]  # more labels than threads
+    monkeypatch.setattr(ridge, "_cores", lambda: 3)
+    threaded = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, dual_limit=10)
+    monkeypatch.setattr(ridge, "_cores", lambda: 1)
+    single = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, dual_limit=10)
+    for a, b in zip(threaded, single, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("dual_limit", [ridge.DUAL_LIMIT, 10])
 def test_per_label_weights_fit_each_label_alone(problem, dual_limit):
     X, Y, w = problem
