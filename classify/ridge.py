@@ -13,7 +13,7 @@ identity of linear smoothers), so calibration needs no refits. Above the limit t
 matrix would cost too much memory (8 n^2 bytes); the same dual system is solved by conjugate
 gradients, all labels in one block (:func:`_block_cg`), without forming it, their columns shared
 among threads (one per core, at most ``MAX_THREADS``), and the held-out scores come from
-``cv``-fold refits started from the full fit.
+``cv``-fold refits started from the full fit and solved to a looser tolerance (``FOLD_TOL``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ DENSE_SHARE = 0.08  # Gram: columns in more than this share of rows go through B
 CHUNK = 2048  # Gram: dense columns per BLAS block (n x CHUNK float64 at a time)
 ROW_CHUNK = 512  # Gram: rows per sparse product (its result is ROW_CHUNK x n, then dense)
 PRIMAL_TOL = 1e-5  # conjugate-gradient tolerance above DUAL_LIMIT rows (relative residual, scikit-learn's)
+# the calibration folds' refits only score their held-out rows: 1e-3 cut a fit on 31,560 subject lines with 12 labels from
+# 169 s to 113 s, thresholds within 0.003, 99.7 % of 7,890 test rows labelled the same, macro F1 0.3558 vs 0.3560
+FOLD_TOL = 1e-3
 MAX_THREADS = 8  # above DUAL_LIMIT rows: threads sharing the labels of each product with the data (at most one per core)
 
 
@@ -110,7 +113,7 @@ def _primal(X, T, s, alpha, scored, cv, seed):
     root = np.sqrt(s)
     threads = min(_cores(), T.shape[1], MAX_THREADS)
 
-    def solve(rows, start=None):
+    def solve(rows, start=None, tol=PRIMAL_TOL):
         # the dual system of the weighted rows, (Xs Xs^T + 1 + alpha) a = root * t with Xs = root * X,
         # solved for every label at once; w = Xs^T a and b = sum(root * a), as in _dual
         Xs = X[rows].multiply(root[rows, None]).tocsr()
@@ -123,7 +126,7 @@ def _primal(X, T, s, alpha, scored, cv, seed):
                 return Xs @ (XsT @ V)
             return np.hstack(list(pool.map(lambda cols: Xs @ (XsT @ V[:, cols]), parts)))
 
-        A = _block_cg(lambda V: gram_times(V) + r * (r.T @ V) + alpha * V, T[rows] * r, PRIMAL_TOL, start)
+        A = _block_cg(lambda V: gram_times(V) + r * (r.T @ V) + alpha * V, T[rows] * r, tol, start)
         return XsT @ A, (r * A).sum(axis=0), A
 
     with ThreadPoolExecutor(max(threads, 1)) as pool:  # scipy's sparse products release the GIL
@@ -132,7 +135,7 @@ def _primal(X, T, s, alpha, scored, cv, seed):
         always = np.arange(scored, X.shape[0])  # training-only rows stay in every fold
         for train, test in KFold(n_splits=max(cv, 2), shuffle=True, random_state=seed).split(np.zeros(scored)):
             rows = np.r_[train, always]
-            w, b, _ = solve(rows, start=A[rows])  # the full fit's coefficients: a near start for each fold's
+            w, b, _ = solve(rows, start=A[rows], tol=FOLD_TOL)  # the full fit's coefficients: a near start for each fold's
             held[test] = X[test] @ w + b
     return np.asarray(coef).T, intercept, held
 

@@ -40,11 +40,16 @@ def test_held_out_scores_are_exact_leave_one_out(problem):
         np.testing.assert_allclose(held[i], (X[i] @ coef.T + b).ravel(), atol=1e-10)
 
 
-def test_primal_solver_fits_the_same_model(problem):
-    """Above dual_limit rows the conjugate-gradient primal solves the same problem."""
+def test_primal_solver_fits_the_same_model(problem, monkeypatch):
+    """Above dual_limit rows the conjugate-gradient primal solves the same problem (the calibration
+    folds to the final fit's tolerance here; to FOLD_TOL by default, below)."""
     X, Y, w = problem
     dual = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115)
+    default = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, cv=5, dual_limit=10)
+    monkeypatch.setattr(ridge, "FOLD_TOL", ridge.PRIMAL_TOL)
     primal = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, cv=5, dual_limit=10)
+    np.testing.assert_array_equal(default[0], primal[0])  # the model itself: the final fit's tolerance either way
+    np.testing.assert_allclose(default[2], primal[2], atol=5e-3)  # held-out scores (targets +-1) only for calibration
     np.testing.assert_allclose(primal[0], dual[0], atol=1e-4)
     np.testing.assert_allclose(primal[1], dual[1], atol=1e-4)
     # out-of-fold scores: each row scored by a model fitted without its fold (rows past
