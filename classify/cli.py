@@ -742,6 +742,8 @@ def compare(
     corpora: Annotated[Path | None, typer.Option(help="Folder of corpus JSONL files for id-only annotations.")] = None,
     show: Annotated[int, typer.Option(min=0, help="Changed records listed in the text output.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="The whole report (every changed record) as JSON.")] = False,
+    unknown_labels: Annotated[str, typer.Option(help="A gold label only one model knows: drop (score each model on its own labels) or miss "
+                                                     "(score it as never predicted by the other: both on the same labels).")] = "drop",
     question_field: QuestionField = "question",
     answer_field: AnswerField = "answer",
     id_field: IdField = "id",
@@ -754,14 +756,15 @@ def compare(
     """
     import classify
     from classify import annotations as ann
+    from classify.compare import check_unknown_labels, format_comparison
     from classify.compare import compare as run
-    from classify.compare import format_comparison
     from classify.metrics import trained_note
 
+    check_unknown_labels(unknown_labels)
     fields = ann.Fields(id_field, question_field, answer_field, topics_field, stance_field)
     old_model, new_model = classify.load(old), classify.load(new)
     data = ann.from_rows(_rows(_hydrated(annotations, corpora, fields)), None, fields)
-    report = run(old_model, new_model, data)
+    report = run(old_model, new_model, data, unknown_labels)
     for name, seen in report["seen_in_training"].items():
         if seen:  # stderr, beside the report's own note: a terminal shows it even when stdout goes to a file
             warnings.warn(trained_note(seen, whose=f"{name.upper()}'s") + ".", ClassifyWarning, stacklevel=2)

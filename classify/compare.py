@@ -12,22 +12,49 @@ the user knows whether the comparison is on held-out data.
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
+
 from classify.annotations import Annotations
-from classify.errors import DataError
+from classify.errors import DataError, LabelWarning
 from classify.metrics import trained_note
 
+UNKNOWN_LABELS = ("drop", "miss")
 
-def _restricted(data: Annotations, schema) -> Annotations:
-    """The annotations with labels outside ``schema`` dropped (so a model is scored on its own labels)."""
+
+def _restricted(data: Annotations, topics, stances) -> Annotations:
+    """The annotations with labels outside ``topics`` / ``stances`` dropped."""
     return Annotations(
         list(data.ids),
         list(data.questions),
         list(data.answers),
-        [[t for t in ts if t in schema.topics] for ts in data.topics],
-        [s if s in schema.stances else None for s in data.stances],
+        [[t for t in ts if t in topics] for ts in data.topics],
+        [s if s in stances else None for s in data.stances],
         list(data.locations),
         list(data.topics_known),
     )
+
+
+def check_unknown_labels(value: str) -> None:
+    """Refuse an ``unknown_labels`` value of :func:`compare` other than "drop" and "miss"."""
+    if value not in UNKNOWN_LABELS:
+        raise DataError(f"unknown labels {value!r}: use 'drop' (score each model on its own labels) or 'miss' "
+                        "(score a label one model lacks as never predicted by it).")
+
+
+def _unknown_to_both(data: Annotations, topics, stances) -> dict:
+    """Gold labels neither model knows, with their record counts: most often typos, never scored."""
+    counts = {"topics": Counter(t for ts in data.topics for t in ts if t not in topics),
+              "stance": Counter(s for s in data.stances if s is not None and s not in stances)}
+    return {head: dict(sorted(c.items())) for head, c in counts.items() if c}
+
+
+def _scored(model, data: Annotations, topics, stances, unknown_labels: str) -> dict:
+    if unknown_labels == "drop":  # each model on its own labels
+        return model.evaluate(_restricted(data, model.schema.topics, model.schema.stances))
+    with warnings.catch_warnings():  # the report says which labels a model lacks (per_label: old or new recall 0)
+        warnings.simplefilter("ignore", LabelWarning)
+        return model.evaluate(_restricted(data, topics, stances), unknown_labels="miss")
 
 
 def _delta(old: dict | None, new: dict | None, labels) -> dict:
@@ -65,14 +92,21 @@ def _fits(old, new, labels) -> dict:
     return {label: {key: {"old": a.get(label), "new": b.get(label)} for key, (a, b) in values.items()} for label in labels}
 
 
-def compare(old, new, data: Annotations) -> dict:
+def compare(old, new, data: Annotations, unknown_labels: str = "drop") -> dict:
     """Compare two models on annotated records.
 
     Parameters
     ----------
     old, new : Model
     data : Annotations
-        Gold records (validated); labels a model does not know are left out of its figures.
+        Gold records (validated).
+    unknown_labels : {"drop", "miss"}
+        A gold label one model knows and the other does not (a label added or removed by retraining):
+        ``"drop"`` leaves it out of that model's figures (each model is scored on its own labels, so
+        micro/macro figures are over different label sets); ``"miss"`` scores it for that model as a
+        label it never predicts (recall 0), so both models' figures are over the same labels: what a
+        user of each model gets on these records. Labels neither model knows are never scored; the
+        report lists them under ``unknown`` (most often typos).
 
     Returns
     -------
@@ -80,7 +114,8 @@ def compare(old, new, data: Annotations) -> dict:
         ``n``, ``seen_in_training`` ({"old": k, "new": k}), per head ``topics`` / ``stance``:
         ``per_label`` {label: {metric: {old, new, delta}, support}}, ``summary`` (micro/macro F1,
         accuracy), for topics ``fits`` {label: {"threshold" | "loss": {old, new}}}, and ``changed``: the records whose predictions differ, with ``gold``, ``old``,
-        ``new`` labels per head and a ``verdict`` (fixed / broken / changed), plus ``counts``.
+        ``new`` labels per head and a ``verdict`` (fixed / broken / changed), plus ``counts``;
+        ``unknown`` {head: {label: records}} where gold labels neither model knows were left out.
 
     Examples
     --------
@@ -88,12 +123,13 @@ def compare(old, new, data: Annotations) -> dict:
     >>> report["counts"]                                                              # doctest: +SKIP
     {'records_changed': 14, 'fixed': 9, 'broken': 3, 'changed_otherwise': 2}
     """
-    reports = {name: model.evaluate(_restricted(data, model.schema)) for name, model in (("old", old), ("new", new))}
+    check_unknown_labels(unknown_labels)
+    topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
+    stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
+    reports = {name: _scored(model, data, topic_labels, stance_labels, unknown_labels) for name, model in (("old", old), ("new", new))}
     result: dict = {"n": len(data), "seen_in_training": {}}
     for name, model in (("old", old), ("new", new)):
         result["seen_in_training"][name] = model.seen_in_training(data.ids, data.questions, data.answers)  # the CLI warns; the report says it too
-    topic_labels = list(dict.fromkeys(list(old.schema.topics) + list(new.schema.topics)))
-    stance_labels = list(dict.fromkeys(list(old.schema.stances) + list(new.schema.stances)))
     if old.topics is not None or new.topics is not None:
         a, b = reports["old"].get("topics"), reports["new"].get("topics")
         result["topics"] = {"per_label": _delta(a, b, topic_labels), "summary": _summary(a, b, ("micro_f1", "macro_f1")),
@@ -102,7 +138,12 @@ def compare(old, new, data: Annotations) -> dict:
         a, b = reports["old"].get("stance"), reports["new"].get("stance")
         result["stance"] = {"per_label": _delta(a, b, stance_labels), "summary": _summary(a, b, ("macro_f1", "accuracy"))}
     if set(old.schema.topics) != set(new.schema.topics) or set(old.schema.stances) != set(new.schema.stances):
-        result["note"] = "the models have different label sets: micro/macro figures are over different labels."
+        result["note"] = ("the models have different label sets: micro/macro figures are over different labels "
+                          "(--unknown-labels miss scores both on all of them)." if unknown_labels == "drop" else
+                          "the models have different label sets: a label one model lacks is scored as never predicted by it.")
+    unknown = _unknown_to_both(data, topic_labels, stance_labels)
+    if unknown:
+        result["unknown"] = unknown
 
     p_old = old.predict(data.questions, data.answers)
     p_new = new.predict(data.questions, data.answers)
@@ -168,6 +209,9 @@ def format_comparison(report: dict, old_name: str = "old", new_name: str = "new"
             t, loss = fit["threshold"], fit["loss"]
             moved = f"   fitted by {loss['old']} -> {loss['new']}" if None not in loss.values() and loss["old"] != loss["new"] else ""
             lines.append(f"  {label:<{width}}{_f(t['old']):>8}{_f(t['new']):>8}{moved}")
+    for head, counts in (report.get("unknown") or {}).items():
+        named = ", ".join(f"{label} ({n})" for label, n in counts.items())
+        lines.append(f"  (gold {head} neither model knows, not scored: {named})")
     c = report["counts"]
     lines += ["", f"records whose predicted labels changed: {c['records_changed']} "
               f"({c['fixed']} fixed, {c['broken']} broken, {c['changed_otherwise']} changed otherwise)"]

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from classify.annotations import from_rows
 from classify.cli import app
 from classify.compare import compare, format_comparison
-from classify.errors import ClassifyWarning, DataError
+from classify.errors import ClassifyWarning, DataError, LabelWarning
 
 # most comparisons here include a record both models were trained on: that warning is tested once
 pytestmark = pytest.mark.filterwarnings("ignore:1 of these records were in:classify.errors.ClassifyWarning")
@@ -95,7 +95,42 @@ def test_different_label_sets_are_compared_on_the_union(tiny_model):
     report = compare(other, tiny_model, data([{**r, "topics": r["topics"]} for r in HELD_OUT]))
     assert report["topics"]["per_label"]["fleet"]["f1"]["old"] is None
     assert report["topics"]["per_label"]["fleet"]["f1"]["delta"] is None
-    assert "different label sets" in report["note"]
+    assert "different label sets" in report["note"] and "--unknown-labels miss" in report["note"]
+
+
+def test_miss_scores_both_models_on_the_same_labels(tiny_model):
+    import classify
+
+    rows = [{**r, "topics": [t for t in r["topics"] if t != "fleet"]} for r in _records()]
+    other = classify.train(rows, cv=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelWarning)  # the report says it; no warning per model
+        report = compare(other, tiny_model, data(), unknown_labels="miss")
+    fleet = report["topics"]["per_label"]["fleet"]
+    assert fleet["recall"]["old"] == 0 and fleet["f1"]["old"] == 0 and fleet["support"] == 1
+    assert fleet["f1"]["new"] == tiny_model.evaluate(data())["topics"]["per_label"]["fleet"]["f1"]
+    with pytest.warns(LabelWarning, match="topic 'fleet'"):
+        missed = other.evaluate(data(), unknown_labels="miss")
+    assert report["topics"]["summary"]["macro_f1"]["old"] == missed["topics"]["macro_f1"]
+    assert report["topics"]["summary"]["micro_f1"]["old"] < compare(other, tiny_model, data())["topics"]["summary"]["micro_f1"]["old"]
+    assert "never predicted" in report["note"]
+
+
+def test_labels_neither_model_knows_are_listed_not_scored(small_model, tiny_model):
+    rows = [*HELD_OUT, {"id": "h9", "question": "Hoe staat het met de marine?", "answer": "Goed.", "topics": ["navy"], "stance": "agre"}]
+    for mode in ("drop", "miss"):
+        report = compare(small_model, tiny_model, data(rows), unknown_labels=mode)
+        assert report["unknown"] == {"topics": {"navy": 1}, "stance": {"agre": 1}}
+        assert "navy" not in report["topics"]["per_label"] and "agre" not in report["stance"]["per_label"]
+    text = format_comparison(report)
+    assert "(gold topics neither model knows, not scored: navy (1))" in text
+    assert "(gold stance neither model knows, not scored: agre (1))" in text
+    assert "unknown" not in compare(small_model, tiny_model, data())
+
+
+def test_an_unknown_labels_value_is_refused(small_model, tiny_model):
+    with pytest.raises(DataError, match="unknown labels 'skip': use 'drop'.*or 'miss'"):
+        compare(small_model, tiny_model, data(), unknown_labels="skip")
 
 
 def test_text_rendering_lists_labels_and_changes(small_model, tiny_model):
@@ -151,3 +186,17 @@ def test_a_negative_show_is_refused(tiny_model_dir, small_model, tmp_path):
     assert result.exit_code == 2 and "Invalid value for '--show'" in result.output  # was: 8 of 9 listed, then "10 more"
     with pytest.raises(DataError, match=r"^show must be a whole number >= 0 \(changed records listed\), got -1\.$"):
         format_comparison({"n": 0, "changed": []}, show=-1)
+
+
+def test_cli_compare_unknown_labels(tiny_model_dir, tmp_path):
+    import classify
+
+    rows = [{**r, "topics": [t for t in r["topics"] if t != "fleet"]} for r in _records()]
+    old_dir = classify.train(rows, cv=0).save(tmp_path / "old")
+    path = write_jsonl(tmp_path / "held_out.jsonl", HELD_OUT)
+    runner = CliRunner()
+    result = runner.invoke(app, ["compare", str(old_dir), str(tiny_model_dir), str(path), "--unknown-labels", "miss", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["topics"]["per_label"]["fleet"]["recall"]["old"] == 0
+    result = runner.invoke(app, ["compare", str(tmp_path / "nope"), str(tiny_model_dir), str(path), "--unknown-labels", "skip"])
+    assert result.exit_code == 2 and "unknown labels 'skip': use 'drop'" in result.stderr  # before the models are read
