@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classify.errors import ClassifyWarning, DataError, InputNotFoundError, SchemaError, warn
+from classify.errors import ClassifyWarning, DataError, InputNotFoundError, LabelWarning, SchemaError, warn
 from classify.record import is_missing
 from classify.schema import LabelSchema, check_label, label_text
 
@@ -221,9 +221,12 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
     Unknown labels (when a schema is given), missing question text, wrong types and duplicate
     ids stop with a :class:`DataError` naming the location, the value and the fix. A row without
     an id gets a stable one derived from its text. ``unknown_fix`` is the fix an unknown label's
-    message proposes (:data:`BASE_SCHEMA_FIX` when the schema is a base model's).
+    message proposes (:data:`BASE_SCHEMA_FIX` when the schema is a base model's). Labels of a head
+    the schema does not have (stances, for a schema of topics alone) are not read, and a
+    :class:`~classify.errors.LabelWarning` says how many records carried them.
     """
     out = Annotations()
+    unread = {"topics": 0, "stance": 0}  # records with labels of a head the schema does not have
     seen: dict[str, str] = {}
     labelled, first_fields, topics_given = False, None, False
     # label fields named by the caller (not the defaults): one no record has is a misspelling, not an absent head
@@ -263,6 +266,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.topics_known.append(fields.topics in row and value is not None)
         stance = _text(row.get(fields.stance), where, fields.stance, required=False)
         stance = label_text(stance) if stance is not None else None
+        if schema is not None and topics and not schema.topics:
+            unread["topics"], topics = unread["topics"] + 1, []
+        if schema is not None and stance is not None and not schema.stances:
+            unread["stance"], stance = unread["stance"] + 1, None
         try:
             for kind, label in [("topic", t) for t in topics] + ([("stance", stance)] if stance is not None else []):
                 check_label(kind, label)
@@ -284,6 +291,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         out.locations.append(where)
     if not out.ids:
         raise DataError("no annotation records found; the input holds none (an empty list of records, or files without records).")
+    for part, n in unread.items():
+        if n:
+            warn(f"{n} record{'s' * (n != 1)} carried {part} labels, not read: the schema has no {part.rstrip('s')} labels "
+                 f"(the model has no {part} head); to train one, add its labels to the schema.", LabelWarning)
     if not topics_given:  # no record names any topic (a stance-only file, an empty CSV column): none annotated topics
         out.topics_known = [False] * len(out)
     for part in ("topics", "stance"):

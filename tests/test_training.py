@@ -138,6 +138,16 @@ def test_stance_only_dataset_with_full_schema(records):
     assert model.predict(["q"])[0]["topics"] is None
 
 
+@pytest.mark.parametrize("schema, heads, unread", [(LabelSchema(TOPICS), ["topics"], "stance"),
+                                                    (LabelSchema((), STANCES), ["stance"], "topics")])
+def test_a_schema_without_a_head_trains_without_it_from_records_that_carry_its_labels(records, schema, heads, unread):
+    n = sum(bool(r["stance"]) for r in records) if unread == "stance" else sum(bool(r["topics"]) for r in records)
+    with pytest.warns(LabelWarning, match=rf"^{n} records carried {unread} labels, not read: the schema has no {unread.rstrip('s')} labels"):
+        model = classify.train(records, schema=schema, cv=0)
+    assert model.heads == heads and model.schema == schema
+    assert model.info["training"]["n_records"] == len(records)
+
+
 def test_records_whose_topics_are_null_teach_the_stance_head_only(records, tmp_path):
     """Stance annotations ("topics": null) trained with topic annotations were examples of 'no topic'
     for every topic; the topic head now learns from the others alone, as if they were not there."""
