@@ -245,6 +245,9 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
             raise DataError(f"{where}: no '{fields.question}' field, only the id {row[fields.id]!r:.40}: join id-only annotations with "
                             "their texts (classify.hydrate(FILES, CORPORA_DIR) in Python; --corpora DIR or classify hydrate on the command "
                             f"line), or name the question's column ({map_hint('question')}).")
+        if fields.question not in row:  # most often a column of another name: say which the record has
+            raise DataError(f"{where}: field '{fields.question}' is missing (the record's fields: {field_names(row)}); every annotation "
+                            f"needs a question text (name its column: {map_hint('question')}).")
         question = _text(row.get(fields.question), where, fields.question, required=True)
         answer = _text(row.get(fields.answer), where, fields.answer, required=False)
         rid = row.get(fields.id)

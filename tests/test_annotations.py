@@ -55,6 +55,11 @@ def test_without_schema_any_label_goes():
     assert data.topics == [["whatever"]] and data.stances == ["maybe"]
 
 
+def test_a_question_column_of_another_name_is_named():
+    with pytest.raises(DataError, match=r"^f\.csv:2: field 'question' is missing \(the record's fields: ID, Vraag, Thema\); every annotation needs a question text \(name its column: fields=\{'question': COLUMN\} in Python, --question-field COLUMN on the command line\)\.$"):
+        from_rows([("f.csv:2", {"ID": "1", "Vraag": "Steun aan Oekraïne?", "Thema": "ukraine_support"})])
+
+
 @pytest.mark.parametrize("question", [None, "", "   "])
 def test_missing_question(question):
     with pytest.raises(DataError, match=r"^f\.jsonl:4: field 'question' is missing or empty; every annotation needs a question text \(or name its column: fields=\{'question': COLUMN\} in Python, --question-field COLUMN on the command line\)\.$"):
