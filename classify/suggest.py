@@ -245,7 +245,7 @@ def annotated(model, exclude=(), fields: Fields = Fields(), *, files=None) -> tu
     (when they can still be found), and the ids in the ``exclude`` files. ``texts``: the
     :func:`~classify.annotations.text_key` of question and answer of every record of those files
     that holds its text, so that a record annotated since training is known under another id too
-    (id-only annotation files give ids only). ``files``: those files as :func:`annotation_files`
+    (id-only annotation files give ids only: :func:`suggest` finds their texts in the corpus). ``files``: those files as :func:`annotation_files`
     lists them, when the caller has already looked them up.
     """
     from classify.io import read_rows
@@ -293,7 +293,9 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), excl
     model : Model
     rows : iterable of (location, row) pairs or of row dicts
         Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
-        may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, as are
+        may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, and so is
+        the same question and answer under another id in ``rows`` (an id-only annotation file's
+        record is known by its text here), as are
         those whose :func:`~classify.annotations.text_key` of question and answer is in
         ``exclude_texts`` (both as :func:`annotated` returns them), repeats of an id, a record the model was trained on (by its question and answer, whatever
         the id), and rows without a question text; of a record found twice under two ids (subject
@@ -340,6 +342,8 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), excl
     stats.update(scanned=0, excluded=0, skipped=0)
     heaps: list[list] = [[] for _ in goals]  # per objective: the `keep` most uncertain so far, least on top
     seen: set[str] = set()
+    # texts of the corpus's records excluded by id: an id-only annotation's text, to know it under another id too
+    excluded_texts: set[str] = set()
     batch: list = []
 
     def flush():
@@ -361,8 +365,11 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), excl
             stats["skipped"] += 1
             continue
         rid = id_key(out[fields.id]) or str(out[fields.id])  # as annotations keep ids; another type by its text
-        if (rid in exclude_ids or rid in seen or model.seen_in_training([None], [question], [answer])
-                or (exclude_texts and text_key(question, answer) in exclude_texts)):
+        key = text_key(question, answer)
+        if rid in exclude_ids:
+            excluded_texts.add(key)
+        if (rid in exclude_ids or rid in seen or key in excluded_texts or model.seen_in_training([None], [question], [answer])
+                or (exclude_texts and key in exclude_texts)):
             stats["excluded"] += 1
             continue
         seen.add(rid)
@@ -372,6 +379,10 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), excl
     if batch:
         flush()
     pool = _one_per_record({entry[2][3]: entry[2] for heap in heaps for entry in heap}.values(), fields.id)
+    if excluded_texts:  # a record excluded by id may come after its twin under another id (later twins: skipped above)
+        kept = [p for p in pool if text_key(p[0], p[1]) not in excluded_texts]
+        stats["excluded"] += len(pool) - len(kept)
+        pool = kept
     if not pool:
         return []
     questions = [p[0] for p in pool]

@@ -205,6 +205,18 @@ def test_annotated_texts_name_records_annotated_under_other_ids(tiny_model, tmp_
     assert stats["excluded"] == 3
 
 
+def test_a_record_excluded_by_id_is_known_by_its_text_in_the_corpus(tiny_model):
+    """An id-only annotation file gives ids only: the corpus itself holds the text of such a record,
+    so its twin under another id (before or after it) is not suggested either."""
+    done = UNLABELLED[0]
+    twin = {**done, "id": "export2#" + done["id"]}
+    for rows in ([twin, *UNLABELLED], [*UNLABELLED, twin]):
+        stats = {}
+        picked = [p["id"] for p in suggest(tiny_model, rows, n=len(rows), exclude_ids={done["id"]}, diversity=0, explore=0, stats=stats)]
+        assert twin["id"] not in picked and done["id"] not in picked
+        assert stats["excluded"] == 3  # the record, its twin, and u5 (u1's text: a repeat)
+
+
 def test_annotated_warns_when_nothing_is_known(tiny_model):
     import copy
 
