@@ -139,7 +139,7 @@ def compare(old, new, data: Annotations, unknown_labels: str = "drop") -> dict:
         result["stance"] = {"per_label": _delta(a, b, stance_labels), "summary": _summary(a, b, ("macro_f1", "accuracy"))}
     if set(old.schema.topics) != set(new.schema.topics) or set(old.schema.stances) != set(new.schema.stances):
         result["note"] = ("the models have different label sets: micro/macro figures are over different labels "
-                          "(--unknown-labels miss scores both on all of them)." if unknown_labels == "drop" else
+                          "(--unknown-labels miss; unknown_labels=\"miss\" in Python: both on all of them)." if unknown_labels == "drop" else
                           "the models have different label sets: a label one model lacks is scored as never predicted by it.")
     unknown = _unknown_to_both(data, topic_labels, stance_labels)
     if unknown:
