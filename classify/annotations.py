@@ -296,8 +296,10 @@ def from_rows(rows: Iterable[tuple[str, dict | Exception]], schema: LabelSchema 
         raise DataError("no annotation records found; the input holds none (an empty list of records, or files without records).")
     for part, n in unread.items():
         if n:
+            fix = ("train --base keeps the base model's heads; to train one, train from scratch with a schema that lists its labels"
+                   if unknown_fix == BASE_SCHEMA_FIX else "to train one, add its labels to the schema")
             warn(f"{n} record{'s' * (n != 1)} carried {part} labels, not read: the schema has no {part.rstrip('s')} labels "
-                 f"(the model has no {part} head); to train one, add its labels to the schema.", LabelWarning)
+                 f"(the model has no {part} head); {fix}.", LabelWarning)
     if not topics_given:  # no record names any topic (a stance-only file, an empty CSV column): none annotated topics
         out.topics_known = [False] * len(out)
     for part in ("topics", "stance"):

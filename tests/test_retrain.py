@@ -68,6 +68,17 @@ def test_base_plus_new_inherits_schema_params_seed_and_cv(base, tmp_path):
     assert manifest(tmp_path / "v3")["training"]["seed"] == 7  # given explicitly: wins over the base's
 
 
+def test_a_topic_only_base_retrains_topics_from_annotations_that_carry_stances(tmp_path):
+    data = write_jsonl(tmp_path / "base.jsonl", [{**r, "stance": None} for r in _records()])
+    assert invoke("train", data, "--out", tmp_path / "base", "--cv", "0").exit_code == 0
+    new = write_jsonl(tmp_path / "round1.jsonl", NEW)
+    result = invoke("train", "--base", tmp_path / "base", new, "--out", tmp_path / "v2")
+    assert result.exit_code == 0, result.output
+    assert ("classify: warning: 2 records carried stance labels, not read: the schema has no stance labels (the model has no "
+            "stance head); train --base keeps the base model's heads; to train one, train from scratch with a schema that lists its labels.") in result.stderr
+    assert list(manifest(tmp_path / "v2")["heads"]) == ["topics"] and manifest(tmp_path / "v2")["training"]["n_records"] == 26
+
+
 def test_a_same_named_file_in_the_current_folder_is_not_taken_for_the_base_file(tmp_path, monkeypatch):
     """Trained in team/ from round1.jsonl (a relative path), retrained from alice/, which has a
     round1.jsonl of her own: that one was read, and the error told her to 'restore' it."""
