@@ -16,10 +16,8 @@ import warnings
 from collections import Counter
 
 from classify.annotations import Annotations
-from classify.errors import DataError, LabelWarning
+from classify.errors import DataError, LabelWarning, check_choice
 from classify.metrics import trained_note
-
-UNKNOWN_LABELS = ("drop", "miss")
 
 
 def _restricted(data: Annotations, topics, stances) -> Annotations:
@@ -37,9 +35,8 @@ def _restricted(data: Annotations, topics, stances) -> Annotations:
 
 def check_unknown_labels(value: str) -> None:
     """Refuse an ``unknown_labels`` value of :func:`compare` other than "drop" and "miss"."""
-    if value not in UNKNOWN_LABELS:
-        raise DataError(f"unknown labels {value!r}: use 'drop' (score each model on its own labels) or 'miss' "
-                        "(score a label one model lacks as never predicted by it).")
+    check_choice("unknown labels", value, {"drop": "score each model on its own labels",
+                                           "miss": "score a label one model lacks as never predicted by it"})
 
 
 def _unknown_to_both(data: Annotations, topics, stances) -> dict:

@@ -78,6 +78,18 @@ def check_number(name: str, value, *, minimum: float = 0.0, strict: bool = False
         raise DataError(f"{name} must be a number {'>' if strict else '>='} {minimum:g}{about}; got {value!r}.")
 
 
+def check_choice(name: str, value, choices: dict[str, str]) -> None:
+    """Raise DataError unless ``value`` is a key of ``choices`` ({choice: what it does}).
+
+    >>> check_choice("unknown labels", "skip", {"error": "stop", "miss": "score as missed"})
+    Traceback (most recent call last):
+    ...
+    classify.errors.DataError: unknown labels 'skip': use 'error' (stop) or 'miss' (score as missed).
+    """
+    if value not in choices:
+        raise DataError(f"{name} {value!r}: use " + " or ".join(f"'{key}' ({meaning})" for key, meaning in choices.items()) + ".")
+
+
 def a_type(value) -> str:
     """The type of a value a message says a field "is": ``"an int"``, ``"a list"``."""
     name = type(value).__name__

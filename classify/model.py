@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classify.errors import DataError, LabelWarning, warn
+from classify.errors import DataError, LabelWarning, check_choice, warn
 from classify.fitted import as_texts
 from classify.schema import LabelSchema
 
@@ -302,9 +302,8 @@ def _estimator(head):
 
 def check_unknown_labels(value: str) -> None:
     """Refuse an ``unknown_labels`` value of :meth:`Model.evaluate` other than "error" and "miss"."""
-    if value not in ("error", "miss"):
-        raise DataError(f"unknown labels {value!r}: use 'error' (stop at a gold label the model does not know) "
-                        "or 'miss' (score it as a label the model never predicts).")
+    check_choice("unknown labels", value, {"error": "stop at a gold label the model does not know",
+                                           "miss": "score it as a label the model never predicts"})
 
 
 def indicator(topic_lists, labels) -> np.ndarray:
