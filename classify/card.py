@@ -23,8 +23,9 @@ def render(manifest: dict) -> str:
         + ".",
         "",
         "## Intended use",
-        "Triage and search of Dutch (NL/BE) parliamentary questions and government answers: which",
-        "questions concern which topic, and which stance an answer takes.",
+        "Triage and search of Dutch (NL/BE) parliamentary questions and government answers: "
+        + " and ".join(part for head, part in (("topics", "which questions concern which topic"),
+                                               ("stance", "which stance an answer takes")) if head in manifest["heads"]) + ".",
         "Scores are probabilities; check borderline records by hand. Not for judging individuals.",
         "",
         "## Labels",
@@ -33,7 +34,8 @@ def render(manifest: dict) -> str:
         for entry in schema.get(kind, []):
             threshold = manifest.get("thresholds", {}).get(entry["name"])
             extra = f" (threshold {threshold:.3f})" if threshold is not None else ""
-            lines.append(f"- `{entry['name']}` ({kind[:-1]}){extra}: {entry.get('description', '')}")
+            description = entry.get("description", "")
+            lines.append(f"- `{entry['name']}` ({kind[:-1]}){extra}" + (f": {description}" if description else ""))
     lines += _method(manifest)
     lines += ["", "## Training data"]
     if training:

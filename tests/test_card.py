@@ -58,3 +58,20 @@ def test_the_method_names_the_char_blocks_weight_where_it_is_not_one(manifest, c
     edited = copy.deepcopy(manifest)
     edited["heads"]["topics"]["features"]["params"]["char_weight"] = char_weight
     assert f"on the question's hashed TF-IDF of {said} stripped" in render(edited)
+
+
+def test_a_topic_only_card_speaks_of_topics_only_and_leaves_out_empty_descriptions(manifest):
+    """A model retrained on the user's own themes, without descriptions: its card said it judged
+    stances, and ended every label line with a colon and nothing after it."""
+    edited = copy.deepcopy(manifest)
+    del edited["heads"]["stance"]
+    edited["schema"]["stances"] = []
+    edited["metrics"].pop("stance", None)
+    for entry in edited["schema"]["topics"]:
+        entry["description"] = ""
+    card = render(edited)
+    intended = card.split("## Intended use\n", 1)[1].split("\n", 1)[0]
+    assert intended.endswith("which questions concern which topic.")
+    assert "stance" not in intended
+    assert "- `shadow_fleet` (topic) (threshold " in card
+    assert not any(line.startswith("- `") and line.rstrip().endswith(":") for line in card.splitlines())
