@@ -54,7 +54,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     cv : int
         Folds for the out-of-fold calibration and threshold choice (ridge: only above
         ``classify.ridge.DUAL_LIMIT`` training rows; below it leave-one-out scores are exact).
-        A label with fewer than 2 examples of either class (or ``cv < 2``) stays uncalibrated.
+        A label with fewer than 2 examples of either class (or ``cv < 2``) stays uncalibrated: its
+        sigmoid is fitted to its training scores with Platt's smoothed targets, its threshold 0.5.
     random_state : int
         Seed of the fold shuffling and the solver.
     label_texts : sequence of str, optional
@@ -187,7 +188,7 @@ def _fit_label(base, Xf, y, Xp, y_prior, prior_weight, cv, seed):
     model = _fit_with_priors(clone(base), Xf, y, Xp, y_prior, prior_weight)
     folds = min(cv, n_pos, len(y) - n_pos)
     if folds < 2:
-        return model.coef_[0], float(model.intercept_[0]), (1.0, 0.0), 0.5, "uncalibrated", None
+        return model.coef_[0], float(model.intercept_[0]), _fit_sigmoid(model.decision_function(Xf), y, smoothed=True), 0.5, "uncalibrated", None
     oof = _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed)
     return (model.coef_[0], float(model.intercept_[0])) + _calibrate(oof, y) + (oof,)
 
@@ -220,7 +221,7 @@ def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
         if n_pos in (0, n):
             fits.append(_constant(Xf.shape[1], n_pos))
         elif min(cv, n_pos, n - n_pos) < 2:  # the rule of the other losses, though held-out scores exist
-            fits.append((coef[j], float(intercept[j]), (1.0, 0.0), 0.5, "uncalibrated", None))
+            fits.append((coef[j], float(intercept[j]), _fit_sigmoid(Xf @ coef[j] + intercept[j], y, smoothed=True), 0.5, "uncalibrated", None))
         else:
             fits.append((coef[j], float(intercept[j])) + _calibrate(held[:, j], y) + (held[:, j],))
     return fits
@@ -295,11 +296,23 @@ def _fit_with_priors(model, X, y, Xp, y_prior, weight):
     return linear.fit(model, sp.vstack([X, Xp]).tocsr(), np.r_[y, y_prior], sample_weight=w)
 
 
-def _fit_sigmoid(scores, y):
-    """Platt scaling: (a, b) with P(y=1 | s) = sigmoid(a*s + b)."""
+def _fit_sigmoid(scores, y, smoothed=False):
+    """Platt scaling: (a, b) with P(y=1 | s) = sigmoid(a*s + b).
+
+    ``smoothed``: fit to Platt's (1999) targets (n_pos + 1) / (n_pos + 2) and 1 / (n_neg + 2)
+    instead of 1 and 0, for scores the model was trained on (a label too rare for held-out
+    scores): they separate the classes perfectly, and a plain fit would map them to 0 and 1. The
+    smoothed fit keeps a record that scores like the negatives near the label's base rate (the raw
+    sigmoid gave an SVM's typical negative margin of -1 a "probability" of 0.27)."""
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y)
+    s = scores.reshape(-1, 1)
+    if not smoothed:
+        lr = LogisticRegression(C=1e4).fit(s, y)
+    else:
+        n_pos = int(y.sum())
+        target = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (len(y) - n_pos + 2))
+        lr = LogisticRegression(C=1e4).fit(np.r_[s, s], np.r_[np.ones(len(y)), np.zeros(len(y))], sample_weight=np.r_[target, 1 - target])
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 

@@ -87,6 +87,19 @@ def test_too_few_positives_is_uncalibrated(data):
     assert clf.thresholds_[0] == 0.5
 
 
+def test_an_uncalibrated_label_scores_unrelated_records_near_its_base_rate(data):
+    """The raw sigmoid of a one-example label's SVM margin gave every record ~0.27: ranked by score,
+    the rarest labels came first. Platt's smoothed targets on its training scores give ~1/n."""
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 0] = 0
+    Y[0, 0] = 1
+    clf = make().fit(X, Y)
+    proba = clf.predict_proba(X)[:, 0]
+    assert np.median(proba[1:]) < 3 / len(X)
+    assert proba[0] > 0.5 and clf.predict(X[:1])[0, 0] == 1
+
+
 def test_default_labels_are_column_numbers(data):
     X, Y = data
     clf = TopicClassifier(features=TextFeatures(n_features=2**10), cv=2).fit(X, Y)
