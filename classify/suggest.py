@@ -293,10 +293,9 @@ def suggest(model, rows: Iterable, n: int = 50, *, exclude_ids=frozenset(), excl
     model : Model
     rows : iterable of (location, row) pairs or of row dicts
         Unlabelled records (``id``, ``question``, ``answer``); streamed in batches, so the corpus
-        may be larger than memory. Records whose id is in ``exclude_ids`` are skipped, and so is
-        the same question and answer under another id in ``rows`` (an id-only annotation file's
-        record is known by its text here), as are
-        those whose :func:`~classify.annotations.text_key` of question and answer is in
+        may be larger than memory. Skipped: records whose id is in ``exclude_ids`` and the same
+        question and answer under another id in ``rows`` (an id-only annotation file's record is
+        known by its text here), those whose :func:`~classify.annotations.text_key` of question and answer is in
         ``exclude_texts`` (both as :func:`annotated` returns them), repeats of an id, a record the model was trained on (by its question and answer, whatever
         the id), and rows without a question text; of a record found twice under two ids (subject
         lines often are), one is suggested at most. The same question with another answer (asked

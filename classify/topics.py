@@ -188,7 +188,7 @@ def _fit_label(base, Xf, y, Xp, y_prior, prior_weight, cv, seed):
     model = _fit_with_priors(clone(base), Xf, y, Xp, y_prior, prior_weight)
     folds = min(cv, n_pos, len(y) - n_pos)
     if folds < 2:
-        return model.coef_[0], float(model.intercept_[0]), _fit_sigmoid(model.decision_function(Xf), y, smoothed=True), 0.5, "uncalibrated", None
+        return _uncalibrated(model.coef_[0], float(model.intercept_[0]), model.decision_function(Xf), y)
     oof = _out_of_fold_scores(base, Xf, y, folds, Xp, y_prior, prior_weight, seed)
     return (model.coef_[0], float(model.intercept_[0])) + _calibrate(oof, y) + (oof,)
 
@@ -221,7 +221,7 @@ def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
         if n_pos in (0, n):
             fits.append(_constant(Xf.shape[1], n_pos))
         elif min(cv, n_pos, n - n_pos) < 2:  # the rule of the other losses, though held-out scores exist
-            fits.append((coef[j], float(intercept[j]), _fit_sigmoid(Xf @ coef[j] + intercept[j], y, smoothed=True), 0.5, "uncalibrated", None))
+            fits.append(_uncalibrated(coef[j], float(intercept[j]), Xf @ coef[j] + intercept[j], y))
         else:
             fits.append((coef[j], float(intercept[j])) + _calibrate(held[:, j], y) + (held[:, j],))
     return fits
@@ -230,6 +230,11 @@ def _fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
 def _constant(n_features, n_pos):
     """One class only: a constant probability equal to what was seen."""
     return np.zeros(n_features), (30.0 if n_pos else -30.0), (1.0, 0.0), 0.5, "constant", None
+
+
+def _uncalibrated(coef, intercept, trained_scores, y):
+    """Too few examples for held-out scores: the sigmoid fitted to the training scores (smoothed), threshold 0.5."""
+    return coef, intercept, _fit_sigmoid(trained_scores, y, smoothed=True), 0.5, "uncalibrated", None
 
 
 def _calibrate(held_out, y):
