@@ -88,21 +88,26 @@ def title_x3(q):
 
 
 # -- probes of classify's head -------------------------------------------------------------------
+def _fitted_head(train, texts, y, labels, params=None):
+    """classify's topic head fitted as ``classify train`` fits it on the ``train`` rows (one theme each)."""
+    from classify.annotations import Annotations
+    from classify.schema import LabelSchema
+    from classify.training import fit_heads
+
+    n = len(train)
+    data = Annotations([str(i) for i in train], [texts[i] for i in train], [None] * n, [[y[i]] for i in train], [None] * n)
+    return fit_heads(data, LabelSchema(topics=tuple(labels)), seed=acc.SEED, params=params)[0]
+
+
 def head_probe(params=None, text=None, decode="rule"):
     """classify's topic head as ``classify train`` fits it (one theme per record), with training
     ``params`` over the defaults, texts rewritten by ``text``, and the theme chosen by ``decode``:
     "rule" (the model's own decision), "proba" (highest calibrated probability), "raw" (highest score),
     "log_odds" (highest margin over the threshold in calibrated log-odds)."""
-    from classify.annotations import Annotations
-    from classify.schema import LabelSchema
-    from classify.training import fit_heads
-
     def system(train, test, q, a, y, labels, kind):
         texts = text(q) if text else q
-        n = len(train)
-        data = Annotations([str(i) for i in train], [texts[i] for i in train], [None] * n, [[y[i]] for i in train], [None] * n)
         t0 = time.perf_counter()
-        head, _ = fit_heads(data, LabelSchema(topics=tuple(labels)), seed=acc.SEED, params=params)
+        head = _fitted_head(train, texts, y, labels, params)
         t1 = time.perf_counter()
         X = [texts[i] for i in test]
         if decode == "log_odds":
@@ -210,16 +215,6 @@ def loo_select(train, test, q, a, y, labels, kind):
     chosen = time.perf_counter() - t0
     pred, fit_s, predict_s = head_probe({"char_weight": w, "topic_alpha": alpha})(train, test, q, a, y, labels, kind)
     return pred, chosen + fit_s, predict_s
-
-
-def _fitted_head(train, q, y, labels):
-    from classify.annotations import Annotations
-    from classify.schema import LabelSchema
-    from classify.training import fit_heads
-
-    n = len(train)
-    data = Annotations([str(i) for i in train], [q[i] for i in train], [None] * n, [[y[i]] for i in train], [None] * n)
-    return fit_heads(data, LabelSchema(topics=tuple(labels)), seed=acc.SEED)[0]
 
 
 def stacked_lr(train, test, q, a, y, labels, kind):
