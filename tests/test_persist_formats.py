@@ -3,6 +3,7 @@
 ``fixtures/models/format_v1`` is a model saved in format version 1 (made by
 ``fixtures/models/make_format_v1.py``) and committed: when the format changes it stays as it is,
 and these tests keep checking that it loads and predicts exactly what it did when saved.
+``format_v2`` (``make_format_v2.py``) is the same for format version 2.
 """
 
 # ruff: noqa: E501, B905  (pinned one-line messages and inline data rows read better unwrapped; zips are of equal-length test data)
@@ -24,8 +25,9 @@ from classify.card import render
 from classify.errors import VersionWarning
 from classify.persist import SUPPORTED_VERSIONS, load, read_manifest
 
-V1 = FIXTURES / "models" / "format_v1"
+V1, V2 = FIXTURES / "models" / "format_v1", FIXTURES / "models" / "format_v2"
 EXPECTED = json.loads((FIXTURES / "models" / "format_v1_expected.json").read_text(encoding="utf-8"))
+EXPECTED_V2 = json.loads((FIXTURES / "models" / "format_v2_expected.json").read_text(encoding="utf-8"))
 
 
 def quiet_load(path):
@@ -35,14 +37,14 @@ def quiet_load(path):
         return load(path)
 
 
-def assert_expected_predictions(model):
-    questions, answers = EXPECTED["questions"], EXPECTED["answers"]
-    assert model.predict(questions, answers) == EXPECTED["predict"]
+def assert_expected_predictions(model, expected=EXPECTED):
+    questions, answers = expected["questions"], expected["answers"]
+    assert model.predict(questions, answers) == expected["predict"]
     topic_p, stance_p = model.predict_proba(questions, answers)
     # features and scores are float32: the featuriser's summation order may move the last float32 bits
     # (relative ~1e-6 on a probability), and libm's tanh/exp may differ in the last bit across builds
-    np.testing.assert_allclose(topic_p, np.array(EXPECTED["topic_proba"]), rtol=1e-5, atol=1e-9)
-    stance_expected = np.array([[np.nan] * stance_p.shape[1] if row is None else row for row in EXPECTED["stance_proba"]])
+    np.testing.assert_allclose(topic_p, np.array(expected["topic_proba"]), rtol=1e-5, atol=1e-9)
+    stance_expected = np.array([[np.nan] * stance_p.shape[1] if row is None else row for row in expected["stance_proba"]])
     np.testing.assert_allclose(stance_p, stance_expected, rtol=1e-5, atol=1e-9)
 
 
@@ -65,6 +67,15 @@ def test_format_v1_fixture_loads_and_predicts_as_when_saved():
     assert "- topics: one logistic regression per label, C=10.0; on the question's hashed TF-IDF of word 1-2-grams and char 3-4-grams" in card
     assert "cue phrases" not in card  # it predates the stance cues
     assert_expected_predictions(model)
+
+
+def test_format_v2_fixture_loads_and_predicts_as_when_saved():
+    assert read_manifest(V2)["format_version"] == 2
+    assert 2 in SUPPORTED_VERSIONS, "format 2 must stay readable: keep its loader when the format changes"
+    assert sum(p.stat().st_size for p in V2.iterdir()) < 100_000
+    model = quiet_load(V2)
+    assert model.topics.loss == "auto" and model.topics.features_.strip_accents is True
+    assert_expected_predictions(model, EXPECTED_V2)
 
 
 def test_format_v1_fixture_via_the_package_api_and_cli():
