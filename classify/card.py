@@ -124,7 +124,9 @@ def _grams(features: dict) -> str:
     weight = p.get("char_weight", 1.0)
     chars = f" and char {lo}-{hi}-grams" + (f" weighted {weight:g}" if weight != 1 else "") if hi > 0 and weight else ""
     accents = ", accents stripped" if p.get("strip_accents") else ""  # older models: words kept their accents
-    return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}{accents}"
+    labels = features.get("idf_labels", 0)  # older models: the plain IDF
+    weighted = f", IDF weighted by concentration in one of {labels} labels (label_idf {p['label_idf']:g})" if labels else ""
+    return f"hashed TF-IDF of word 1-{p['word_ngrams']}-grams{chars}{accents}{weighted}"
 
 
 def _method(manifest: dict) -> list[str]:

@@ -136,14 +136,17 @@ class FittedFeatures:
     """
 
     strip_accents = False  # what an object pickled before the parameter existed did (read words with their accents)
+    label_idf = 0.0  # likewise: its IDF never saw labels
 
-    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0, strip_accents=True):
+    def __init__(self, n_features=2**20, word_ngrams=2, char_range=(2, 5), char_weight=1.0, salt=0, strip_accents=True,
+                 label_idf=10.0):
         self.n_features = n_features
         self.word_ngrams = word_ngrams
         self.char_range = char_range
         self.char_weight = char_weight
         self.salt = salt
         self.strip_accents = strip_accents
+        self.label_idf = label_idf
 
     def _check_params(self) -> None:
         """Raise DataError for parameters no featuriser can have (at fit, and at load: a manifest edited by hand)."""
@@ -163,6 +166,8 @@ class FittedFeatures:
         if not isinstance(self.strip_accents, (bool, np.bool_)):
             raise DataError(f"strip_accents must be True (words are read without their accents: 'Oekraïne' and 'Oekraine' "
                             f"are one word) or False, got {self.strip_accents!r}.")
+        check_number("label_idf", self.label_idf, meaning="how much an n-gram concentrated in one label outweighs one spread over all; "
+                     "0 keeps the plain IDF")
 
     # -- hashing and counting ------------------------------------------------------------------
     def _prepare(self, texts, *per_slot):
@@ -281,22 +286,25 @@ class FittedFeatures:
     def params(self) -> dict:
         """The constructor parameters: ``type(self)(**f.params())`` is an unfitted copy."""
         return {"n_features": self.n_features, "word_ngrams": self.word_ngrams, "char_range": tuple(self.char_range),
-                "char_weight": self.char_weight, "salt": self.salt, "strip_accents": self.strip_accents}
+                "char_weight": self.char_weight, "salt": self.salt, "strip_accents": self.strip_accents, "label_idf": self.label_idf}
 
     def get_state(self) -> tuple[dict, dict]:
         """Fitted state as (JSON-able params, arrays): only buckets ever seen keep their IDF."""
         require_fitted(self, "idf_")
         default = np.float32(np.log(1.0 + self.n_documents_) + 1.0)
         seen = np.flatnonzero(self.idf_ != default).astype(np.int32)
-        params = {**self.params(), "char_range": list(self.char_range), "strip_accents": bool(self.strip_accents)}
-        return ({"params": params, "n_documents": int(self.n_documents_)}, {"idf_index": seen, "idf_value": self.idf_[seen]})
+        params = {**self.params(), "char_range": list(self.char_range), "strip_accents": bool(self.strip_accents),
+                  "label_idf": float(self.label_idf)}
+        meta = {"params": params, "n_documents": int(self.n_documents_), "idf_labels": int(getattr(self, "idf_labels_", 0))}
+        return meta, {"idf_index": seen, "idf_value": self.idf_[seen]}
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict):
         params = dict(meta["params"])
-        if "strip_accents" not in params:  # format 2 records it (persist.load gives format-1 models False)
-            raise DataError("the featuriser's params lack strip_accents, which format 2 records; restore the manifest as it was "
-                            "saved, or retrain the model.")
+        for key, since in (("strip_accents", 2), ("label_idf", 3)):  # persist.load gives older formats their old values
+            if key not in params:
+                raise DataError(f"the featuriser's params lack {key}, which format {since} records; restore the manifest as it "
+                                "was saved, or retrain the model.")
         params["char_range"] = tuple(params["char_range"])
         self = cls(**params)
         self._check_params()  # a manifest edited by hand: wrong features, or a crash at the first text
@@ -304,6 +312,11 @@ class FittedFeatures:
         if not _whole(n) or n < 0:
             raise DataError(f"n_documents must be a whole number >= 0, got {n!r}.")
         self.n_documents_ = n
+        labels = meta.get("idf_labels")
+        if not _whole(labels) or labels < 0:  # format 3 records it (persist.load gives older formats 0)
+            raise DataError(f"idf_labels must be a whole number >= 0 (how many labels weighted the IDF), got {labels!r}; restore "
+                            "the manifest as it was saved, or retrain the model.")
+        self.idf_labels_ = labels
         idf = np.full(self.n_features, np.log(1.0 + self.n_documents_) + 1.0, dtype=np.float32)
         idf[linear.rows_within(arrays["idf_index"], self.n_features, "idf_index")] = arrays["idf_value"]
         self.idf_ = idf

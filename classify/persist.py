@@ -28,8 +28,9 @@ from classify.schema import LabelSchema
 
 FORMAT = "classify-model"
 # 2: featurisers record strip_accents (a format-1 model reads words with their accents)
-FORMAT_VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
+# 3: featurisers record label_idf and idf_labels (older models' IDF never saw labels: 0 and 0)
+FORMAT_VERSION = 3
+SUPPORTED_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 
 
@@ -253,8 +254,8 @@ def load(path):
 
     path = Path(path)
     manifest = read_manifest(path)
-    if manifest["format_version"] == 1:
-        _read_as_format_2(manifest)
+    if manifest["format_version"] < FORMAT_VERSION:
+        _read_as_current(manifest)
     _warn_versions(manifest["versions"], path)
     arrays: dict[str, dict[str, np.ndarray]] = {}
     for filename, digest in sorted(manifest["files"].items()):
@@ -290,13 +291,17 @@ def load(path):
     return model
 
 
-def _read_as_format_2(manifest: dict) -> None:
-    """A format-1 manifest in format 2's terms: its featurisers read words with their accents."""
+def _read_as_current(manifest: dict) -> None:
+    """An older manifest in today's terms: format-1 featurisers read words with their accents, and
+    no featuriser before format 3 weighted its IDF by labels."""
+    added = {"strip_accents": False, "label_idf": 0.0}
     for head in manifest["heads"].values():
         for key in ("features", "answer_features", "question_features"):
             features = head.get(key)
             if isinstance(features, dict) and isinstance(features.get("params"), dict):
-                features["params"].setdefault("strip_accents", False)
+                for name, value in added.items():
+                    features["params"].setdefault(name, value)
+                features.setdefault("idf_labels", 0)
 
 
 def _array(path: Path, filename: str) -> np.ndarray:

@@ -12,10 +12,11 @@ from classify.errors import DataError, LabelWarning, SchemaError, warn
 from classify.model import Model, indicator
 from classify.schema import LabelSchema
 
-# what a parameter meant before it was recorded: models trained before ``topic_loss``, ``char_range``
-# and ``strip_accents`` existed used logistic regression, char 3-5-grams and accented words (train --base keeps that)
-LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5], "strip_accents": False}
-DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5], "char_weight": 1.0, "strip_accents": True}
+# what a parameter meant before it was recorded: models trained before ``topic_loss``, ``char_range``,
+# ``strip_accents`` and ``label_idf`` existed used logistic regression, char 3-5-grams, accented words and
+# the plain IDF (train --base keeps that)
+LEGACY = {"topic_loss": "log", "stance_loss": "log", "char_range": [3, 5], "strip_accents": False, "label_idf": 0.0}
+DEFAULTS = {"topic_C": 0.5, "topic_alpha": 0.3, "topic_loss": "auto", "topic_class_weight": "balanced", "stance_C": 3.0, "stance_loss": "log", "question_weight": 0.5, "cue_weight": 1.0, "prior_weight": 1.0, "n_features": 2**20, "char_range": [2, 5], "char_weight": 1.0, "strip_accents": True, "label_idf": 10.0}
 
 
 def parse_params(pairs) -> dict:
@@ -120,7 +121,7 @@ def featuriser(params: dict | None = None):
     _check_known(sorted(params or {}))
     params = {**DEFAULTS, **(params or {})}
     return TextFeatures(n_features=params["n_features"], char_range=tuple(params["char_range"]), char_weight=params["char_weight"],
-                        strip_accents=params["strip_accents"])
+                        strip_accents=params["strip_accents"], label_idf=params["label_idf"])
 
 
 def _unfitted_heads(schema: LabelSchema, params: dict, seed: int, cv: int, features):

@@ -60,6 +60,14 @@ def test_the_method_names_the_char_blocks_weight_where_it_is_not_one(manifest, c
     assert f"on the question's hashed TF-IDF of {said} stripped" in render(edited)
 
 
+def test_the_method_names_a_label_weighted_idf(manifest):
+    edited = copy.deepcopy(manifest)
+    assert "IDF weighted" not in render(edited)  # the shipped model's topics are multi-label: the plain IDF
+    edited["heads"]["topics"]["features"]["idf_labels"] = 18
+    assert ("on the question's hashed TF-IDF of word 1-2-grams and char 2-5-grams, accents stripped, IDF weighted by concentration "
+            "in one of 18 labels (label_idf 10)") in render(edited)
+
+
 def test_a_topic_only_card_speaks_of_topics_only_and_leaves_out_empty_descriptions(manifest):
     """A model retrained on the user's own themes, without descriptions: its card said it judged
     stances, and ended every label line with a colon and nothing after it."""

@@ -106,7 +106,8 @@ def test_state_round_trip_gives_identical_transform():
 
 def test_clone_and_params():
     f = TextFeatures(n_features=N, word_ngrams=1, char_range=(0, 0), salt=3)
-    assert f.get_params() == {"n_features": N, "word_ngrams": 1, "char_range": (0, 0), "char_weight": 1.0, "salt": 3, "strip_accents": True}
+    assert f.get_params() == {"n_features": N, "word_ngrams": 1, "char_range": (0, 0), "char_weight": 1.0, "salt": 3, "strip_accents": True,
+                            "label_idf": 10.0}
     g = clone(f)
     assert g.get_params() == f.get_params() and not hasattr(g, "idf_")
     assert f.set_params(salt=4) is f and f.salt == 4
@@ -170,12 +171,82 @@ def test_unfitted_transform_raises():
         ({"word_ngrams": 3}, r"word_ngrams must be 1 \(words\) or 2 \(words and word pairs\), got 3"),
         ({"word_ngrams": 0}, r"word_ngrams must be 1 .* got 0"),
         ({"char_weight": -1.0}, r"char_weight must be a number >= 0 \(0 switches the char block off\); got -1\.0"),
+        ({"label_idf": -1}, r"label_idf must be a number >= 0 \(how much an n-gram concentrated in one label outweighs one spread over all; 0 keeps the plain IDF\); got -1"),
         ({"strip_accents": "unicode"}, r"strip_accents must be True \(words are read without their accents: 'Oekraïne' and 'Oekraine' are one word\) or False, got 'unicode'"),
     ],
 )
 def test_invalid_params(params, message):
     with pytest.raises(DataError, match=message):
         TextFeatures(**params).fit(["x"])
+
+
+# one label per text: "munitie" only in the ammunition questions, "kabinet" in every label's
+THEMES = ["Munitie voor het kabinet", "Meer munitie leveren", "Munitie en granaten",
+          "Zorg van het kabinet", "Zorg in ziekenhuizen", "Wachtlijsten in de zorg",
+          "Het kabinet bouwt woningen", "Woningen voor starters", "Huur van woningen"]
+THEME_Y = ["defence"] * 3 + ["care"] * 3 + ["housing"] * 3
+
+
+def _idf_of(f, word):
+    column = TextFeatures(n_features=N, char_range=(0, 0), word_ngrams=1).fit([word]).transform([word]).indices[0]
+    return f.idf_[column]
+
+
+def test_labels_weight_the_idf_of_words_concentrated_in_one_label():
+    plain = TextFeatures(n_features=N, char_range=(0, 0), word_ngrams=1).fit(THEMES)
+    weighted = TextFeatures(n_features=N, char_range=(0, 0), word_ngrams=1, label_idf=10).fit(THEMES, THEME_Y)
+    assert plain.idf_labels_ == 0 and weighted.idf_labels_ == 3
+    # "munitie" (3 of 3 defence questions, no other) and "kabinet" (one question of each label) have one document frequency
+    assert _idf_of(plain, "munitie") == _idf_of(plain, "kabinet")
+    ratio = {w: _idf_of(weighted, w) / _idf_of(plain, w) for w in ("munitie", "kabinet", "zorg", "onbekend")}
+    assert ratio["kabinet"] == pytest.approx(1.0, abs=1e-6)  # spread evenly over the labels: the plain IDF
+    assert ratio["munitie"] > 5 and ratio["zorg"] > 5  # concentrated in one label
+    assert ratio["onbekend"] == 1.0  # never seen: the default IDF, so a saved model stores only the columns seen
+    unseen = plain.idf_ == plain.idf_.max()
+    assert (weighted.idf_[unseen] == plain.idf_.max()).all() and (weighted.idf_[~unseen] > plain.idf_[~unseen]).any()
+
+
+def test_label_weighting_takes_labels_or_an_indicator_matrix_and_is_off_without_them():
+    kw = {"n_features": N, "char_range": (2, 4)}
+    by_label = TextFeatures(**kw).fit(THEMES, THEME_Y)
+    labels = sorted(set(THEME_Y))
+    by_matrix = TextFeatures(**kw).fit(THEMES, np.array([[int(y == label) for label in labels] for y in THEME_Y]))
+    np.testing.assert_array_equal(by_label.idf_, by_matrix.idf_)
+    plain = TextFeatures(**kw).fit(THEMES).idf_
+    np.testing.assert_array_equal(TextFeatures(**kw, label_idf=0).fit(THEMES, THEME_Y).idf_, plain)
+    np.testing.assert_array_equal(TextFeatures(**kw).fit(THEMES, ["one"] * len(THEMES)).idf_, plain)  # a single label: nothing to weigh
+    assert digest(TextFeatures(**kw).fit_transform(THEMES, THEME_Y)) == digest(by_label.transform(THEMES))
+
+
+def test_records_without_a_label_count_as_one_more_label():
+    Y = np.array([[1, 0]] * 3 + [[0, 1]] * 3 + [[0, 0]] * 3)  # housing questions carry no label
+    with_none = TextFeatures(n_features=N, char_range=(0, 0)).fit(THEMES, Y)
+    assert with_none.idf_labels_ == 3
+    np.testing.assert_allclose(with_none.idf_, TextFeatures(n_features=N, char_range=(0, 0)).fit(THEMES, THEME_Y).idf_)
+
+
+@pytest.mark.parametrize(("y", "shape"), [(["a", "b"], r"\(2,\)"), (np.full((9, 2), 2), r"\(9, 2\)"), (np.zeros((9, 2, 1)), r"\(9, 2, 1\)")])
+def test_labels_that_do_not_fit_the_texts_are_refused(y, shape):
+    with pytest.raises(DataError, match=rf"y must hold one label per text or be a 0/1 indicator matrix with a row per text; got shape {shape} for 9 texts\. Pass the labels"):
+        TextFeatures(n_features=N).fit(THEMES, y)
+
+
+def test_state_round_trip_keeps_the_label_weighting():
+    f = TextFeatures(n_features=N).fit(THEMES, THEME_Y)
+    meta, arrays = f.get_state()
+    assert meta["idf_labels"] == 3 and meta["params"]["label_idf"] == 10.0
+    g = TextFeatures.from_state(meta, arrays)
+    assert g.idf_labels_ == 3 and g.get_params() == f.get_params()
+    np.testing.assert_array_equal(g.idf_, f.idf_)
+
+
+def test_label_weighting_in_a_pipeline_with_a_classifier():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    pipe = make_pipeline(TextFeatures(n_features=N), LogisticRegression()).fit(THEMES, THEME_Y)
+    assert pipe[0].idf_labels_ == 3  # Pipeline hands y to the featuriser's fit_transform
+    assert list(pipe.predict(["Munitie leveren"])) == ["defence"]
 
 
 def test_pickle_drops_the_token_cache():

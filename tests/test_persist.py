@@ -79,7 +79,7 @@ def test_loaded_heads_have_the_trained_parameters(tmp_path):
 
 def test_directory_layout_and_manifest(tiny_model_dir):
     manifest = read_manifest(tiny_model_dir)
-    assert manifest["format"] == "classify-model" and manifest["format_version"] == 2
+    assert manifest["format"] == "classify-model" and manifest["format_version"] == 3
     assert set(manifest["versions"]) == {"classify", "python", "numpy", "scikit-learn"}
     assert set(manifest["heads"]) == {"topics", "stance"}
     on_disk = {p.name for p in tiny_model_dir.iterdir()}
@@ -193,12 +193,12 @@ def test_tampered_array(model_copy):
         load(model_copy)
 
 
-@pytest.mark.parametrize("version", [3, 0, "1", None, True, 1.0])  # true == 1.0 == 1 in Python, not in the format
+@pytest.mark.parametrize("version", [4, 0, "1", None, True, 1.0])  # true == 1.0 == 1 in Python, not in the format
 def test_unknown_format_version(model_copy, version):
     manifest = manifest_of(model_copy)
     manifest["format_version"] = version
     write_manifest(model_copy, manifest)
-    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1, 2\. Install a newer classify"):
+    with pytest.raises(ModelFormatError, match=rf"unknown format_version {version!r}; this classify reads versions 1, 2, 3\. Install a newer classify"):
         load(model_copy)
 
 
@@ -208,6 +208,20 @@ def test_a_format_2_featuriser_without_strip_accents_is_refused(model_copy):
     del manifest["heads"]["stance"]["answer_features"]["params"]["strip_accents"]
     write_manifest(model_copy, manifest)
     with pytest.raises(ModelFormatError, match="the featuriser's params lack strip_accents, which format 2 records; restore the manifest"):
+        load(model_copy)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda f: f["params"].pop("label_idf"), "the featuriser's params lack label_idf, which format 3 records; restore the manifest"),
+    (lambda f: f.pop("idf_labels"), r"idf_labels must be a whole number >= 0 \(how many labels weighted the IDF\), got None; restore"),
+    (lambda f: f.update(idf_labels=-2), r"idf_labels must be a whole number >= 0 \(how many labels weighted the IDF\), got -2; restore"),
+])
+def test_a_format_3_featuriser_without_its_label_weighting_is_refused(model_copy, edit, message):
+    """Format 3 always writes both: a manifest without them was edited."""
+    manifest = manifest_of(model_copy)
+    edit(manifest["heads"]["topics"]["features"])
+    write_manifest(model_copy, manifest)
+    with pytest.raises(ModelFormatError, match=message):
         load(model_copy)
 
 

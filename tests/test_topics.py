@@ -238,7 +238,9 @@ def test_rare_themes_no_longer_take_the_questions_of_frequent_ones():
     labels = sorted(set(themes))
     test = set(range(0, len(texts), 5))
     train = [i for i in range(len(texts)) if i not in test]
-    clf = TopicClassifier(labels=labels, random_state=0).fit([texts[i] for i in train], indicator([[themes[i]] for i in train], labels))
+    # the plain IDF, under which DECODING.md measured it (the label-weighted one leaves rare themes few questions to take either way)
+    clf = TopicClassifier(labels=labels, features=TextFeatures(label_idf=0), random_state=0).fit(
+        [texts[i] for i in train], indicator([[themes[i]] for i in train], labels))
     assert clf.threshold_weight_ == 0.5
     proba = clf.predict_proba([texts[i] for i in sorted(test)])
     gold = [themes[i] for i in sorted(test)]
@@ -249,6 +251,17 @@ def test_rare_themes_no_longer_take_the_questions_of_frequent_ones():
     assert wrong[0.5] < wrong[None] / 2, wrong
     assert f1_score(gold, decided[0.5], average="micro") > f1_score(gold, decided[None], average="micro")
     np.testing.assert_array_equal(np.argmax(clf.decide(proba), axis=1), [labels.index(p) for p in decided[0.5]])
+
+
+def test_one_label_per_record_weights_the_idf_by_the_labels(data):
+    """Themes (exactly one label each) get the label-weighted IDF; multi-label topics, mostly without a label, the plain one."""
+    X, Y = data
+    assert make().fit(X, Y).features_.idf_labels_ == 0
+    one = np.flatnonzero(Y.sum(axis=1) == 1)
+    themes = make().fit([X[i] for i in one], Y[one])
+    assert themes.features_.idf_labels_ == len(LABELS) and themes.features.label_idf == 10.0
+    plain = TopicClassifier(labels=LABELS, features=TextFeatures(n_features=2**12, label_idf=0), cv=2).fit([X[i] for i in one], Y[one])
+    assert plain.features_.idf_labels_ == 0 and not np.array_equal(plain.features_.idf_, themes.features_.idf_)
 
 
 def test_decide_bounds_from_training_data(data):
