@@ -387,7 +387,9 @@ ablations were measured with both running at once on the 2 cores (inflated). The
 columns were re-measured on the gold corpus with round 3 (2,674 records; each ablation with
 `--tasks gold_topics`); the be_themes columns are from an earlier run (commit 9e57ead): those
 questions carry no diacritics and their data did not change, so their features, and macro F1,
-are unchanged (re-run: 0.794, 0.790, 0.799).
+are unchanged (re-run: 0.794, 0.790, 0.799). All of this table's be_themes figures read the plain
+IDF: they predate `label_idf`, which weights the IDF of one-label-per-record data by the labels
+(0.808 with the defaults in the table above; `benchmarks/PROBES.md`).
 
 | topic loss | gold_topics micro / macro F1 | ukraine_support F1 (27 examples) | military_mobility F1 (9) | defence_industry F1 (44) | shadow_fleet F1 (3) | be_themes micro / macro F1 | be_themes train s |
 |---|---|---|---|---|---|---|---|
