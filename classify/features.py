@@ -13,7 +13,7 @@ persistence live in :class:`classify.fitted.FittedFeatures`, which needs numpy o
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from classify import _compiled, _tokens
 from classify.errors import DataError
@@ -89,6 +89,19 @@ class TextFeatures(TransformerMixin, BaseEstimator, FittedFeatures):
             idf *= 1.0 + self.label_idf * concentration
         self.idf_ = idf.astype(np.float32)
         self.n_documents_ = n
+
+    def cross_fitted(self, X, y, folds):
+        """Per ``(fit_rows, rows)`` of ``folds``: the features of the texts ``X[fit_rows]`` and
+        ``X[rows]`` from a copy fitted (IDF, label weights from ``y``) on ``fit_rows`` only. The
+        n-grams are counted once for all folds."""
+        texts = as_texts(X)
+        self._check_params()
+        counted = self._counted(texts)
+        Y = label_indicator(y, len(texts))
+        for fit_rows, rows in folds:
+            f = clone(self)
+            f._fit_counts([None if m is None else m[fit_rows] for m in counted], len(fit_rows), None if Y is None else Y[fit_rows])
+            yield tuple(f._weighted([None if m is None else m[r] for m in counted], len(r)) for r in (fit_rows, rows))  # row slices are copies
 
     def transform(self, X):
         """Return the L2-normalised TF-IDF matrix (CSR, float32, canonical) of the texts ``X``.

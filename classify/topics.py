@@ -65,12 +65,15 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     prior_weight : float
         Sample weight of each label description.
 
-    With exactly one label per record (themes), the featuriser weights its IDF by how
+    With exactly one label per record (themes), the featuriser may weight its IDF by how
     concentrated each n-gram is in one label (:class:`~classify.features.TextFeatures`'
-    ``label_idf``, default 10; its ``idf_labels_`` says how many labels did): on the Belgian
-    themes macro F1 0.798 -> 0.808 (``benchmarks/RESULTS.md``). Other data keep the plain IDF:
-    on the gold corpus's topics (multi-label, most records without a topic, two labels with under
-    ten examples) label_idf 1, 3 and 10 cost 5-7 points of macro F1 (``benchmarks/PROBES.md``).
+    ``label_idf``, default 10; its ``idf_labels_`` says how many labels did): where that scores
+    a higher macro F1 than the plain IDF on held-out thirds of the training rows (cross-fitted,
+    see :func:`_label_idf_pays`). It won on the Belgian themes (macro F1 0.798 -> 0.808,
+    ``benchmarks/RESULTS.md``) and lost on the Court of Audit's question and answer types
+    (``benchmarks/DECODING.md``). Other data keep the plain IDF: on the gold corpus's topics
+    (multi-label, most records without a topic, two labels with under ten examples) label_idf 1,
+    3 and 10 cost 5-7 points of macro F1 (``benchmarks/PROBES.md``).
 
     Attributes
     ----------
@@ -145,7 +148,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         n = len(texts)
         themes = self.min_labels_ == self.max_labels_ == 1 and k > 1  # one label per record: which one is the whole decision
-        X = self.features_.fit_transform(texts, Y if themes else None)  # the texts' n-grams are counted once
+        weighted = themes and self.features_.label_idf > 0 and _label_idf_pays(self.features_, texts, Y, self.alpha, self.random_state or 0)
+        X = self.features_.fit_transform(texts, Y if weighted else None)  # the texts' n-grams are counted once
         if priors:
             X = sp.vstack([X, self.features_.transform([t for _, t in priors])], format="csr")
         Xall, active = linear.compact(X)
@@ -254,6 +258,38 @@ def _calibrate(held_out, y):
 # candidate threshold weights for one-label-per-record data: None (the log-odds margin) first, kept on ties. A finer grid
 # (0, 0.25, ..., 1) chose noisily between near-equal weights and cost the Belgian themes 0.8 points of macro F1
 THRESHOLD_WEIGHTS = (None, 0.5)
+LABEL_IDF_FOLDS = 3
+
+
+def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS) -> bool:
+    """Whether ``features`` with the label-weighted IDF give a higher macro F1 than with the plain
+    IDF, one label per row of ``Y`` (the highest ridge score), on held-out folds of the rows.
+
+    Cross-fitted: each fold is scored by ridge models and IDF weights fitted on the other folds.
+    Leave-one-out scores would not do: a row's own label sharpens the weights of its n-grams, and
+    they preferred the weighted IDF on every label set tried, including the Court of Audit's
+    question types where it lost on test rows (``benchmarks/DECODING.md``). Counts the n-grams once;
+    costs two ridge fits per fold.
+    """
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from classify import ridge
+
+    gold = np.argmax(Y, axis=1)
+    if len(texts) < 2 * folds:
+        return False  # too few rows to tell: the plain IDF
+    split = StratifiedKFold if np.bincount(gold).max() >= folds and np.bincount(gold)[np.bincount(gold) > 0].min() >= folds else KFold
+    splits = list(split(folds, shuffle=True, random_state=seed).split(np.zeros(len(gold)), gold))
+    scores = {0.0: np.zeros(Y.shape, dtype=np.float64), features.label_idf: np.zeros(Y.shape, dtype=np.float64)}
+    for value, held in scores.items():
+        matrices = clone(features).set_params(label_idf=value).cross_fitted(texts, Y, splits)
+        for (fit_rows, rows), (X, X_held) in zip(splits, matrices, strict=True):
+            X, active = linear.compact(X)
+            coef, intercept, _ = ridge.fit(X, Y[fit_rows], alpha, scored=0)
+            held[rows] = X_held[:, active] @ coef.T + intercept
+    f1 = {value: f1_score(gold, held.argmax(axis=1), average="macro") for value, held in scores.items()}
+    return f1[features.label_idf] > f1[0.0]
 
 
 def _threshold_weight(held, Y, seed, folds=3):

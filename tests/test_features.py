@@ -231,6 +231,16 @@ def test_labels_that_do_not_fit_the_texts_are_refused(y, shape):
         TextFeatures(n_features=N).fit(THEMES, y)
 
 
+def test_cross_fitted_features_equal_a_copy_fitted_on_each_fold():
+    folds = [(np.arange(0, 6), np.arange(6, 9)), (np.array([0, 3, 6, 7, 8]), np.array([1, 2, 4, 5]))]
+    f = TextFeatures(n_features=N)
+    for (fit_rows, rows), (X, X_held) in zip(folds, f.cross_fitted(THEMES, THEME_Y, folds)):
+        copy = TextFeatures(n_features=N).fit([THEMES[i] for i in fit_rows], [THEME_Y[i] for i in fit_rows])
+        assert digest(X) == digest(copy.transform([THEMES[i] for i in fit_rows]))
+        assert digest(X_held) == digest(copy.transform([THEMES[i] for i in rows]))
+    assert not hasattr(f, "idf_")  # the featuriser itself stays unfitted
+
+
 def test_state_round_trip_keeps_the_label_weighting():
     f = TextFeatures(n_features=N).fit(THEMES, THEME_Y)
     meta, arrays = f.get_state()

@@ -253,15 +253,38 @@ def test_rare_themes_no_longer_take_the_questions_of_frequent_ones():
     np.testing.assert_array_equal(np.argmax(clf.decide(proba), axis=1), [labels.index(p) for p in decided[0.5]])
 
 
-def test_one_label_per_record_weights_the_idf_by_the_labels(data):
-    """Themes (exactly one label each) get the label-weighted IDF; multi-label topics, mostly without a label, the plain one."""
+@pytest.mark.parametrize("pays", [True, False])
+def test_one_label_per_record_weights_the_idf_by_the_labels_where_that_pays(data, monkeypatch, pays):
+    """Themes (exactly one label each) get the label-weighted IDF where it wins on held-out folds;
+    multi-label topics, mostly without a label, always the plain one."""
+    from classify import topics
+
+    asked = []
+    monkeypatch.setattr(topics, "_label_idf_pays", lambda *args, **kw: asked.append(args) or pays)
     X, Y = data
-    assert make().fit(X, Y).features_.idf_labels_ == 0
+    assert make().fit(X, Y).features_.idf_labels_ == 0 and not asked
     one = np.flatnonzero(Y.sum(axis=1) == 1)
     themes = make().fit([X[i] for i in one], Y[one])
-    assert themes.features_.idf_labels_ == len(LABELS) and themes.features.label_idf == 10.0
+    assert len(asked) == 1 and themes.features_.idf_labels_ == (len(LABELS) if pays else 0) and themes.features.label_idf == 10.0
     plain = TopicClassifier(labels=LABELS, features=TextFeatures(n_features=2**12, label_idf=0), cv=2).fit([X[i] for i in one], Y[one])
-    assert plain.features_.idf_labels_ == 0 and not np.array_equal(plain.features_.idf_, themes.features_.idf_)
+    assert len(asked) == 1 and plain.features_.idf_labels_ == 0  # label_idf 0: nothing to choose
+    assert np.array_equal(plain.features_.idf_, themes.features_.idf_) is not pays
+
+
+def test_the_label_idf_choice_is_reproducible_and_plain_on_too_few_rows():
+    from classify.topics import _label_idf_pays
+
+    marks = {"defensie": "munitie tanks fregatten", "zorg": "ziekenhuis artsen wachtlijst", "wonen": "huur woningen bouw"}
+    texts, labels = [], []
+    for k, words in enumerate(marks.values()):
+        for i in range(12):
+            texts.append(f"{words.split()[i % 3]} vraag over het beleid van minister nummer {i} en {list(marks)[(k + i) % 3]}")
+            labels.append(k)
+    Y = np.eye(3, dtype=np.int8)[labels]
+    features = TextFeatures(n_features=2**12)
+    first = _label_idf_pays(features, texts, Y, alpha=0.3, seed=0)
+    assert isinstance(first, bool) and all(_label_idf_pays(features, texts, Y, alpha=0.3, seed=0) is first for _ in range(2))
+    assert _label_idf_pays(features, texts[:5], Y[:5], alpha=0.3, seed=0) is False  # fewer rows than two per fold
 
 
 def test_decide_bounds_from_training_data(data):
