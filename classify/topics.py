@@ -259,9 +259,12 @@ def _calibrate(held_out, y):
 # (0, 0.25, ..., 1) chose noisily between near-equal weights and cost the Belgian themes 0.8 points of macro F1
 THRESHOLD_WEIGHTS = (None, 0.5)
 LABEL_IDF_FOLDS = 3
+# rows the label_idf choice reads at most (a stratified sample): its ridge fits grow with rows squared,
+# and training must stay cheaper than fastText's (benchmarks/THROUGHPUT.md); all 2,703 Belgian themes cost 14 CPU s
+LABEL_IDF_ROWS = 600
 
 
-def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS) -> bool:
+def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS, max_rows=LABEL_IDF_ROWS) -> bool:
     """Whether ``features`` with the label-weighted IDF give a higher macro F1 than with the plain
     IDF, one label per row of ``Y`` (the highest ridge score), on held-out folds of the rows.
 
@@ -279,6 +282,13 @@ def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS) -> b
     gold = np.argmax(Y, axis=1)
     if len(texts) < 2 * folds:
         return False  # too few rows to tell: the plain IDF
+    if len(texts) > max_rows:
+        from sklearn.model_selection import train_test_split
+
+        counts = np.bincount(gold)
+        kept, _ = train_test_split(np.arange(len(texts)), train_size=max_rows, random_state=seed,
+                                   stratify=gold if counts[counts > 0].min() >= 2 else None)
+        texts, Y, gold = [texts[i] for i in kept], Y[kept], gold[kept]
     split = StratifiedKFold if np.bincount(gold).max() >= folds and np.bincount(gold)[np.bincount(gold) > 0].min() >= folds else KFold
     splits = list(split(folds, shuffle=True, random_state=seed).split(np.zeros(len(gold)), gold))
     scores = {0.0: np.zeros(Y.shape, dtype=np.float64), features.label_idf: np.zeros(Y.shape, dtype=np.float64)}
