@@ -461,7 +461,8 @@ def main(argv=None):
     if args.merge and Path(args.out).exists():
         report = json.loads(Path(args.out).read_text())
         report["goal"] = {}
-        report.setdefault("merged", []).append({"tasks": args.tasks, "systems": args.systems})
+        merged = {"tasks": args.tasks, "systems": args.systems}
+        report["merged"] = [m for m in report.get("merged", []) if m != merged] + [merged]  # the same re-run again: noted once
     for task in args.tasks.split(","):
         r = run(task, args.systems.split(","))
         if args.merge and task in report["tasks"]:

@@ -357,6 +357,12 @@ On accuracy.py's splits it is 0.808 against the plain IDF's 0.798 (`benchmarks/R
 Before that check, scratch runs on accuracy.py's splits had seen 0.806-0.812 for label_idf 10-100
 (and smoothing variants); 10 rests on the other splits, where 10-100 lie within 0.001.
 
+The head weights the IDF only where that wins on held-out thirds of (a sample of at most 600 of)
+its training rows, cross-fitted (`classify.topics._label_idf_pays`): it did on every split here,
+and not on the Court of Audit's question and answer types, where the weighting lost 1.5 and 1.3
+points (`benchmarks/DECODING.md`). Leave-one-out scores could not decide it: a row's own label
+sharpens its n-grams' weights, and they preferred the weighting on every label set.
+
 Records with several labels or none keep the plain IDF. Forced onto the gold corpus's topics
 (`python benchmarks/probes.py --task gold_topics --probes
 classify,label_idf_forced_1,label_idf_forced_3,label_idf_forced_10 --out forced.json`) it cost

@@ -68,8 +68,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator, FittedTopics):
     With exactly one label per record (themes), the featuriser may weight its IDF by how
     concentrated each n-gram is in one label (:class:`~classify.features.TextFeatures`'
     ``label_idf``, default 10; its ``idf_labels_`` says how many labels did): where that scores
-    a higher macro F1 than the plain IDF on held-out thirds of the training rows (cross-fitted,
-    see :func:`_label_idf_pays`). It won on the Belgian themes (macro F1 0.798 -> 0.808,
+    a higher macro F1 than the plain IDF on held-out thirds of (at most ``LABEL_IDF_ROWS`` of)
+    the training rows, cross-fitted (see :func:`_label_idf_pays`). It won on the Belgian themes (macro F1 0.798 -> 0.808,
     ``benchmarks/RESULTS.md``) and lost on the Court of Audit's question and answer types
     (``benchmarks/DECODING.md``). Other data keep the plain IDF: on the gold corpus's topics
     (multi-label, most records without a topic, two labels with under ten examples) label_idf 1,
@@ -285,11 +285,14 @@ def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS, max_
     if len(texts) > max_rows:
         from sklearn.model_selection import train_test_split
 
-        counts = np.bincount(gold)
-        kept, _ = train_test_split(np.arange(len(texts)), train_size=max_rows, random_state=seed,
-                                   stratify=gold if counts[counts > 0].min() >= 2 else None)
+        rows = np.arange(len(texts))
+        try:
+            kept, _ = train_test_split(rows, train_size=max_rows, random_state=seed, stratify=gold)
+        except ValueError:  # a label of one row, or more labels than either part has rows: a plain random sample
+            kept, _ = train_test_split(rows, train_size=max_rows, random_state=seed)
         texts, Y, gold = [texts[i] for i in kept], Y[kept], gold[kept]
-    split = StratifiedKFold if np.bincount(gold).max() >= folds and np.bincount(gold)[np.bincount(gold) > 0].min() >= folds else KFold
+    sizes = np.bincount(gold)
+    split = StratifiedKFold if sizes[sizes > 0].min() >= folds else KFold  # every label in every fold where it can be
     splits = list(split(folds, shuffle=True, random_state=seed).split(np.zeros(len(gold)), gold))
     scores = {0.0: np.zeros(Y.shape, dtype=np.float64), features.label_idf: np.zeros(Y.shape, dtype=np.float64)}
     for value, held in scores.items():

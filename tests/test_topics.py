@@ -285,6 +285,9 @@ def test_the_label_idf_choice_is_reproducible_and_plain_on_too_few_rows():
     first = _label_idf_pays(features, texts, Y, alpha=0.3, seed=0)
     assert isinstance(first, bool) and all(_label_idf_pays(features, texts, Y, alpha=0.3, seed=0) is first for _ in range(2))
     assert _label_idf_pays(features, texts[:5], Y[:5], alpha=0.3, seed=0) is False  # fewer rows than two per fold
+    # a sample of the rows: stratified where it can be, plain where a label has one row or the rest is too small
+    assert isinstance(_label_idf_pays(features, texts, Y, alpha=0.3, seed=0, max_rows=30), bool)
+    assert isinstance(_label_idf_pays(features, texts[:25], Y[:25], alpha=0.3, seed=0, max_rows=24), bool)
 
 
 def test_decide_bounds_from_training_data(data):
