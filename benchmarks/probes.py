@@ -24,6 +24,7 @@ probes
                       (``--task gold_topics`` only) classify with the IDF weighted by the labels
                       (``label_idf`` 1 / 3 / 10) although the records do not have one label each
   features_2e21       classify, 2**21 hashed features (default 2**20)
+  ridge_unweighted    classify with its ridge labels fitted unweighted (``auto`` until they were class-balanced)
   squared_hinge       classify, the SVM for every label (default ``auto``: ridge for labels with >= 20 examples)
   decode_proba        classify's head, theme = highest calibrated probability (default: highest
                       margin over its label's threshold, measured as the head chose: DECODING.md)
@@ -138,8 +139,8 @@ def idf_power_probe(power):
     from classify.features import TextFeatures
 
     class SharperIdf(TextFeatures):
-        def _fit_counts(self, counted, n):
-            super()._fit_counts(counted, n)
+        def _fit_counts(self, counted, n, Y=None):
+            super()._fit_counts(counted, n, Y)
             self.idf_ = (self.idf_ ** power).astype(np.float32)  # scoring reads idf_ as it is: both paths see the power
 
     default = training.featuriser
@@ -152,6 +153,23 @@ def idf_power_probe(power):
             return (head_probe() if TASK == "be_themes" else acc.sys_classify)(*args)
 
     return system
+
+
+def ridge_unweighted(*args):
+    """classify with its ridge labels fitted without class weights, as ``loss="auto"`` fitted them
+    until they shared one factorisation balanced (its SVM labels stay balanced): on be_themes its
+    head as ``head_probe`` fits it, on the other tasks (``--task``) ``accuracy.py``'s system."""
+    from unittest import mock
+
+    from classify import topics
+
+    fit_ridge = topics._fit_ridge
+
+    def unweighted(Xf, Y, Xp, Yp, prior_weight, alpha, class_weight, cv, seed):
+        return fit_ridge(Xf, Y, Xp, Yp, prior_weight, alpha, None, cv, seed)
+
+    with mock.patch.object(topics, "_fit_ridge", unweighted):
+        return (head_probe() if TASK == "be_themes" else acc.sys_classify)(*args)
 
 
 def forced_label_idf(value):
@@ -306,7 +324,7 @@ def _sk(name, **kwargs):
 
 
 ANSWER_PROBES = ("question_answer", "tfidf_svm_qa")  # read more than the task's input
-ANY_TASK = ("classify", "idf_1.5", "idf_2")  # probes that also run on accuracy.py's other tasks (--task)
+ANY_TASK = ("classify", "idf_1.5", "idf_2", "ridge_unweighted")  # probes that also run on accuracy.py's other tasks (--task)
 OTHER_TASKS_ONLY = {f"label_idf_forced_{v:g}": forced_label_idf(v) for v in (1.0, 3.0, 10.0)}  # be_themes has one label each
 
 PROBES = {
@@ -326,6 +344,7 @@ PROBES = {
     "label_idf_3": head_probe({"label_idf": 3.0}),
     "label_idf_30": head_probe({"label_idf": 30.0}),
     "label_idf_100": head_probe({"label_idf": 100.0}),
+    "ridge_unweighted": ridge_unweighted,
     "squared_hinge": head_probe({"topic_loss": "squared_hinge"}),
     "decode_proba": head_probe(decode="proba"),
     "decode_raw": head_probe(decode="raw"),

@@ -14,11 +14,14 @@ matrix would cost too much memory (8 n^2 bytes); the same dual system is solved 
 gradients, all labels in one block (:func:`_block_cg`), without forming it, their columns shared
 among threads (one per core, at most ``MAX_THREADS``), and the held-out scores come from
 ``cv``-fold refits started from the full fit and solved to a looser tolerance (``FOLD_TOL``).
+
+A label may weigh its positive rows more (``positive_weight``, e.g. class balance): its matrix
+differs from the shared one only on those rows' diagonal, so the dual corrects the shared inverse
+by the Woodbury identity over its ``p`` positives (``n p^2`` operations, no factorisation of its
+own), and the conjugate gradients scale each label's column by its weights (still one block).
 """
 
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 
@@ -35,7 +38,7 @@ MAX_THREADS = 8  # above DUAL_LIMIT rows: threads sharing the labels of each pro
 
 
 def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: int = 5, seed: int = 0,
-        dual_limit: int | None = None):
+        dual_limit: int | None = None, positive_weight=None):
     """Fit one ridge model per column of ``Y``; return ``(coef, intercept, held_out)``.
 
     Parameters
@@ -45,9 +48,8 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
         0/1 (or -1/+1) targets; fitted as -1/+1.
     alpha : float
         Regularisation strength (see the module docstring).
-    sample_weight : array of shape (n_rows,) or (n_rows, n_labels), optional
-        One weight per row, or per row and label (e.g. class weights): then every label is its
-        own system and costs its own factorisation.
+    sample_weight : array of shape (n_rows,), optional
+        One weight per row.
     scored : int, optional
         Held-out scores are returned for the first ``scored`` rows (default: all); later rows (e.g.
         label descriptions) are training-only and never held out.
@@ -55,6 +57,9 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
         Folds and their shuffling for the held-out scores above ``dual_limit`` rows.
     dual_limit : int, optional
         Most rows solved in the dual (default ``DUAL_LIMIT``).
+    positive_weight : float or array of shape (n_labels,), optional
+        Per label, a factor on the weight of its positive rows (e.g. ``(n - p) / p`` for ``p``
+        positives: they weigh as much in total as the negatives). Default 1.
 
     Returns
     -------
@@ -75,22 +80,19 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
 
     X = sp.csr_matrix(X, dtype=np.float64)
     T = np.where(np.asarray(Y) > 0, 1.0, -1.0).reshape(X.shape[0], -1)
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    pw = np.broadcast_to(np.asarray(1.0 if positive_weight is None else positive_weight, dtype=np.float64), (T.shape[1],))
+    if not (np.isfinite(pw).all() and (pw > 0).all()):
+        raise ValueError(f"positive_weight must be finite and > 0; got {positive_weight!r}")
     scored = X.shape[0] if scored is None else int(scored)
     solve = _dual if X.shape[0] <= (DUAL_LIMIT if dual_limit is None else dual_limit) else _primal
-    if s.ndim == 1:
-        return solve(X, T, s, alpha, scored, cv, seed)
-    # per-label weights: one system per label (the Gram matrix is shared)
-    if solve is _dual:
-        solve = functools.partial(_dual, K=gram(X))
-    parts = [solve(X, T[:, [j]], s[:, j], alpha, scored, cv, seed) for j in range(T.shape[1])]
-    return tuple(np.concatenate(arrays, axis=axis) for arrays, axis in zip(zip(*parts), (0, 0, 1)))
+    return solve(X, T, s, alpha, scored, cv, seed, pw)
 
 
-def _dual(X, T, s, alpha, scored, cv=None, seed=None, K=None):
+def _dual(X, T, s, alpha, scored, cv=None, seed=None, pw=None):
     import scipy.linalg as la
 
-    M = gram(X) if K is None else K.copy(order="F")
+    M = gram(X)
     M[np.diag_indices_from(M)] += alpha / s
     # in place: M is symmetric and Fortran-ordered, so LAPACK needs no copy (one n x n matrix in all)
     factor = la.cholesky(M, lower=True, overwrite_a=True, check_finite=False)
@@ -99,36 +101,63 @@ def _dual(X, T, s, alpha, scored, cv=None, seed=None, K=None):
     inverse, info = potri(factor, lower=1, overwrite_c=1)  # M^-1 in the lower triangle, in place
     if info != 0:  # M is positive definite by construction (alpha / s > 0); this would be a bug
         raise np.linalg.LinAlgError(f"ridge: inverting the factored Gram matrix failed (LAPACK info {info})")
-    diag = np.diag(inverse)[:scored].copy()
+    diag = np.repeat(np.diag(inverse)[:scored, None], T.shape[1], axis=1)
+    for j in np.flatnonzero(pw != 1.0):
+        rows = np.flatnonzero(T[:, j] > 0)
+        if len(rows):
+            dual_coef[:, j], diag[:, j] = _reweighted(inverse, dual_coef[:, j], diag[:, j], rows, alpha / s[rows] * (1.0 / pw[j] - 1.0))
     del M, factor, inverse
-    held = T[:scored] - dual_coef[:scored] / diag[:, None]
+    held = T[:scored] - dual_coef[:scored] / diag
     coef = np.asarray(X.T @ dual_coef).T
     return coef, dual_coef.sum(axis=0), held
 
 
-def _primal(X, T, s, alpha, scored, cv, seed):
+def _reweighted(inverse, a, diag, rows, d):
+    """The dual coefficients and the leading diagonal of ``(M + diag(d) on rows)^-1`` from ``M^-1``
+    (``inverse``: its lower triangle), ``a = M^-1 t`` and ``diag``, by the Woodbury identity
+    ``(M + U D U^T)^-1 = M^-1 - G (I + D G_rows)^-1 D G^T`` with ``G = M^-1 U``: ``n p^2`` operations."""
+    import scipy.linalg as la
+
+    n = inverse.shape[0]
+    lower = np.arange(n)[:, None] >= rows[None, :]
+    G = np.where(lower, inverse[:, rows], inverse[rows, :].T)  # columns of the symmetric inverse from its lower triangle
+    H = np.eye(len(rows)) + d[:, None] * G[rows]
+    W = la.solve(H, np.diag(d), check_finite=False)  # (I + D G_rows)^-1 D
+    GW = G @ W
+    return a - GW @ a[rows], diag - np.einsum("ij,ij->i", GW[: len(diag)], G[: len(diag)])
+
+
+def _primal(X, T, s, alpha, scored, cv, seed, pw):
     from concurrent.futures import ThreadPoolExecutor
 
     from sklearn.model_selection import KFold
 
-    root = np.sqrt(s)
+    root = np.sqrt(s[:, None] * np.where(T > 0, pw, 1.0))  # per row and label
     threads = min(_cores(), T.shape[1], MAX_THREADS)
 
     def solve(rows, start=None, tol=PRIMAL_TOL):
-        # the dual system of the weighted rows, (Xs Xs^T + 1 + alpha) a = root * t with Xs = root * X,
-        # solved for every label at once; w = Xs^T a and b = sum(root * a), as in _dual
-        Xs = X[rows].multiply(root[rows, None]).tocsr()
-        XsT = Xs.T.tocsr()
-        r = root[rows, None]
+        # the dual system of the weighted rows, (R X X^T R + r r^T + alpha) a = r * t with R = diag(r), r the
+        # square roots of a label's weights, solved for every label at once (each column scaled by its own r);
+        # w = X^T (r * a) and b = sum(r * a), as in _dual
+        Xr = X[rows].tocsr()
+        XrT = Xr.T.tocsr()
+        r = root[rows]
 
-        def gram_times(V):  # Xs Xs^T V, the labels' columns split among threads (each column's sums as one thread makes them)
+        def product(cols, V):
+            return r[:, cols] * (Xr @ (XrT @ (r[:, cols] * V)))
+
+        def gram_times(V, active):  # R X X^T R V, the labels' columns split among threads (each column's sums as one thread makes them)
             parts = np.array_split(np.arange(V.shape[1]), min(threads, V.shape[1]))
             if len(parts) < 2:
-                return Xs @ (XsT @ V)
-            return np.hstack(list(pool.map(lambda cols: Xs @ (XsT @ V[:, cols]), parts)))
+                return product(active, V)
+            return np.hstack(list(pool.map(lambda part: product(active[part], V[:, part]), parts)))
 
-        A = _block_cg(lambda V: gram_times(V) + r * (r.T @ V) + alpha * V, T[rows] * r, tol, start)
-        return XsT @ A, (r * A).sum(axis=0), A
+        def apply(V, active):
+            ra = r[:, active]
+            return gram_times(V, active) + ra * (ra * V).sum(axis=0) + alpha * V
+
+        A = _block_cg(apply, T[rows] * r, tol, start)
+        return XrT @ (r * A), (r * A).sum(axis=0), A
 
     with ThreadPoolExecutor(max(threads, 1)) as pool:  # scipy's sparse products release the GIL
         coef, intercept, A = solve(np.arange(X.shape[0]))
@@ -149,11 +178,12 @@ def _cores() -> int:
 
 
 def _block_cg(apply, B, tol: float, start=None, max_iter: int = 2000) -> np.ndarray:
-    """Solve ``apply(A) = B`` (symmetric positive definite) by conjugate gradients for all columns of
-    ``B`` at once, each to a residual of ``tol`` times its ``B`` column's norm. One product with the
-    data per iteration serves every label (scikit-learn's solver loops over them, ~6x slower here)."""
+    """Solve ``apply(A, columns) = B`` (symmetric positive definite per column; ``columns`` says which of
+    ``B``'s the block holds) by conjugate gradients for all columns of ``B`` at once, each to a
+    residual of ``tol`` times its ``B`` column's norm. One product with the data per iteration serves
+    every label (scikit-learn's solver loops over them, ~6x slower here)."""
     A = np.zeros_like(B) if start is None else np.array(start, dtype=np.float64)
-    R = B - apply(A) if start is not None else B.copy()
+    R = B - apply(A, np.arange(B.shape[1])) if start is not None else B.copy()
     P = R.copy()
     rs = np.einsum("ij,ij->j", R, R)
     goal = (tol * np.linalg.norm(B, axis=0)) ** 2
@@ -162,7 +192,7 @@ def _block_cg(apply, B, tol: float, start=None, max_iter: int = 2000) -> np.ndar
         if not len(active):
             break
         Pa = P[:, active]
-        AP = apply(Pa)
+        AP = apply(Pa, active)
         step = rs[active] / np.einsum("ij,ij->j", Pa, AP)
         A[:, active] += step * Pa
         R[:, active] -= step * AP

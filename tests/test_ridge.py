@@ -78,15 +78,37 @@ def test_primal_threads_change_nothing(problem, monkeypatch):
 
 
 @pytest.mark.parametrize("dual_limit", [ridge.DUAL_LIMIT, 10])
-def test_per_label_weights_fit_each_label_alone(problem, dual_limit):
+def test_positive_weights_fit_each_label_as_alone(problem, dual_limit):
+    """Per-label weights on the positive rows (the dual: a Woodbury correction of the shared
+    inverse; the primal: each label's column scaled by its own weights) give each label the model
+    and held-out scores it gets fitted alone with those weights."""
     X, Y, w = problem
-    W = np.c_[w, 2 * w, np.where(Y[:, 2] > 0, 4.0, 1.0)]
-    coef, b, held = ridge.fit(X, Y, alpha=0.7, sample_weight=W, dual_limit=dual_limit)
+    pw = np.array([1.0, 2.5, 0.4])
+    coef, b, held = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, dual_limit=dual_limit, positive_weight=pw)
+    exact = 1e-10 if dual_limit > len(w) else 1e-6
     for j in range(3):
-        c1, b1, h1 = ridge.fit(X, Y[:, [j]], alpha=0.7, sample_weight=W[:, j], dual_limit=dual_limit)
-        np.testing.assert_allclose(coef[j], c1[0], atol=1e-6)
-        np.testing.assert_allclose(b[j], b1[0], atol=1e-6)
-        np.testing.assert_allclose(held[:, j], h1[:, 0], atol=1e-6)
+        alone = ridge.fit(X, Y[:, [j]], alpha=0.7, sample_weight=w * np.where(Y[:, j] > 0, pw[j], 1.0), scored=115,
+                          dual_limit=dual_limit)
+        np.testing.assert_allclose(coef[j], alone[0][0], atol=exact)
+        np.testing.assert_allclose(b[j], alone[1][0], atol=exact)
+        np.testing.assert_allclose(held[:, j], alone[2][:, 0], atol=exact if dual_limit > len(w) else 5e-3)  # folds to FOLD_TOL
+
+
+def test_positive_weights_keep_exact_leave_one_out(problem):
+    X, Y, w = problem
+    pw = np.array([3.0, 1.0, 0.5])
+    _, _, held = ridge.fit(X, Y, alpha=0.7, sample_weight=w, scored=115, positive_weight=pw)
+    for i in (0, 57, 114):
+        keep = np.r_[0:i, i + 1:120]
+        coef, b, _ = ridge.fit(X[keep], Y[keep], alpha=0.7, sample_weight=w[keep], scored=0, positive_weight=pw)
+        np.testing.assert_allclose(held[i], (X[i] @ coef.T + b).ravel(), atol=1e-10)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, [1.0, np.inf, 1.0]])
+def test_positive_weight_must_be_positive(problem, bad):
+    X, Y, w = problem
+    with pytest.raises(ValueError, match="positive_weight must be finite and > 0"):
+        ridge.fit(X, Y, alpha=0.7, positive_weight=bad)
 
 
 def test_gram_matches_the_sparse_product(problem):
