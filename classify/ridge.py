@@ -89,7 +89,7 @@ def fit(X, Y, alpha: float, sample_weight=None, scored: int | None = None, cv: i
     return solve(X, T, s, alpha, scored, cv, seed, pw)
 
 
-def _dual(X, T, s, alpha, scored, cv=None, seed=None, pw=None):
+def _dual(X, T, s, alpha, scored, cv, seed, pw):  # cv, seed: the primal's (leave-one-out needs no folds)
     import scipy.linalg as la
 
     M = gram(X)

@@ -339,6 +339,33 @@ def test_auto_fits_labels_with_enough_examples_by_ridge():
         assert auto.thresholds_[j] == pytest.approx(alone.thresholds_[0])
 
 
+def test_balanced_ridge_weighs_each_labels_classes_alike():
+    """class_weight="balanced" for the ridge labels: negatives 1/2, a label's p positives (n - p) / (2 p)
+    (label descriptions times prior_weight), all labels from one shared factorisation; each label as
+    ridge fits it alone with those weights."""
+    import scipy.sparse as sp
+
+    from classify import ridge
+    from classify.topics import _fit_ridge
+
+    rng = np.random.default_rng(1)
+    n = 90
+    Xf = sp.random(n, 60, density=0.2, random_state=2, format="csr")
+    Xp = sp.random(2, 60, density=0.2, random_state=3, format="csr")
+    Y = np.c_[rng.random(n) < 0.1, rng.random(n) < 0.4].astype(np.int8)
+    Yp = np.eye(2, dtype=np.int8)
+    fits = _fit_ridge(Xf, Y, Xp, Yp, 2.0, 0.3, "balanced", 5, 0)
+    X = sp.vstack([Xf, Xp]).tocsr()
+    for j, fit in enumerate(fits):
+        p = Y[:, j].sum()
+        targets = np.r_[Y[:, j], Yp[:, j]]
+        weights = np.r_[np.ones(n), [2.0, 2.0]] * np.where(targets > 0, (n - p) / (2 * p), 0.5)
+        coef, b, held = ridge.fit(X, targets[:, None], 0.3, weights, scored=n)
+        np.testing.assert_allclose(fit[0], coef[0], atol=1e-10)
+        assert fit[1] == pytest.approx(b[0], abs=1e-10)
+        np.testing.assert_allclose(fit[5], held[:, 0], atol=1e-10)
+
+
 @pytest.mark.parametrize("alpha", [0, -1.0, "0.3"])
 def test_ridge_alpha_must_be_positive(data, alpha):
     with pytest.raises(DataError, match=f"alpha must be a number > 0 \\(the ridge penalty; default 0.3\\); got {alpha!r}"):
