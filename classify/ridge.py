@@ -30,9 +30,9 @@ DENSE_SHARE = 0.08  # Gram: columns in more than this share of rows go through B
 CHUNK = 2048  # Gram: dense columns per BLAS block (n x CHUNK float64 at a time)
 ROW_CHUNK = 512  # Gram: rows per sparse product (its result is ROW_CHUNK x n, then dense)
 PRIMAL_TOL = 1e-5  # conjugate-gradient tolerance above DUAL_LIMIT rows (relative residual, scikit-learn's)
-# the calibration folds' refits only score their held-out rows: 1e-3 took 0.63x the fit time on 31,560 subject lines with 12
-# labels, thresholds within 0.003, 99.66 % of 7,890 test rows labelled the same, macro F1 0.3558 vs 0.3560
-# (python benchmarks/fold_tolerance.py)
+# the calibration folds' refits only score their held-out rows: 1e-3 took 0.76x the fit time on 31,560 subject lines with 12
+# class-balanced labels, thresholds within 0.006, 99.78 % of 7,890 test rows labelled the same, macro F1 0.3554 vs 0.3561
+# (python benchmarks/fold_tolerance.py; with each label solved alone, before they shared a block: 0.63x, 0.003, 99.66 %)
 FOLD_TOL = 1e-3
 MAX_THREADS = 8  # above DUAL_LIMIT rows: threads sharing the labels of each product with the data (at most one per core)
 
