@@ -394,11 +394,11 @@ audit_answers 0.501 -> 0.493 / 0.518, no consistent gain.
 ## Class-balanced ridge labels (the default since it was measured here)
 
 `loss="auto"` fitted its ridge labels without class weights: with per-label weights each label
-needed its own factorisation of the Gram matrix (9.9 s against 2.1 s of training per split here:
-RESULTS.md's ablation). Now a
-label's weights differ from the shared system's only on its positives, and the shared inverse is
-corrected by the Woodbury identity over them (`classify/ridge.py`), so the labels are balanced
-(as the SVM labels always were) at the cost of the unweighted fit. Checked on other splits than
+needed its own factorisation of the Gram matrix (9.9 s against 2.1 s of training per split here,
+RESULTS.md's ablation). Now a label's weights differ from the shared system's only on its
+positives, and the shared inverse is corrected by the Woodbury identity over them
+(`classify/ridge.py`), so the labels are balanced (as the SVM labels always were) at the cost of
+the unweighted fit. Checked on other splits than
 the table's: `python benchmarks/probes.py --probes classify,tfidf_svm,ridge_unweighted
 --first-seed 100 --splits 10 --out val.json` gave macro F1 0.821 balanced (classify) against
 0.818 unweighted (micro 0.867 / 0.866; ahead on 7 of 10 splits, behind on 2), tfidf_svm 0.773;
