@@ -285,16 +285,14 @@ def _label_idf_pays(features, texts, Y, alpha, seed, folds=LABEL_IDF_FOLDS, max_
     costs two ridge fits per fold.
     """
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     from classify import ridge
 
-    gold = np.argmax(Y, axis=1)
     if len(texts) < 2 * folds:
         return False  # too few rows to tell: the plain IDF
+    gold = np.argmax(Y, axis=1)
     if len(texts) > max_rows:
-        from sklearn.model_selection import train_test_split
-
         rows = np.arange(len(texts))
         try:
             kept, _ = train_test_split(rows, train_size=max_rows, random_state=seed, stratify=gold)
